@@ -1,0 +1,67 @@
+"""One interface for every detector, and the registry that holds them.
+
+A detector reads the scan's tables through a `DetectionContext` and returns findings; it keeps no
+state between scans. Timing and error handling live once, in `run_detectors`, not in each detector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from distillguard.findings import Finding
+
+
+@dataclass
+class DetectionContext:
+    """What a detector may read. `con` is a DuckDB connection over the scan's store."""
+
+    con: Any  # duckdb.DuckDBPyConnection with views exchanges, accounts, account_features
+    linkage: Any = None  # distillguard.link.Linkage, once the link stage has run
+    config: dict[str, Any] = field(default_factory=dict)  # this detector's options, from the scan config
+
+
+@runtime_checkable
+class Detector(Protocol):
+    id: ClassVar[str]  # stable, kebab-case: "cot-harvest"
+    subject_kind: ClassVar[str]  # "account" | "cluster"
+    description: ClassVar[str]
+
+    def detect(self, ctx: DetectionContext) -> list[Finding]: ...
+
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: add a detector to the registry under its `id`."""
+    if cls.id in _REGISTRY and _REGISTRY[cls.id] is not cls:
+        raise ValueError(f"detector id {cls.id!r} is registered twice")
+    _REGISTRY[cls.id] = cls
+    return cls
+
+
+def registry() -> dict[str, type]:
+    return dict(_REGISTRY)
+
+
+def run_detectors(
+    ctx: DetectionContext,
+    enabled: Iterable[str] | None = None,
+    on_done: Callable[[str, float, int], None] | None = None,
+) -> list[Finding]:
+    """Run the enabled detectors (all by default) and return their findings in registry order."""
+    import time
+
+    wanted = set(enabled) if enabled is not None else None
+    findings: list[Finding] = []
+    for det_id, cls in _REGISTRY.items():
+        if wanted is not None and det_id not in wanted:
+            continue
+        started = time.perf_counter()
+        out = cls().detect(ctx)
+        findings.extend(out)
+        if on_done:
+            on_done(det_id, time.perf_counter() - started, len(out))
+    return findings
