@@ -1,0 +1,25 @@
+"""Detectors behind one interface, and their registry.
+
+Importing this package registers every detector module: the account-level rules here and the
+cluster-level coordination detectors (when that module is present).
+"""
+
+import contextlib
+
+from distillguard.detect import behaviour, content, infrastructure, models
+from distillguard.detect.base import DetectionContext, Detector, register, registry, run_detectors
+
+with contextlib.suppress(ImportError):
+    from distillguard.detect import coordination  # noqa: F401  (cluster-level detectors)
+
+__all__ = [
+    "DetectionContext",
+    "Detector",
+    "behaviour",
+    "content",
+    "infrastructure",
+    "models",
+    "register",
+    "registry",
+    "run_detectors",
+]

@@ -1,0 +1,20 @@
+"""Per-exchange request signals (the map step) and the global template assignment.
+
+- ``compute_signals(table) -> table``: ``SIGNAL_SCHEMA`` columns for a batch of exchanges.
+- ``assign_templates(con) -> table``: (exchange_id, template_id) over the ``exchanges`` view.
+- ``score_prompt(user_text, system_text) -> dict``: the same signals for one request.
+"""
+
+from distillguard.signals.compute import SIGNAL_FIELDS, SIGNAL_SCHEMA, compute_signals
+from distillguard.signals.fast import score_prompt
+from distillguard.signals.templates import TEMPLATES_SCHEMA, assign_templates, group_skeletons
+
+__all__ = [
+    "SIGNAL_FIELDS",
+    "SIGNAL_SCHEMA",
+    "TEMPLATES_SCHEMA",
+    "assign_templates",
+    "compute_signals",
+    "group_skeletons",
+    "score_prompt",
+]

@@ -1,0 +1,340 @@
+"""Measure every request signal on the shared prompt corpora: precision, recall, speed.
+
+    .venv/bin/python bench/signals.py [--corpora ../shared/corpora] [--split eval|dev] [--out FILE]
+
+Prompts are split by a stable hash of their record id (xxh3-64 of the id, even = dev, odd =
+eval). Patterns and MinHash geometry were chosen looking at dev only; the tables in
+docs/signals.md come from ``--split eval``. Labelled sets for the content signals are built by
+wrapping corpus prompts in held-out phrasings (tests/signals/data/heldout_phrasings.yaml) that
+the detector patterns were not written from. A score >= THRESHOLD counts as a detection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import xxhash
+import yaml
+
+from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals, score_prompt
+
+ROOT = Path(__file__).resolve().parents[1]
+HELDOUT = ROOT / "tests" / "signals" / "data" / "heldout_phrasings.yaml"
+THRESHOLD = 0.6
+SEED = 7
+
+
+@dataclass
+class Record:
+    id: str
+    text: str
+    origin: str
+    task: str
+    tools: int
+
+
+def load(corpora: Path, split: str) -> list[Record]:
+    want = 0 if split == "dev" else 1
+    out = []
+    for path in sorted(corpora.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            r = json.loads(line)
+            if xxhash.xxh3_64_intdigest(r["id"].encode()) % 2 == want:
+                out.append(Record(r["id"], r["text"], r["origin"], r["task"], len(r.get("tools") or [])))
+    return out
+
+
+def signals_of(texts: list[str], tools: list[int] | None = None) -> pa.Table:
+    cols = {"user_text": pa.array(texts, pa.string())}
+    if tools is not None:
+        cols["tool_count"] = pa.array(tools, pa.int32())
+    return compute_signals(pa.table(cols))
+
+
+def prf(pred: list[bool], gold: list[bool]) -> tuple[float, float, int, int]:
+    tp = sum(p and g for p, g in zip(pred, gold, strict=True))
+    fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
+    fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
+    prec = tp / (tp + fp) if tp + fp else float("nan")
+    rec = tp / (tp + fn) if tp + fn else float("nan")
+    return prec, rec, sum(gold), len(gold) - sum(gold)
+
+
+def fill(template: str, rng: random.Random, prompt: str, held: dict, others: list[str]) -> str:
+    return template.format(
+        prompt=prompt,
+        answer=rng.choice(held["answers"]),
+        response=rng.choice(others)[:400],
+        question=rng.choice(held["sensitive_questions"]),
+    )
+
+
+def content_tables(recs: list[Record], held: dict, n: int) -> list[str]:
+    """Rows of the content-signal table: per signal, positives and each negative set's rate."""
+    rng = random.Random(SEED)
+    prompts = [r.text for r in recs if len(r.text) < 2000]
+    human = [r.text for r in recs if r.origin == "human"]
+    harvest = [r.text for r in recs if r.origin == "harvest"]
+    sample = rng.sample(prompts, min(n, len(prompts)))
+
+    def wrap(key: str) -> list[str]:
+        return [fill(rng.choice(held[key]), rng, p, held, prompts) for p in sample]
+
+    sets = {
+        "cot_elicitation": {"pos": wrap("cot_harvest"), "ordinary step-by-step": wrap("cot_ordinary")},
+        "rubric_grading": {"pos": wrap("rubric")},
+        "censorship_rewrite": {
+            "pos": wrap("rewrite_harvest"),
+            "ordinary rewrites": wrap("rewrite_ordinary"),
+            "bare sensitive questions": list(held["sensitive_questions"]),
+        },
+    }
+    rows = []
+    human_scores = signals_of(human)
+    harvest_scores = signals_of(harvest)
+    for signal, groups in sets.items():
+        pos = signals_of(groups["pos"]).column(signal).to_pylist()
+        negs = {
+            "human prompts": human_scores.column(signal).to_pylist(),
+            "harvest prompts (unwrapped)": harvest_scores.column(signal).to_pylist(),
+            **{k: signals_of(v).column(signal).to_pylist() for k, v in groups.items() if k != "pos"},
+        }
+        neg_all = [s for v in negs.values() for s in v]
+        pred = [s >= THRESHOLD for s in pos + neg_all]
+        gold = [True] * len(pos) + [False] * len(neg_all)
+        prec, rec, _, _ = prf(pred, gold)
+        fprs = "; ".join(
+            f"{k} {sum(s >= THRESHOLD for s in v) / len(v):.2%} of {len(v)}" for k, v in negs.items()
+        )
+        rows.append(f"| {signal} | {prec:.3f} | {rec:.3f} | {len(pos)} | {len(neg_all)} | {fprs} |")
+    return rows
+
+
+CAP_LABEL = {
+    "coding": lambda r: r.task == "code",
+    "tool_use": lambda r: r.task == "tool",
+    "roleplay": lambda r: r.task == "roleplay",
+    "chat": lambda r: r.task in ("chat", "general"),
+}
+
+
+def capability_table(recs: list[Record]) -> list[str]:
+    sig = signals_of([r.text for r in recs], [r.tools for r in recs])
+    rows = []
+    for cap, label in CAP_LABEL.items():
+        gold = [label(r) for r in recs]
+        tag_p, tag_r, npos, nneg = prf(sig.column(f"cap_{cap}").to_pylist(), gold)
+        prim = [c == cap for c in sig.column("capability").to_pylist()]
+        pp, pr, _, _ = prf(prim, gold)
+        rows.append(f"| {cap} | {tag_p:.3f} | {tag_r:.3f} | {pp:.3f} | {pr:.3f} | {npos} | {nneg} |")
+    return rows
+
+
+# Perturbations a campaign uses to make one template look like many prompts.
+_HOMO = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х"})
+
+
+def _case(t: str, rng: random.Random) -> str:
+    return rng.choice(
+        [t.upper(), t.lower(), t.title(), "".join(c.swapcase() if rng.random() < 0.3 else c for c in t)]
+    )
+
+
+def _space(t: str, rng: random.Random) -> str:
+    return (
+        "".join(c + (" " * rng.randint(1, 3) if c == " " and rng.random() < 0.4 else "") for c in t) + "\n\n"
+    )
+
+
+def _homoglyph(t: str, rng: random.Random) -> str:
+    return "".join(c.translate(_HOMO) if rng.random() < 0.5 else c for c in t)
+
+
+def _zero_width(t: str, rng: random.Random) -> str:
+    return "".join(c + ("\u200b" if rng.random() < 0.15 else "") for c in t)
+
+
+def _slots(t: str, rng: random.Random) -> str:
+    import re
+
+    t = re.sub(r"\d+", lambda m: str(rng.randint(0, 10 ** len(m.group(0)))), t)
+    t = re.sub(r'"[^"\n]{1,80}"', lambda m: f'"{rng.choice(["alpha", "Bravo two", "x y z"])}"', t)
+    return re.sub(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", lambda m: rng.choice(["Maria Lopez", "Chen Wei Lin"]), t)
+
+
+def _paraphrase(t: str, rng: random.Random, syn: dict[str, str]) -> str:
+    words = t.split(" ")
+    idx = [i for i, w in enumerate(words) if w.lower() in syn]
+    for i in rng.sample(idx, min(2, len(idx))):
+        words[i] = syn[words[i].lower()]
+    return " ".join(words)
+
+
+def skeleton_table(recs: list[Record], held: dict, n: int) -> list[str]:
+    """Grouping of perturbed variants with their original vs. separation of distinct prompts."""
+    rng = random.Random(SEED)
+    import re
+
+    slotted = [r.text for r in recs if re.search(r"\d|\"|[A-Z][a-z]+ [A-Z][a-z]+", r.text)]
+    base = rng.sample([r.text for r in recs], min(n, len(recs)))
+    kinds = {
+        "slot refill": lambda t: _slots(t, rng),
+        "case": lambda t: _case(t, rng),
+        "whitespace": lambda t: _space(t, rng),
+        "homoglyphs": lambda t: _homoglyph(t, rng),
+        "zero-width": lambda t: _zero_width(t, rng),
+        "light paraphrase (2 words)": lambda t: _paraphrase(t, rng, held["paraphrase_synonyms"]),
+        "all of the above": lambda t: _zero_width(
+            _homoglyph(_space(_case(_slots(t, rng), rng), rng), rng), rng
+        ),
+    }
+    rows = []
+    for kind, fn in kinds.items():
+        originals = rng.sample(slotted, min(n, len(slotted))) if kind == "slot refill" else base
+        variants = [fn(t) for t in originals]
+        changed = [(o, v) for o, v in zip(originals, variants, strict=True) if o != v]
+        texts = [o for o, _ in changed] + [v for _, v in changed]
+        sig = signals_of(texts)
+        ids = [str(i) for i in range(len(texts))]
+        con = duckdb.connect()
+        con.register(
+            "exchanges",
+            pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
+        )
+        res = assign_templates(con)
+        tmpl = dict(
+            zip(res.column("exchange_id").to_pylist(), res.column("template_id").to_pylist(), strict=True)
+        )
+        skel = sig.column("skeleton_hash").to_pylist()
+        m = len(changed)
+        exact = sum(skel[i] == skel[m + i] and skel[i] is not None for i in range(m)) / m
+        grouped = sum(tmpl[str(i)] == tmpl[str(m + i)] and tmpl[str(i)] is not None for i in range(m)) / m
+        # precision over all pairs of the set: predicted pairs (same template) that are true pairs
+        prec_exact, prec_tmpl = _pair_precision(skel, m), _pair_precision([tmpl[i] for i in ids], m)
+        rows.append(f"| {kind} | {m} | {exact:.3f} | {prec_exact:.3f} | {grouped:.3f} | {prec_tmpl:.3f} |")
+    return rows
+
+
+def _pair_precision(groups: list[str | None], m: int) -> float:
+    """Share of same-group pairs that are (original, its variant); the set holds 2m rows."""
+    from collections import defaultdict
+
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        if g is not None:
+            members[g].append(i)
+    predicted = true = 0
+    for idx in members.values():
+        k = len(idx)
+        predicted += k * (k - 1) // 2
+        s = set(idx)
+        true += sum(1 for i in idx if i < m and i + m in s)
+    return true / predicted if predicted else float("nan")
+
+
+def false_merge(recs: list[Record]) -> list[str]:
+    rows = []
+    for origin in ("human", "harvest"):
+        texts = sorted({r.text for r in recs if r.origin == origin})
+        sig = signals_of(texts)
+        con = duckdb.connect()
+        ids = [str(i) for i in range(len(texts))]
+        con.register(
+            "exchanges",
+            pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
+        )
+        res = assign_templates(con)
+        for col, groups in (
+            ("skeleton_hash", sig.column("skeleton_hash").to_pylist()),
+            ("template_id", res.column("template_id").to_pylist()),
+        ):
+            from collections import Counter
+
+            sizes = Counter(g for g in groups if g is not None).values()
+            pairs = sum(k * (k - 1) // 2 for k in sizes)
+            total = len(texts) * (len(texts) - 1) // 2
+            rate = pairs / total
+            rows.append(
+                f"| {origin} | {col} | {len(texts)} | {len(sizes)} | {max(sizes)} | {pairs} | {rate:.2e} |"
+            )
+    return rows
+
+
+def speed(recs: list[Record], corpora: Path) -> list[str]:
+    texts = [r.text for r in recs]
+    table = pa.table({"user_text": pa.array(texts)})
+    compute_signals(table)
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        compute_signals(table)
+        runs.append((time.perf_counter() - t0) / len(texts) * 1e6)
+    fast = []
+    for t in texts[:2000]:
+        t0 = time.perf_counter()
+        score_prompt(t, None)
+        fast.append((time.perf_counter() - t0) * 1e6)
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    query = f"SELECT count(*), sum(length(text)) FROM read_json_auto('{corpora}/*.jsonl')"
+    n = con.execute(query).fetchall()[0][0]
+    parse = (time.perf_counter() - t0) / n * 1e6
+    avg = statistics.mean(len(t) for t in texts)
+    return [
+        f"| compute_signals, distinct prompts (mean {avg:.0f} chars) | {min(runs):.1f} µs / exchange |",
+        f"| score_prompt, median / p99 | {statistics.median(fast):.0f} / "
+        f"{sorted(fast)[int(0.99 * len(fast))]:.0f} µs / call |",
+        f"| reference: DuckDB read_json_auto of the same corpora | {parse:.1f} µs / record |",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    ap.add_argument("--split", choices=("dev", "eval"), default="eval")
+    ap.add_argument("--n", type=int, default=1000, help="prompts per wrapped / perturbed set")
+    ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
+    args = ap.parse_args(argv)
+    held = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    recs = load(args.corpora, args.split)
+    lines = [
+        f"split: {args.split} ({len(recs)} prompts), threshold {THRESHOLD}, seed {SEED}",
+        "",
+        "| signal | precision | recall | positives | negatives | false-positive rate per negative set |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *content_tables(recs, held, args.n),
+        "",
+        "| capability | tag precision | tag recall | primary precision | primary recall | labelled | other |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *capability_table(recs),
+        "",
+        "| perturbation | pairs | same skeleton_hash | precision (hash) | same template_id | precision (tmpl) |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *skeleton_table(recs, held, args.n),
+        "",
+        "| distinct prompts | grouping | prompts | groups | largest | merged pairs | pairwise merge rate |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *false_merge(recs),
+        "",
+        "| speed | |",
+        "| --- | --- |",
+        *speed(recs, args.corpora),
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

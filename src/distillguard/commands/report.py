@@ -1,0 +1,59 @@
+"""`distillguard report`: rebuild report.html (and, on request, indicators.stix.json) from a scan directory.
+
+Exit codes: 0 written, 2 bad input (not a complete scan directory, invalid config), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    typer.echo(f"distillguard report: {message}", err=True)
+    return typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `report` command to the distillguard CLI."""
+
+    @app.command("report")
+    def report(
+        scan_dir: Path = typer.Argument(..., help="Output directory of `distillguard scan`."),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="HTML file (default SCAN_DIR/report.html)."
+        ),
+        max_drilldowns: int = typer.Option(
+            300, "--max-drilldowns", min=0, help="Flagged accounts with a drill-down panel, riskiest first."
+        ),
+        indicators: bool = typer.Option(
+            False, "--indicators", help="Also rewrite SCAN_DIR/indicators.stix.json."
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", help="Scan configuration (YAML); its share section is used with --indicators."
+        ),
+        debug: bool = typer.Option(False, "--debug", help="Show the traceback of an internal error."),
+    ) -> None:
+        """Build the self-contained HTML report of a scan."""
+        from distillguard.config import ConfigError, load_config
+        from distillguard.report import ScanDirError, write_report
+        from distillguard.share import write_bundle
+
+        try:
+            cfg = load_config(config) if indicators else None
+            path = write_report(scan_dir, out, max_drilldowns=max_drilldowns)
+            typer.echo(f"wrote {path}")
+            if indicators:
+                typer.echo(f"wrote {write_bundle(scan_dir, cfg)}")
+        except (ScanDirError, ConfigError, ValueError) as exc:
+            raise _fail(EXIT_BAD_INPUT, str(exc)) from None
+        except Exception as exc:
+            if debug or os.environ.get("DISTILLGUARD_DEBUG"):
+                raise
+            raise _fail(
+                EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
+            ) from None

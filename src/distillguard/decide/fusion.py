@@ -1,0 +1,172 @@
+"""Fuse findings into calibrated risk and verdicts per account and per cluster."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.decide.model import FusionModel, shipped
+from distillguard.detect.base import DetectionContext
+from distillguard.findings import Finding
+
+ACCOUNT_VERDICT_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("risk", pa.float64()),
+        pa.field("flagged", pa.bool_()),
+        pa.field("cluster_id", pa.string()),
+        pa.field("exchanges", pa.int64()),
+        pa.field("reasons", pa.string()),
+    ]
+)
+CLUSTER_VERDICT_SCHEMA = pa.schema(
+    [
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("accounts", pa.int64()),
+        pa.field("exchanges", pa.int64()),
+        pa.field("risk", pa.float64()),
+        pa.field("flagged", pa.bool_()),
+        pa.field("capabilities", pa.string()),
+        pa.field("reasons", pa.string()),
+    ]
+)
+MAX_REASONS = 4
+
+
+@dataclass
+class Verdicts:
+    accounts: pa.Table  # ACCOUNT_VERDICT_SCHEMA, one row per account seen in the scan
+    clusters: pa.Table  # CLUSTER_VERDICT_SCHEMA, one row per linked cluster
+    threshold: float
+
+
+def _noisy_or(scores: list[float]) -> float:
+    return 1.0 - float(np.prod([1.0 - s for s in scores])) if scores else 0.0
+
+
+def _account_exchanges(con: Any) -> dict[str, int]:
+    rows = con.execute("SELECT account_id, exchanges FROM account_features").fetchall()
+    return {a: int(n) for a, n in rows}
+
+
+def _reason(f: Finding) -> str:
+    return f"{f.detector} {f.score:.2f}"
+
+
+def account_evidence(
+    findings: list[Finding], model: FusionModel
+) -> tuple[dict[str, dict[str, float]], dict[str, list[tuple[float, Finding]]], dict[str, float]]:
+    """Per account: log-odds evidence summed per family, and the findings' contributions;
+    per cluster: the noisy-OR of its cluster findings' scores."""
+    family_sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    parts: dict[str, list[tuple[float, Finding]]] = defaultdict(list)
+    per_cluster: dict[str, list[float]] = defaultdict(list)
+    for f in findings:
+        if f.subject_kind == "account":
+            c = model.weight(f.detector) * f.score
+            family_sums[f.subject_id][model.family(f.detector)] += c
+            parts[f.subject_id].append((c, f))
+        elif f.subject_kind == "cluster":
+            per_cluster[f.subject_id].append(f.score)
+    cluster_score = {cid: _noisy_or(s) for cid, s in per_cluster.items()}
+    return family_sums, parts, cluster_score
+
+
+def capped_total(families: dict[str, float], cluster_score: float, model: FusionModel) -> float:
+    """Total log-odds evidence: each family's sum capped, the cluster counted as coordination."""
+    sums = dict(families)
+    sums["coordination"] = sums.get("coordination", 0.0) + model.cluster_weight * cluster_score
+    return float(sum(min(v, model.cap(fam)) for fam, v in sums.items()))
+
+
+def _cluster_capabilities(cluster: Any) -> str:
+    caps = getattr(cluster, "capabilities", None) or {}
+    if isinstance(caps, dict):
+        ranked = sorted(caps.items(), key=lambda kv: -kv[1])
+        return ", ".join(f"{k} {v:.0%}" for k, v in ranked[:3])
+    return ", ".join(map(str, caps))
+
+
+def fuse(
+    findings: list[Finding],
+    ctx: DetectionContext,
+    threshold: float | None = None,
+    model: FusionModel | None = None,
+) -> Verdicts:
+    """Turn findings into verdicts: calibrated risk in [0, 1], flagged at `threshold`.
+
+    Every account in `account_features` gets a row; `reasons` names the findings that drove the
+    risk (largest contributions first) and the account's cluster when it counted.
+    """
+    model = model or shipped()
+    threshold = model.threshold if threshold is None else float(threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold {threshold!r} is outside [0, 1]")
+    linkage = ctx.linkage
+    cluster_of: dict[str, str] = dict(getattr(linkage, "cluster_of", None) or {})
+    clusters = {c.cluster_id: c for c in (getattr(linkage, "clusters", None) or [])}
+
+    family_sums, parts, cluster_score = account_evidence(findings, model)
+    exchanges = _account_exchanges(ctx.con)
+    for acc in family_sums:  # findings about accounts the features never saw still get a row
+        exchanges.setdefault(acc, 0)
+    ids = sorted(exchanges)
+    cl = np.array([cluster_score.get(cluster_of.get(a, ""), 0.0) for a in ids])
+    total = np.array([capped_total(family_sums.get(a, {}), c, model) for a, c in zip(ids, cl, strict=True)])
+    risk = model.risk(total)
+
+    reasons = []
+    for a, c_score in zip(ids, cl, strict=True):
+        ranked = sorted(parts.get(a, []), key=lambda p: -p[0])
+        items = [_reason(f) for c, f in ranked[:MAX_REASONS] if c > 0]
+        if c_score > 0:
+            items.append(f"cluster {cluster_of[a]} {c_score:.2f}")
+        reasons.append("; ".join(items))
+    accounts = pa.table(
+        {
+            "account_id": ids,
+            "risk": np.round(risk, 6),
+            "flagged": risk >= threshold,
+            "cluster_id": [cluster_of.get(a) for a in ids],
+            "exchanges": [exchanges[a] for a in ids],
+            "reasons": reasons,
+        },
+        schema=ACCOUNT_VERDICT_SCHEMA,
+    )
+
+    # A cluster is judged as its average member plus its own coordination score.
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(ids):
+        if a in cluster_of:
+            members[cluster_of[a]].append(i)
+    rows: dict[str, list[Any]] = defaultdict(list)
+    for cid in sorted(set(members) | set(clusters)):
+        idx = members.get(cid, [])
+        c_score = cluster_score.get(cid, 0.0)
+        mean_families: dict[str, float] = defaultdict(float)
+        for i in idx:
+            for fam, v in family_sums.get(ids[i], {}).items():
+                mean_families[fam] += v / len(idx)
+        c_risk = float(model.risk(np.array([capped_total(mean_families, c_score, model)]))[0])
+        top: dict[str, float] = defaultdict(float)
+        for i in idx:
+            for c, f in parts.get(ids[i], []):
+                top[f.detector] += c / len(idx)
+        items = [f"cluster score {c_score:.2f}"] if c_score > 0 else []
+        items += [f"{d} avg {v:.2f}" for d, v in sorted(top.items(), key=lambda kv: -kv[1])[:MAX_REASONS]]
+        cluster = clusters.get(cid)
+        rows["cluster_id"].append(cid)
+        rows["accounts"].append(len(cluster.members) if cluster is not None else len(idx))
+        rows["exchanges"].append(int(getattr(cluster, "exchanges", 0) or sum(exchanges[ids[i]] for i in idx)))
+        rows["risk"].append(round(c_risk, 6))
+        rows["flagged"].append(c_risk >= threshold)
+        rows["capabilities"].append(_cluster_capabilities(cluster))
+        rows["reasons"].append("; ".join(items))
+    clusters_table = pa.table(
+        {name: rows.get(name, []) for name in CLUSTER_VERDICT_SCHEMA.names}, schema=CLUSTER_VERDICT_SCHEMA
+    )
+    return Verdicts(accounts=accounts, clusters=clusters_table, threshold=threshold)

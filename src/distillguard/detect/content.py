@@ -1,0 +1,142 @@
+"""Detectors on what an account asks for: reasoning harvest, shared skeletons, narrow focus."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.detect.base import register
+from distillguard.detect.rules import AccountRule, column, ramp
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{100 * float(x):.0f}%"
+
+
+@register
+class ReasoningHarvest(AccountRule):
+    id = "reasoning-harvest"
+    description = (
+        "A large share of the account's prompts ask for written-out step-by-step reasoning behind an "
+        "answer, act-as-a-grader rubrics or censorship-safe rewrites (chain-of-thought harvesting)."
+    )
+    false_positives = "Evaluation runners on CoT benchmarks; tutoring apps that ask the model to show work."
+    evidence_fields = (
+        "exchanges",
+        "harvest_share",
+        "cot_share",
+        "rubric_share",
+        "rewrite_share",
+        "thinking_share",
+        "reasoning_char_share",
+    )
+    defaults: ClassVar[dict[str, float]] = {"share_lo": 0.15, "share_hi": 0.6, "min_exchanges": 5}
+    examples_where = (
+        "GREATEST(COALESCE(e.cot_elicitation, 0), COALESCE(e.rubric_grading, 0), "
+        "COALESCE(e.censorship_rewrite, 0)) >= 0.5"
+    )
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        return ramp(column(f, "harvest_share", 0), o["share_lo"], o["share_hi"]) * (n >= o["min_exchanges"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{_pct(r.get('harvest_share'))} of {r.get('exchanges')} prompts elicit reasoning traces, "
+            f"grading or rewrites (chain-of-thought {_pct(r.get('cot_share'))}, "
+            f"rubric {_pct(r.get('rubric_share'))}, rewrite {_pct(r.get('rewrite_share'))})."
+        )
+
+
+@register
+class SharedTemplate(AccountRule):
+    id = "shared-template"
+    description = (
+        "Most of the account's traffic reuses prompt skeletons that many other accounts also send, "
+        "each repeated many times: one script driving many accounts."
+    )
+    false_positives = (
+        "Public benchmark prompts sent by several independent eval runners; a shared SDK's default prompt."
+    )
+    evidence_fields = (
+        "exchanges",
+        "shared_template_share",
+        "max_template_accounts",
+        "shared_repeated_templates",
+        "shared_system_share",
+        "max_system_accounts",
+        "template_diversity",
+    )
+    defaults: ClassVar[dict[str, float]] = {
+        "share_lo": 0.3,
+        "share_hi": 0.8,
+        "accounts_lo": 3,
+        "accounts_hi": 10,
+        "min_exchanges": 5,
+    }
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        tpl = ramp(column(f, "shared_template_share", 0), o["share_lo"], o["share_hi"]) * ramp(
+            column(f, "max_template_accounts", 0), o["accounts_lo"], o["accounts_hi"]
+        )
+        sys = ramp(column(f, "shared_system_share", 0), o["share_lo"], o["share_hi"]) * ramp(
+            column(f, "max_system_accounts", 0), o["accounts_lo"], o["accounts_hi"]
+        )
+        return np.maximum(tpl, 0.8 * sys) * (n >= o["min_exchanges"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{_pct(r.get('shared_template_share'))} of {r.get('exchanges')} prompts use skeletons shared "
+            f"with other accounts (up to {r.get('max_template_accounts')} accounts per skeleton); "
+            f"{_pct(r.get('shared_system_share'))} carry a system prompt shared by up to "
+            f"{r.get('max_system_accounts')} accounts."
+        )
+
+
+@register
+class TemplateConcentration(AccountRule):
+    id = "template-concentration"
+    description = "High volume concentrated on very few prompt skeletons (low template diversity)."
+    false_positives = "Nightly eval suites, synthetic-data jobs, CI agents with a fixed task prompt."
+    evidence_fields = ("exchanges", "distinct_templates", "template_diversity", "top_template_share")
+    defaults: ClassVar[dict[str, float]] = {"diversity_hi": 0.3, "diversity_lo": 0.05, "min_exchanges": 50}
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        low_div = 1.0 - ramp(column(f, "template_diversity", 1), o["diversity_lo"], o["diversity_hi"])
+        return low_div * ramp(n, o["min_exchanges"], 4 * o["min_exchanges"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{r.get('exchanges')} prompts use only {r.get('distinct_templates')} skeletons; the most used "
+            f"one carries {_pct(r.get('top_template_share'))} of them."
+        )
+
+
+@register
+class CapabilityFocus(AccountRule):
+    id = "capability-focus"
+    description = "High volume concentrated on one narrow capability (e.g. agentic coding, tool use, math)."
+    false_positives = "CI coding agents, single-purpose apps (a coding assistant)."
+    evidence_fields = ("exchanges", "top_capability", "top_capability_share", "distinct_capabilities")
+    defaults: ClassVar[dict[str, float]] = {"share_lo": 0.7, "share_hi": 0.95, "min_exchanges": 50}
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        cap = [c or "" for c in f.column("top_capability").to_pylist()]
+        # Plain chat is the broad default class, not a narrow capability.
+        narrow = np.array([c not in ("", "chat") for c in cap])
+        return (
+            ramp(column(f, "top_capability_share", 0), o["share_lo"], o["share_hi"])
+            * ramp(n, o["min_exchanges"], 4 * o["min_exchanges"])
+            * narrow
+        )
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{_pct(r.get('top_capability_share'))} of {r.get('exchanges')} prompts target one capability "
+            f"({r.get('top_capability')})."
+        )

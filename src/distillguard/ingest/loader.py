@@ -1,0 +1,263 @@
+"""Stream log files into the scan's columnar store, batch by batch, in bounded memory.
+
+The map step (parse, normalize, per-exchange signals, write one Parquet part) runs per batch,
+in worker processes when the input is large enough to pay for them. Rejects stream to a JSON Lines
+file as they are found; duplicates are removed at the end by the store, from the parts
+(`store.finalize_exchanges`), so no Python set grows with the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillguard.ingest.accounts import empty_accounts, read_accounts
+from distillguard.ingest.mapping import FieldMapping
+from distillguard.ingest.records import content_hash, normalize_lines, normalize_records
+from distillguard.ingest.sources import Source, expand_paths, iter_line_batches, iter_parquet_batches
+
+BATCH_RECORDS = 4096
+KEPT_REJECTS = 1000  # rejects kept in memory for the report; all of them go to the rejects file
+PARALLEL_FROM_BYTES = 24 << 20  # smaller inputs are mapped in-process: workers would cost more
+
+
+class IngestError(RuntimeError):
+    """Ingest cannot go on (a required stage is missing, or the store cannot be written)."""
+
+
+class StrictModeError(Exception):
+    """--strict: the first bad record, with a message naming its file, line and reason."""
+
+    def __init__(self, rej: dict[str, Any]) -> None:
+        detail = f" ({rej['detail']})" if rej.get("detail") else ""
+        super().__init__(f"{rej['source']}:{rej['line']}: {rej['reason']}{detail}")
+        self.reject = rej
+
+
+@dataclass
+class IngestReport:
+    """What ingest read and what became of it: exchanges + rejected + duplicates == input_records."""
+
+    input_records: int = 0
+    exchanges: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejects: list[dict[str, Any]] = field(default_factory=list)  # the first KEPT_REJECTS
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    rejects_path: Path | None = None
+    account_records: int = 0  # rows of the accounts file kept (one per account_id)
+    accounts_rejected: int = 0
+    sources: list[str] = field(default_factory=list)
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+
+def _drop_nulls(value: Any) -> Any:
+    """Struct columns give every key of the union schema; absent keys come back as nulls."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def _parquet_records(batch: pa.RecordBatch, first: int) -> Iterator[tuple[int, dict | None, str]]:
+    for offset, record in enumerate(batch.to_pylist()):
+        try:
+            for key in ("request", "response"):
+                body = record.get(key)
+                if isinstance(body, str | bytes):
+                    # text that is not JSON stays text: rejected as request_not_object, with its row
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        record[key] = orjson.loads(body)
+                elif isinstance(body, dict):
+                    record[key] = _drop_nulls(body)
+            digest = content_hash(orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str))
+        except (TypeError, ValueError) as exc:
+            yield first + offset, None, f"{type(exc).__name__}: {exc}"
+            continue
+        yield first + offset, record, digest
+
+
+def _signals() -> tuple[Any, pa.Schema]:
+    try:
+        from distillguard.signals import SIGNAL_SCHEMA, compute_signals
+    except ImportError as exc:
+        raise IngestError(f"the signals stage is not available ({exc})") from None
+    return compute_signals, SIGNAL_SCHEMA
+
+
+def part_schema(with_signals: bool) -> pa.Schema:
+    """Schema of the exchange parts: EXCHANGE_SCHEMA, plus SIGNAL_SCHEMA when signals are on."""
+    from distillguard.schema import EXCHANGE_SCHEMA
+
+    if not with_signals:
+        return EXCHANGE_SCHEMA
+    return pa.schema([*EXCHANGE_SCHEMA, *_signals()[1]])
+
+
+def map_batch(
+    kind: str,
+    label: str,
+    payload: Any,
+    first: int,
+    mapping: FieldMapping | None,
+    part_path: str,
+    with_signals: bool,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The map step for one batch: normalize, add signals, write one Parquet part.
+
+    Returns (rows written, rejects). Runs in a worker process or in-process.
+    """
+    if kind == "parquet":
+        table, rejects = normalize_records(_parquet_records(payload, first), label, mapping)
+    else:
+        table, rejects = normalize_lines(payload, label, mapping)
+    if table.num_rows:
+        if with_signals:
+            compute_signals, schema = _signals()
+            signals = compute_signals(table)
+            table = pa.Table.from_arrays(
+                [*table.columns, *signals.select(schema.names).columns],
+                schema=part_schema(True),
+            )
+        pq.write_table(table, part_path, compression="zstd", compression_level=1)
+    return table.num_rows, rejects
+
+
+def _jobs(sources: list[Source], on_bytes: Any) -> Iterator[tuple[str, str, Any, int]]:
+    for source in sources:
+        label = str(source.path)
+        if source.kind == "parquet":
+            for first, batch in iter_parquet_batches(source, batch_size=BATCH_RECORDS, on_bytes=on_bytes):
+                yield "parquet", label, batch, first
+        else:
+            for lines in iter_line_batches(source, max_records=BATCH_RECORDS, on_bytes=on_bytes):
+                yield "jsonl", label, lines, lines[0][0]
+
+
+def _worker_count(workers: int | None, total_bytes: int) -> int:
+    if workers is not None:
+        return max(1, workers)
+    if total_bytes < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def ingest_paths(
+    paths: list[str | Path] | tuple[str | Path, ...],
+    out_store: Path,
+    *,
+    accounts: Path | None = None,
+    mapping: FieldMapping | None = None,
+    strict: bool = False,
+    progress: Any = None,
+    workers: int | None = None,
+    with_signals: bool = True,
+    rejects_out: Path | None = None,
+) -> IngestReport:
+    """Stream exchange logs into `out_store` and account for every input record.
+
+    Writes `out_store/exchanges/part-*.parquet` (EXCHANGE_SCHEMA + SIGNAL_SCHEMA, duplicates
+    removed), `out_store/accounts.parquet` (ACCOUNT_SCHEMA, empty without `accounts`) and the
+    rejects as JSON Lines to `rejects_out` (default `out_store/rejects.jsonl`). `progress` is an
+    optional rich Progress. Raises SourceError for unreadable or wrong-type paths,
+    StrictModeError at the first bad record when `strict`, IngestError when a stage is missing.
+    """
+    from distillguard.store import finalize_exchanges
+
+    started = time.perf_counter()
+    sources = expand_paths(list(paths))
+    accounts_sources = expand_paths([accounts]) if accounts is not None else []
+    if with_signals:
+        _signals()  # fail before reading anything when the stage is absent
+    out_store = Path(out_store)
+    raw_dir = out_store / "_parts"
+    for folder in (raw_dir, out_store / "exchanges"):
+        shutil.rmtree(folder, ignore_errors=True)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    rejects_path = Path(rejects_out) if rejects_out is not None else out_store / "rejects.jsonl"
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+
+    report = IngestReport(sources=[str(s.path) for s in sources], rejects_path=rejects_path)
+    reasons: Counter[str] = Counter()
+    total_bytes = sum(s.size for s in sources)
+    task = progress.add_task("Reading logs", total=total_bytes or 1) if progress is not None else None
+
+    def on_bytes(n: int) -> None:
+        report.bytes_read += n
+        if progress is not None:
+            progress.advance(task, n)
+
+    with rejects_path.open("wb") as rejects_file:
+
+        def collect(rows: int, rejects: list[dict[str, Any]]) -> None:
+            report.exchanges += rows
+            report.rejected += len(rejects)
+            report.input_records += rows + len(rejects)
+            for rej in rejects:
+                reasons[rej["reason"]] += 1
+                rejects_file.write(orjson.dumps(rej) + b"\n")
+                if len(report.rejects) < KEPT_REJECTS:
+                    report.rejects.append(rej)
+            if strict and rejects:
+                raise StrictModeError(rejects[0])
+
+        parts = 0
+        jobs = _jobs(sources, on_bytes)
+        n_workers = _worker_count(workers, total_bytes)
+        if n_workers == 1:
+            for kind, label, payload, first in jobs:
+                part = str(raw_dir / f"part-{parts:06d}.parquet")
+                parts += 1
+                collect(*map_batch(kind, label, payload, first, mapping, part, with_signals))
+        else:
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+                pending: deque[Future] = deque()
+                try:
+                    for kind, label, payload, first in jobs:
+                        part = str(raw_dir / f"part-{parts:06d}.parquet")
+                        parts += 1
+                        pending.append(
+                            pool.submit(map_batch, kind, label, payload, first, mapping, part, with_signals)
+                        )
+                        while len(pending) > 2 * n_workers:  # bounded: memory stays flat
+                            collect(*pending.popleft().result())
+                    while pending:
+                        collect(*pending.popleft().result())
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+
+    if progress is not None:
+        progress.update(task, completed=total_bytes or 1)
+    kept, duplicates = finalize_exchanges(raw_dir, out_store / "exchanges", part_schema(with_signals))
+    report.exchanges, report.duplicates = kept, duplicates
+    report.reject_reasons = dict(reasons)
+
+    table = empty_accounts()
+    if accounts_sources:
+
+        def account_reject(rej: dict[str, Any]) -> None:
+            with rejects_path.open("ab") as fh:
+                fh.write(orjson.dumps(rej) + b"\n")
+
+        table, report.accounts_rejected = read_accounts(accounts, on_reject=account_reject)
+    pq.write_table(table, out_store / "accounts.parquet")
+    report.account_records = table.num_rows
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,230 @@
+"""Exchange records -> normalized exchange rows, one batch at a time.
+
+`normalize_lines` is the map step's first half: pure, per batch, used by the embedded engine and
+by Spark's mapInArrow alike. Every line that is not a blank line becomes either a row or a reject
+with a reason code (see `REJECT_REASONS` and docs/data-contracts.md); nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import xxhash
+
+from distillguard.ingest.mapping import FieldMapping
+from distillguard.ingest.parse_body import extract
+from distillguard.ingest.timestamps import TimestampError, parse_ts
+from distillguard.schema import EXCHANGE_SCHEMA
+
+BOM = b"\xef\xbb\xbf"
+NUL = b"\x00"
+MAPPED = "mapped"
+
+REJECT_REASONS: dict[str, str] = {
+    "invalid_json": "the line is not valid JSON (truncated or malformed)",
+    "invalid_utf8": "the line is not valid UTF-8",
+    "nul_byte": "the line contains a NUL byte",
+    "too_deep": "the record nests deeper than the JSON parser allows (1024 levels)",
+    "not_object": "the record is valid JSON but not an object",
+    "missing_timestamp": "the record has no `ts`",
+    "bad_timestamp": "the record's `ts` is not an RFC 3339 timestamp or epoch number",
+    "missing_account": "the record has no `account_id`",
+    "bad_account": "the record's `account_id` is not a string or integer",
+    "missing_request": "the record has no `request` body",
+    "request_not_object": "the record's `request` is not a JSON object",
+    "mapping_error": "the field mapping could not be applied to the record",
+    "unreadable_row": "a Parquet row could not be converted to a record",
+    "bad_field": "an account record's field has the wrong type",
+}
+
+_STR_FIELDS = ("api_key_id", "client_ip", "asn", "user_agent", "client_fp")
+_OVERRIDES = ("input_tokens", "output_tokens", "reasoning_tokens", "response_chars", "reasoning_chars")
+_COLUMNS = [f.name for f in EXCHANGE_SCHEMA]
+
+
+class Rejected(Exception):
+    """A record that cannot become an exchange row: `reason` is a REJECT_REASONS code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def content_hash(raw: bytes) -> str:
+    """Hash of a record's bytes: equal records (duplicates) hash equal."""
+    return xxhash.xxh3_128_hexdigest(raw)
+
+
+def parse_line(raw: bytes) -> dict:
+    """Parse one JSON Lines record, or raise Rejected saying why it is not one."""
+    if NUL in raw:
+        raise Rejected("nul_byte", f"NUL byte at offset {raw.index(NUL)}")
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        message = str(exc)
+        if "depth limit" in message or "recursion" in message:
+            raise Rejected("too_deep", message) from None
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as uexc:
+            raise Rejected("invalid_utf8", f"invalid UTF-8 at byte {uexc.start}") from None
+        if exc.pos >= len(raw.rstrip()) - 1 or "end of data" in message:
+            message = f"truncated record: {message}"
+        raise Rejected("invalid_json", message) from None
+    if not isinstance(obj, dict):
+        raise Rejected("not_object", f"JSON {type(obj).__name__} instead of an object")
+    return obj
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _account(value: Any) -> str:
+    if value is None or value == "":
+        raise Rejected("missing_account")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise Rejected("bad_account", f"account_id is a {type(value).__name__}")
+
+
+def _ts(value: Any, fmt: str) -> datetime:
+    if value is None or value == "":
+        raise Rejected("missing_timestamp")
+    try:
+        return parse_ts(value, fmt)
+    except TimestampError as exc:
+        raise Rejected("bad_timestamp", str(exc)) from None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def to_row(record: dict, mapping: FieldMapping | None, digest: str) -> dict[str, Any]:
+    """One record (contract layout, or the source layout of `mapping`) -> one exchange row.
+
+    `digest` is the record's content hash; it becomes the exchange id when the record has no id.
+    Raises Rejected when the record breaks the contract.
+    """
+    fmt = "auto"
+    if mapping is not None:
+        fmt = mapping.timestamp_format
+        try:
+            record = mapping.to_record(record)
+        except Exception as exc:  # a mapping applied to a record of another shape
+            raise Rejected("mapping_error", f"{type(exc).__name__}: {exc}") from None
+    ts = _ts(record.get("ts"), fmt)
+    account = _account(record.get("account_id"))
+    request = record.get("request")
+    if request is None:
+        raise Rejected("missing_request")
+    if not isinstance(request, dict):
+        raise Rejected("request_not_object", f"request is a {type(request).__name__}")
+    response = record.get("response")
+    row = extract(request, response if isinstance(response, dict) else None)
+    if request.get("_mapped"):
+        row["flavor"] = MAPPED
+    rid = record.get("id")
+    row["exchange_id"] = _text(rid) or digest
+    row["content_hash"] = digest
+    row["ts"] = ts
+    row["account_id"] = account
+    for name in _STR_FIELDS:
+        row[name] = _text(record.get(name))
+    row["status"] = _int(record.get("status"))
+    row["latency_ms"] = _float(record.get("latency_ms"))
+    if mapping is not None:
+        for name in _OVERRIDES:
+            value = _int(record.get(name))
+            if value is not None:
+                row[name] = value
+    return row
+
+
+class RowBuffer:
+    """Collects exchange rows column by column and hands them out as an Arrow table."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list] = {name: [] for name in _COLUMNS}
+
+    def add(self, row: dict[str, Any], source: str, line: int) -> None:
+        row["source"] = source
+        row["line"] = line
+        for name, values in self.columns.items():
+            values.append(row[name])
+
+    def __len__(self) -> int:
+        return len(self.columns["exchange_id"])
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_pydict(self.columns, schema=EXCHANGE_SCHEMA)
+
+
+def reject(source: str, line: int, reason: str, detail: str = "") -> dict[str, Any]:
+    """A reject row (REJECT_SCHEMA)."""
+    return {"source": source, "line": line, "reason": reason, "detail": detail[:300]}
+
+
+def normalize_lines(
+    lines: Iterable[tuple[int, bytes]], source: str, mapping: FieldMapping | None = None
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Raw JSON Lines (line number, bytes) -> (exchange rows with EXCHANGE_SCHEMA, rejects).
+
+    Blank lines are not records and give neither. A BOM, CR line ends and surrounding whitespace
+    are tolerated. Duplicates are not removed here (they may span batches); rows carry
+    `exchange_id` and `content_hash` so that the store can remove them.
+    """
+    rows = RowBuffer()
+    rejects: list[dict[str, Any]] = []
+    for line, raw in lines:
+        if raw.startswith(BOM):
+            raw = raw[3:]
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            record = parse_line(raw)
+            rows.add(to_row(record, mapping, content_hash(raw)), source, line)
+        except Rejected as exc:
+            rejects.append(reject(source, line, exc.reason, exc.detail))
+    return rows.table(), rejects
+
+
+def normalize_records(
+    records: Iterable[tuple[int, dict | None, str]], source: str, mapping: FieldMapping | None = None
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Already-parsed records (row number, record or None when unreadable, content hash) -> rows.
+
+    The Parquet path: same contract and rejects as `normalize_lines`.
+    """
+    rows = RowBuffer()
+    rejects: list[dict[str, Any]] = []
+    for line, record, digest in records:
+        try:
+            if record is None:
+                raise Rejected("unreadable_row", digest)
+            rows.add(to_row(record, mapping, digest), source, line)
+        except Rejected as exc:
+            rejects.append(reject(source, line, exc.reason, exc.detail))
+    return rows.table(), rejects

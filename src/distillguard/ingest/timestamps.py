@@ -1,0 +1,74 @@
+"""Timestamps of exchange and account records: RFC 3339 strings or epoch numbers, to UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Epoch numbers are told apart by magnitude: seconds until ~5138, then milli-, then microseconds.
+_MS_FROM = 1e11
+_US_FROM = 1e14
+
+TIMESTAMP_FORMATS = ("auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us")
+
+
+class TimestampError(ValueError):
+    """The value is not a timestamp in the expected format."""
+
+
+def parse_ts(value: object, fmt: str = "auto") -> datetime:
+    """Return the UTC instant of `value`.
+
+    `fmt` is "auto" (RFC 3339 / ISO 8601 strings, epoch numbers by magnitude), "rfc3339",
+    "epoch_s", "epoch_ms", "epoch_us", or a `strptime` pattern (containing "%"). Strings without
+    an offset are taken as UTC. Raises TimestampError on anything else.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, bool) or value is None:
+        raise TimestampError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        if fmt in ("rfc3339",) or "%" in fmt:
+            raise TimestampError(f"number {value!r} where an {fmt} string is expected")
+        return _from_epoch(float(value), fmt)
+    if not isinstance(value, str):
+        raise TimestampError(f"not a timestamp: {type(value).__name__}")
+    text = value.strip()
+    if "%" in fmt:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError as exc:
+            raise TimestampError(f"{text[:40]!r} does not match {fmt!r}") from exc
+    elif fmt.startswith("epoch_"):
+        try:
+            return _from_epoch(float(text), fmt)
+        except ValueError as exc:
+            raise TimestampError(f"not an epoch number: {text[:40]!r}") from exc
+    else:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            if fmt == "auto" and _looks_numeric(text):
+                return _from_epoch(float(text), fmt)
+            raise TimestampError(f"not an RFC 3339 timestamp: {text[:40]!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _from_epoch(number: float, fmt: str) -> datetime:
+    if number != number or number in (float("inf"), float("-inf")):
+        raise TimestampError("epoch value is not finite")
+    if fmt == "epoch_ms" or (fmt == "auto" and _MS_FROM <= abs(number) < _US_FROM):
+        number /= 1e3
+    elif fmt == "epoch_us" or (fmt == "auto" and abs(number) >= _US_FROM):
+        number /= 1e6
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise TimestampError(f"epoch value out of range: {number!r}") from exc

@@ -1,0 +1,191 @@
+"""Cluster summaries: who is in a cluster, why, what it asks for and when.
+
+Every summary is computed in one grouped SQL pass over all clusters, not per cluster.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+
+from distillguard.link.config import LinkConfig
+from distillguard.link.density import column_weights, densest_block
+from distillguard.link.keys import ACCT, EX, FAMILY_OF, KEYS
+
+MEMBERS = "_dg_link_members"
+TOP = 10  # shared infrastructure entries and templates listed per cluster
+
+
+@dataclass
+class Cluster:
+    """One linked group of accounts (a candidate campaign) and the evidence that links it."""
+
+    cluster_id: str
+    members: list[str]
+    exchanges: int = 0
+    edge_kinds: dict[str, int] = field(default_factory=dict)  # kept edges per kind, inside the cluster
+    density: float = 0.0  # FRAUDAR dense-block score in [0, 1)
+    core_accounts: int = 0  # accounts in the densest block
+    core_keys: int = 0  # keys (IPs, templates, windows...) in the densest block
+    shared_infrastructure: list[dict[str, Any]] = field(default_factory=list)  # kind, value, accounts
+    shared_templates: list[dict[str, Any]] = field(default_factory=list)  # template, accounts, exchanges
+    capabilities: dict[str, float] = field(default_factory=dict)  # share of exchanges per capability
+    timeline: list[dict[str, Any]] = field(default_factory=list)  # bucket, model, exchanges
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for k in ("first_seen", "last_seen"):
+            out[k] = out[k].isoformat() if out[k] is not None else None
+        for row in out["timeline"]:
+            row["bucket"] = (
+                row["bucket"].isoformat() if hasattr(row["bucket"], "isoformat") else row["bucket"]
+            )
+        return out
+
+
+def cluster_id(members: list[str]) -> str:
+    """Stable id from the member set, so reruns over the same data give the same ids."""
+    return "cl-" + xxhash.xxh64("\n".join(sorted(members)).encode()).hexdigest()[:12]
+
+
+def summarize(
+    con: Any,
+    groups: dict[int, list[int]],
+    account_ids: np.ndarray,
+    kept_rows: pa.Table,
+    cfg: LinkConfig,
+) -> list[Cluster]:
+    """Build a Cluster for each group of account numbers (largest first)."""
+    if not groups:
+        return []
+    gids = sorted(groups, key=lambda g: (-len(groups[g]), min(groups[g])))
+    clusters = {
+        g: Cluster(cluster_id([account_ids[i] for i in groups[g]]), sorted(account_ids[i] for i in groups[g]))
+        for g in gids
+    }
+    aid = np.concatenate([np.asarray(groups[g], np.int64) for g in gids])
+    gid = np.concatenate([np.full(len(groups[g]), g, np.int64) for g in gids])
+    con.register("_dg_link_members_arrow", pa.table({"aid": aid, "g": gid}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {MEMBERS} AS SELECT * FROM _dg_link_members_arrow")
+    con.unregister("_dg_link_members_arrow")
+
+    _edge_kinds(clusters, kept_rows, aid, gid)
+    _activity(con, clusters)
+    _shared_infra(con, clusters)
+    _templates(con, clusters)
+    _density(con, clusters, cfg)
+    return [clusters[g] for g in gids]
+
+
+def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, gid: np.ndarray) -> None:
+    if rows.num_rows == 0:
+        return
+    g_of = dict(zip(aid.tolist(), gid.tolist(), strict=True))
+    for a, b, kind in zip(
+        rows["a"].to_pylist(), rows["b"].to_pylist(), rows["kind"].to_pylist(), strict=True
+    ):
+        ga = g_of.get(a)
+        if ga is not None and ga == g_of.get(b):
+            kinds = clusters[ga].edge_kinds
+            kinds[kind] = kinds.get(kind, 0) + 1
+
+
+def _activity(con: Any, clusters: dict[int, Cluster]) -> None:
+    for g, n, first, last in con.execute(
+        f"SELECT m.g, sum(a.n_ex), min(a.first_ts), max(a.last_ts) FROM {MEMBERS} m "
+        f"JOIN {ACCT} a USING (aid) GROUP BY m.g"
+    ).fetchall():
+        c = clusters[g]
+        c.exchanges, c.first_seen, c.last_seen = int(n), first, last
+    join = f"FROM {EX} e JOIN {MEMBERS} m USING (aid)"
+    for g, cap, n in con.execute(
+        f"SELECT m.g, e.capability, count(*) {join} WHERE e.capability IS NOT NULL GROUP BY ALL"
+    ).fetchall():
+        clusters[g].capabilities[cap] = n
+    for c in clusters.values():
+        total = sum(c.capabilities.values()) or 1
+        ranked = sorted(c.capabilities.items(), key=lambda kv: (-kv[1], kv[0]))
+        c.capabilities = {k: round(v / total, 4) for k, v in ranked}
+    span = con.execute(f"SELECT max(last_ts) - min(first_ts) FROM {ACCT}").fetchall()[0][0]
+    unit = "hour" if span is None or span.total_seconds() <= 3 * 86400 else "day"
+    for g, when, model, n in con.execute(
+        f"SELECT m.g, date_trunc('{unit}', e.ts) AS bucket, coalesce(e.model, 'unknown') AS model, count(*) "
+        f"{join} GROUP BY ALL ORDER BY 1, 2, 3"
+    ).fetchall():
+        clusters[g].timeline.append({"bucket": when, "model": model, "exchanges": int(n)})
+
+
+def _shared_infra(con: Any, clusters: dict[int, Cluster]) -> None:
+    kinds = ", ".join(f"'{k}'" for k, f in FAMILY_OF.items() if f == "infrastructure")
+    for g, kind, key, n in con.execute(
+        f"""SELECT g, kind, key, n FROM (
+              SELECT m.g, k.kind, k.key, count(*) AS n,
+                     row_number() OVER (PARTITION BY m.g ORDER BY count(*) DESC, k.kind, k.key) AS rk
+              FROM {KEYS} k JOIN {MEMBERS} m USING (aid) WHERE k.kind IN ({kinds})
+              GROUP BY m.g, k.kind, k.key HAVING count(*) >= 2)
+            WHERE rk <= {TOP} ORDER BY g, rk"""
+    ).fetchall():
+        clusters[g].shared_infrastructure.append({"kind": kind, "value": key, "accounts": int(n)})
+
+
+def _templates(con: Any, clusters: dict[int, Cluster]) -> None:
+    for g, tpl, accounts, n in con.execute(
+        f"""SELECT g, template, accounts, n FROM (
+              SELECT m.g, e.template, count(DISTINCT e.aid) AS accounts, count(*) AS n,
+                     row_number() OVER (PARTITION BY m.g ORDER BY count(*) DESC, e.template) AS rk
+              FROM {EX} e JOIN {MEMBERS} m USING (aid)
+              WHERE e.template IS NOT NULL GROUP BY m.g, e.template HAVING count(DISTINCT e.aid) >= 2)
+            WHERE rk <= {TOP} ORDER BY g, rk"""
+    ).fetchall():
+        clusters[g].shared_templates.append({"template": tpl, "accounts": int(accounts), "exchanges": int(n)})
+
+
+def _density(con: Any, clusters: dict[int, Cluster], cfg: LinkConfig) -> None:
+    tab = con.sql(
+        f"SELECT m.g, k.aid, k.kind || ':' || k.key AS obj, k.df FROM {KEYS} k JOIN {MEMBERS} m USING (aid) "
+        "ORDER BY m.g"
+    ).to_arrow_table()
+    if tab.num_rows == 0:
+        return
+    g_arr = tab["g"].to_numpy()
+    bounds = np.flatnonzero(np.diff(g_arr)) + 1
+    starts, ends = np.r_[0, bounds], np.r_[bounds, len(g_arr)]
+    aids = tab["aid"].to_numpy()
+    objs = tab["obj"].to_numpy(zero_copy_only=False)
+    dfs = tab["df"].to_numpy()
+    for s, e in zip(starts, ends, strict=True):
+        _, rows = np.unique(aids[s:e], return_inverse=True)
+        _, cols = np.unique(objs[s:e], return_inverse=True)
+        block = densest_block(rows, cols, column_weights(dfs[s:e], cfg.density_c))
+        c = clusters[int(g_arr[s])]
+        c.density = round(block.score(cfg.density_scale), 4)
+        c.core_accounts, c.core_keys = len(block.rows), len(block.cols)
+
+
+def by_member(clusters: list[Cluster]) -> dict[str, str]:
+    """account_id -> cluster_id."""
+    out: dict[str, str] = {}
+    for c in clusters:
+        for m in c.members:
+            out[m] = c.cluster_id
+    return out
+
+
+def groups_from_membership(nodes: np.ndarray, community: np.ndarray, min_size: int) -> dict[int, list[int]]:
+    """Community number -> account numbers, keeping communities of at least `min_size`."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for node, comm in zip(nodes.tolist(), community.tolist(), strict=True):
+        groups[comm].append(node)
+    return {g: m for g, m in groups.items() if len(m) >= min_size}

@@ -1,0 +1,128 @@
+"""link_accounts: from exchanges (and the optional accounts table) to linked clusters."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from distillguard.link import content, fingerprint, infrastructure, timing
+from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
+from distillguard.link.config import LinkConfig
+from distillguard.link.graph import communities
+from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
+from distillguard.link.pairs import build_candidates, combine, score_shared_keys
+
+EDGE_SCHEMA = pa.schema(
+    [
+        pa.field("src", pa.string()),
+        pa.field("dst", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("weight", pa.float64()),
+        pa.field("evidence", pa.string()),  # JSON: similarity, shared keys, top shared keys
+    ]
+)
+
+
+@dataclass
+class Linkage:
+    """The account graph's result. `cluster_of` maps only accounts in a cluster of >= 2."""
+
+    cluster_of: dict[str, str] = field(default_factory=dict)
+    clusters: list[Cluster] = field(default_factory=list)
+    edges: pa.Table = field(default_factory=EDGE_SCHEMA.empty_table)
+    stats: dict[str, Any] = field(default_factory=dict)  # counts and timings per step
+
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.cluster_id == cluster_id), None)
+
+
+def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -> Linkage:
+    """Link the accounts of the `exchanges` view (and `accounts`, when present) into clusters.
+
+    Works from exchanges alone; every column beyond account_id and ts is optional and a missing one
+    only removes the edge kinds built on it. Deterministic for a fixed `seed`. Leaves no tables
+    behind on `con` (its temporary tables are dropped).
+    """
+    cfg = config if isinstance(config, LinkConfig) else LinkConfig.from_dict(config)
+    ex_cols = view_columns(con, "exchanges")
+    if not cfg.enabled or not {"account_id", "ts"} <= ex_cols:
+        return Linkage(stats={"accounts": 0, "reason": "disabled or no exchanges"})
+    acct_cols = view_columns(con, "accounts")
+    stats: dict[str, Any] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stats[f"{name}_s"] = round(now - clock, 3)
+        clock = now
+
+    try:
+        n = build_exchanges(con, ex_cols)
+        stats["accounts"] = n
+        if n < 2:
+            return Linkage(stats=stats)
+        specs = (
+            infrastructure.key_specs(con, acct_cols, cfg, stats)
+            + content.key_specs()
+            + timing.key_specs(cfg)
+            + fingerprint.key_specs(con, ex_cols, cfg)
+        )
+        build_keys(con, specs, n)
+        lap("keys")
+        stats["candidate_pairs"] = build_candidates(con, cfg, n)
+        lap("candidates")
+        scores = score_shared_keys(con)
+        lap("scores")
+        kept_rows, a, b, w = combine(scores, cfg)
+        stats["edges"] = len(a)
+        nodes, comm = communities(a, b, w, seed=cfg.seed, resolution=cfg.resolution)
+        lap("leiden")
+        account_ids = np.asarray(
+            con.sql(f"SELECT account_id FROM {ACCT} ORDER BY aid").to_arrow_table()["account_id"].to_pylist(),
+            dtype=object,
+        )
+        groups = groups_from_membership(nodes, comm, cfg.min_cluster_size)
+        clusters = summarize(con, groups, account_ids, kept_rows, cfg)
+        stats["clusters"] = len(clusters)
+        lap("summaries")
+        return Linkage(by_member(clusters), clusters, _edge_table(kept_rows, account_ids), stats)
+    finally:
+        _drop_temp_tables(con)
+
+
+def _edge_table(rows: pa.Table, account_ids: np.ndarray) -> pa.Table:
+    if rows.num_rows == 0:
+        return EDGE_SCHEMA.empty_table()
+    a = rows["a"].to_numpy()
+    b = rows["b"].to_numpy()
+    evidence = [
+        orjson.dumps(
+            {"similarity": round(s, 4), "shared_keys": n, "top": orjson.loads(t) if t else []}
+        ).decode()
+        for s, n, t in zip(
+            rows["sim"].to_pylist(), rows["shared"].to_pylist(), rows["top_keys"].to_pylist(), strict=True
+        )
+    ]
+    return pa.table(
+        {
+            "src": pa.array(account_ids[a].tolist(), pa.string()),
+            "dst": pa.array(account_ids[b].tolist(), pa.string()),
+            "kind": rows["kind"].cast(pa.string()),
+            "weight": rows["weight"],
+            "evidence": pa.array(evidence, pa.string()),
+        },
+        schema=EDGE_SCHEMA,
+    )
+
+
+def _drop_temp_tables(con: Any) -> None:
+    for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '_dg_link_%'"
+    ).fetchall():
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')

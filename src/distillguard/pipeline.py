@@ -1,0 +1,276 @@
+"""The batch scan: logs in, ranked accounts, linked clusters, findings and a report out.
+
+ingest -> signals.assign_templates -> features.materialize -> link.link_accounts ->
+detect.run_detectors -> decide.fuse -> outputs -> report.write_report -> share.write_bundle.
+Each stage is timed once, here. The scan's CSV/JSON outputs are written before the report and
+the STIX bundle, so a failure in those two is reported (summary.json `errors`, stderr) without
+losing the scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from distillguard import __version__, outputs, store
+from distillguard.config import ScanConfig
+from distillguard.findings import Finding
+from distillguard.ingest import IngestError, IngestReport, ingest_paths, load_mapping
+
+ENGINES = ("duckdb", "spark")
+
+
+class StageError(RuntimeError):
+    """A pipeline stage is missing or failed; the message names the stage."""
+
+
+@dataclass
+class ScanResult:
+    """What a scan produced: its summary (as in summary.json) and the paths it wrote."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    ingest: IngestReport
+    findings: list[Finding] = field(default_factory=list)
+    verdicts: Any = None  # decide.Verdicts
+    linkage: Any = None  # link.Linkage
+    outputs: dict[str, Path] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # stages after the outputs that failed
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _stage(module: str, attr: str) -> Any:
+    """Import a stage's entry point, or fail with a message naming the stage."""
+    try:
+        return getattr(importlib.import_module(f"distillguard.{module}"), attr)
+    except (ImportError, AttributeError) as exc:
+        raise StageError(f"the {module} stage is not available: {exc}") from None
+
+
+class _Clock:
+    """Per-stage wall times, plus one progress line per stage when a rich Progress is given."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str, label: str) -> Iterator[None]:
+        task = self.progress.add_task(label, total=1) if self.progress is not None else None
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - started, 3)
+            if task is not None:
+                self.progress.update(task, completed=1)
+
+
+def _ingest(
+    paths: Sequence[str | Path],
+    store_dir: Path,
+    out_dir: Path,
+    *,
+    accounts: Path | None,
+    mapping: Any,
+    strict: bool,
+    engine: str,
+    master: str | None,
+    progress: Any,
+    workers: int | None,
+) -> IngestReport:
+    if engine == "spark":
+        run_map_reduce = _stage("engines.spark", "run_map_reduce")
+        report = run_map_reduce(
+            list(paths), store_dir, accounts=accounts, mapping=mapping, master=master, progress=progress
+        )
+        rejects = out_dir / "rejects.jsonl"
+        if (
+            report.rejects_path
+            and Path(report.rejects_path) != rejects
+            and Path(report.rejects_path).is_file()
+        ):
+            shutil.copyfile(report.rejects_path, rejects)
+        elif not rejects.exists():
+            outputs.write_rejects(report.rejects, rejects)
+        return report
+    return ingest_paths(
+        list(paths),
+        store_dir,
+        accounts=accounts,
+        mapping=mapping,
+        strict=strict,
+        progress=progress,
+        workers=workers,
+        rejects_out=out_dir / "rejects.jsonl",
+    )
+
+
+def run_scan(
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    *,
+    accounts: Path | None = None,
+    config: ScanConfig | None = None,
+    strict: bool = False,
+    engine: str = "duckdb",
+    progress: Any = None,
+    master: str | None = None,
+    workers: int | None = None,
+) -> ScanResult:
+    """Scan exchange logs into `out_dir` (see docs/data-contracts.md for every file written).
+
+    Raises SourceError / MappingError / StrictModeError for bad input (nothing useful written),
+    StageError when a stage is missing or fails before the outputs exist. Failures of the report
+    or the STIX bundle do not raise: they are listed in `ScanResult.errors` and summary.json.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    config = config or ScanConfig()
+    started = datetime.now(UTC)
+    out_dir = Path(out_dir)
+    store_dir = out_dir / "store"
+    store_dir.mkdir(parents=True, exist_ok=True)
+    mapping = load_mapping(config.mapping) if config.mapping else None
+    clock = _Clock(progress)
+
+    started_ingest = time.perf_counter()
+    try:
+        report = _ingest(
+            paths,
+            store_dir,
+            out_dir,
+            accounts=accounts,
+            mapping=mapping,
+            strict=strict,
+            engine=engine,
+            master=master,
+            progress=progress,
+            workers=workers,
+        )
+    except IngestError as exc:
+        raise StageError(str(exc)) from None
+    clock.timings["ingest"] = round(time.perf_counter() - started_ingest, 3)
+
+    con = store.connect(store_dir)
+    result = ScanResult(out_dir=out_dir, summary={}, ingest=report)
+    with clock.stage("templates", "Grouping templates"):
+        if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
+            templates = _stage("signals", "assign_templates")(con)
+            store.write_table(store_dir, "templates", templates)
+            store.refresh_views(con, store_dir)
+    with clock.stage("features", "Account features"):
+        if not (engine == "spark" and (store_dir / "account_features.parquet").is_file()):
+            features = _stage("features", "materialize")(con)
+            store.write_table(store_dir, "account_features", features)
+            store.refresh_views(con, store_dir)
+    with clock.stage("link", "Linking accounts"):
+        linkage = _stage("link", "link_accounts")(con, config.link)
+        store.write_table(store_dir, "edges", linkage.edges)
+        store.refresh_views(con, store_dir)
+    detection_context = _stage("detect", "DetectionContext")
+    ctx = detection_context(con=con, linkage=linkage, config=config.detect)
+    with clock.stage("detect", "Running detectors"):
+        enabled = _enabled_detectors(config.detect)
+        findings = _stage("detect", "run_detectors")(ctx, enabled=enabled)
+    with clock.stage("decide", "Fusing risk"):
+        verdicts = _stage("decide", "fuse")(findings, ctx, threshold=config.threshold)
+
+    with clock.stage("outputs", "Writing outputs"):
+        paths_out = {
+            "accounts": outputs.write_table_csv(
+                verdicts.accounts, outputs.ACCOUNT_COLUMNS, out_dir / "accounts.csv"
+            ),
+            "clusters": outputs.write_table_csv(
+                verdicts.clusters, outputs.CLUSTER_COLUMNS, out_dir / "clusters.csv"
+            ),
+            "findings": out_dir / "findings.jsonl",
+            "rejects": out_dir / "rejects.jsonl",
+            "summary": out_dir / "summary.json",
+        }
+        outputs.write_findings(findings, paths_out["findings"])
+        summary = _summary(report, con, verdicts, linkage, config, engine, started, clock.timings)
+        summary["findings"] = len(findings)
+        summary["mapping"] = mapping.name if mapping is not None else None
+        outputs.write_summary(summary, paths_out["summary"])
+    con.close()
+    result.findings, result.verdicts, result.linkage = findings, verdicts, linkage
+
+    # After the outputs: a failure here is reported, never allowed to lose the scan.
+    for name, module, attr, args, label in (
+        ("report", "report", "write_report", (out_dir,), "Writing report"),
+        ("share", "share", "write_bundle", (out_dir, config.share), "Writing STIX bundle"),
+    ):
+        with clock.stage(name, label):
+            try:
+                paths_out[name] = Path(_stage(module, attr)(*args))
+            except Exception as exc:
+                message = f"{name}: {type(exc).__name__}: {exc}"
+                result.errors.append(message)
+                print(f"distillguard scan: {message}", file=sys.stderr)
+
+    summary["timings"] = dict(clock.timings)
+    summary["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    summary["errors"] = result.errors
+    summary["outputs"] = {k: str(v) for k, v in paths_out.items()}
+    outputs.write_summary(summary, paths_out["summary"])
+    result.summary, result.outputs = summary, paths_out
+    return result
+
+
+def _enabled_detectors(section: dict[str, Any]) -> list[str] | None:
+    """Detector ids minus those the config disables (`<id>: {enabled: false}`); None = all."""
+    disabled = {k for k, v in section.items() if isinstance(v, dict) and v.get("enabled") is False}
+    if not disabled:
+        return None
+    registry = _stage("detect", "registry")
+    return [det_id for det_id in registry() if det_id not in disabled]
+
+
+def _summary(
+    report: IngestReport,
+    con: Any,
+    verdicts: Any,
+    linkage: Any,
+    config: ScanConfig,
+    engine: str,
+    started: datetime,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    accounts = con.execute("SELECT count(DISTINCT account_id) FROM exchanges").fetchone()[0]
+    acc = verdicts.accounts
+    flagged = sum(1 for v in acc["flagged"].to_pylist() if v) if acc.num_rows else 0
+    cl = verdicts.clusters
+    flagged_clusters = sum(1 for v in cl["flagged"].to_pylist() if v) if cl.num_rows else 0
+    return {
+        "input_records": report.input_records,
+        "exchanges": report.exchanges,
+        "rejected": report.rejected,
+        "duplicates": report.duplicates,
+        "accounts": int(accounts),
+        "flagged_accounts": flagged,
+        "clusters": len(getattr(linkage, "clusters", []) or []),
+        "flagged_clusters": flagged_clusters,
+        "threshold": config.threshold,
+        "engine": engine,
+        "version": __version__,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": None,
+        "timings": dict(timings),
+        "reject_reasons": report.reject_reasons,
+        "account_records": report.account_records,
+        "accounts_rejected": report.accounts_rejected,
+        "sources": report.sources,
+        "bytes_read": report.bytes_read,
+    }

@@ -1,0 +1,173 @@
+"""Build `report.html` from a scan directory: one self-contained file that opens offline.
+
+The page has an overview per flagged cluster (the campaign view), a linkage graph, the account
+table with a drill-down per account, and the heavy users that were cleared and why. Drill-downs
+are capped (flagged accounts by risk, then the heaviest cleared users) so the file stays quick to
+build and to open; the page says how many were left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from distillguard.report import plots, svg, views
+from distillguard.report.scandir import Scan, open_scan
+
+MAX_CLUSTERS = 25  # flagged clusters shown in full
+MAX_DRILLDOWNS = 300  # flagged accounts with a drill-down panel
+CLEARED_HEAVY_USERS = 15  # heaviest unflagged accounts shown with why they were cleared
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("distillguard.report", "templates"),
+        autoescape=True,  # every string from the traffic is attacker-controlled
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["scalar"] = _scalar
+    return env
+
+
+def _num(value: Any) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{int(v):,}" if v.is_integer() else f"{v:,.3g}"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def write_report(scan_dir: Path, out: Path | None = None, *, max_drilldowns: int = MAX_DRILLDOWNS) -> Path:
+    """Write the HTML report of the scan in `scan_dir` (to scan_dir/report.html unless `out` is given)
+    and return its path. Raises `ScanDirError` with a one-line reason when the directory is incomplete."""
+    scan = open_scan(scan_dir)
+    try:
+        context = build_context(scan, max_drilldowns=max_drilldowns)
+    finally:
+        scan.con.close()
+    target = Path(out) if out else Path(scan_dir) / "report.html"
+    env = _env()
+    # The page's one script is allowed by its hash: script text injected through the data would not run
+    # even if it slipped past escaping.
+    script = env.loader.get_source(env, "report.js")[0]
+    script_hash = "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    page = env.get_template("report.html.jinja").render(**context, script=script, script_hash=script_hash)
+    target.write_text(page, encoding="utf-8")
+    return target
+
+
+def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[str, Any]:
+    """Everything the template lays out, as plain data and inline SVG."""
+    axis = views.time_axis(scan)
+    models = [
+        m
+        for (m,) in scan.con.execute(
+            "SELECT coalesce(model, '(unknown)') AS m FROM exchanges GROUP BY m ORDER BY min(ts), m"
+        ).fetchall()
+    ]
+    accounts = scan.accounts.sort_values(["risk", "exchanges"], ascending=False)
+    clusters = scan.clusters.sort_values("risk", ascending=False)
+    flagged_clusters = clusters[clusters["flagged"]]
+    shown_clusters = flagged_clusters["cluster_id"].head(MAX_CLUSTERS).tolist()
+    cluster_colors = {cid: svg.color(i) for i, cid in enumerate(clusters["cluster_id"])}
+    notes = list(scan.notes)
+    if len(flagged_clusters) > len(shown_clusters):
+        notes.append(
+            f"{len(flagged_clusters) - len(shown_clusters)} more flagged clusters are listed in "
+            "clusters.csv only"
+        )
+
+    flagged = accounts[accounts["flagged"]]
+    drill_ids = flagged["account_id"].head(max_drilldowns).tolist()
+    if len(flagged) > len(drill_ids):
+        notes.append(
+            f"drill-downs cover the {len(drill_ids)} riskiest of {len(flagged)} flagged accounts; "
+            "the rest are in accounts.csv"
+        )
+    heavy = accounts[~accounts["flagged"]].sort_values("exchanges", ascending=False).head(CLEARED_HEAVY_USERS)
+    heavy_ids = heavy["account_id"].tolist()
+
+    cluster_data = views.cluster_views(scan, shown_clusters, axis)
+    for c in cluster_data:
+        c["timeline_svg"] = plots.model_timeline(c["timeline"], models, axis)
+        c["capability_svg"] = svg.hbars(
+            c["capabilities"], fill=cluster_colors.get(c["verdict"]["cluster_id"], svg.PALETTE[0])
+        )
+    reference = views.human_day(scan)
+    drills = views.account_views(scan, drill_ids + heavy_ids, axis)
+    for i, d in enumerate(drills):
+        d["panel_id"] = f"acct-{i}"
+        d["timeline_svg"] = svg.stacked_timeline(d["timeline"], models)
+        d["cadence_svg"] = svg.hour_cadence(d["hours"], reference)
+    panel_of = {d["verdict"]["account_id"]: d["panel_id"] for d in drills}
+
+    graph_svg, graph_left_out = "", 0
+    if scan.has_edges:
+        graph_svg, graph_left_out = _graph(scan, cluster_colors)
+        if graph_left_out:
+            notes.append(
+                f"the linkage graph draws the {plots.GRAPH_MAX_NODES} riskiest linked accounts; "
+                f"{graph_left_out} more are in store/edges.parquet"
+            )
+
+    all_timeline = views._series(
+        scan.con.execute(
+            f"SELECT 'all', model, floor(epoch(ts) / {axis['width']}), count(*) FROM exchanges GROUP BY ALL"
+        ).fetchall(),
+        axis,
+    ).get("all", {})
+    caps = views.capability_totals(scan)
+    return {
+        "title": f"distillguard report — {scan.path.name}",
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "summary": scan.summary,
+        "axis": axis,
+        "models": [(m, svg.color(i)) for i, m in enumerate(models)],
+        "overview_svg": plots.model_timeline(all_timeline, models, axis),
+        "capability_flagged_svg": svg.hbars(caps["flagged"], fill=svg.PALETTE[5]),
+        "capability_cleared_svg": svg.hbars(caps["cleared"], fill=svg.PALETTE[2]),
+        "clusters": cluster_data,
+        "cluster_colors": cluster_colors,
+        "other_clusters": clusters[~clusters["flagged"]].head(50).to_dict("records"),
+        "other_clusters_total": int((~clusters["flagged"]).sum()),
+        "graph_svg": graph_svg,
+        "drills": drills,
+        "panel_of": panel_of,
+        "drill_rows": accounts[accounts["account_id"].isin(drill_ids)].to_dict("records"),
+        "heavy": [d for d in drills if d["verdict"]["account_id"] in set(heavy_ids)],
+        "counts": {
+            "accounts": len(accounts),
+            "flagged": len(flagged),
+            "clusters": len(clusters),
+            "flagged_clusters": len(flagged_clusters),
+        },
+        "notes": notes,
+        "has_reference": bool(reference),
+    }
+
+
+def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int]:
+    rows = scan.con.execute(
+        "SELECT least(src, dst) AS a, greatest(src, dst) AS b, string_agg(DISTINCT kind, ', ' ORDER BY kind) "
+        "FROM edges WHERE src <> dst GROUP BY ALL"
+    ).fetchall()
+    verdicts = {r["account_id"]: r for r in scan.accounts.to_dict("records")}
+    return plots.linkage_graph([(a, b, k) for a, b, k in rows], verdicts, cluster_colors)

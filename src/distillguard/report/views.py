@@ -1,0 +1,324 @@
+"""What the report shows, computed from an opened scan: cluster overviews and account drill-downs.
+
+Everything here is plain data (dicts and lists) so that the template only lays it out. The queries
+run on DuckDB over the scan's store and are grouped over all selected accounts at once, so the cost
+grows with the number of drill-downs shown, not with one query per account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from distillguard.report.scandir import Scan
+
+# Candidate timeline bin widths (seconds); the narrowest that keeps a timeline under MAX_BINS wins.
+_BIN_WIDTHS = (300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
+MAX_BINS = 120
+
+
+def _ids_table(scan: Scan, name: str, ids: list[str]) -> None:
+    scan.con.register(name, pd.DataFrame({"account_id": pd.Series(ids, dtype="object")}))
+
+
+def time_axis(scan: Scan) -> dict[str, Any]:
+    """The scan's time window and the timeline bin width that fits it."""
+    lo, hi = scan.con.execute("SELECT min(epoch(ts)), max(epoch(ts)) FROM exchanges").fetchone()
+    lo, hi = float(lo or 0.0), float(hi or 0.0)
+    width = next((w for w in _BIN_WIDTHS if (hi - lo) / w <= MAX_BINS), _BIN_WIDTHS[-1])
+    first = int(lo // width)
+    return {
+        "first_bin": first,
+        "bins": int(hi // width) - first + 1,
+        "width": width,
+        "start": _iso(lo),
+        "end": _iso(hi),
+    }
+
+
+def _iso(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _series(rows: list[tuple], axis: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
+    """(key, model, bin, count) rows -> {key: {model: counts per bin}}."""
+    out: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for key, model, b, n in rows:
+        per = out[key].setdefault(model or "(unknown)", [0] * axis["bins"])
+        idx = int(b) - axis["first_bin"]
+        if 0 <= idx < axis["bins"]:
+            per[idx] += int(n)
+    return out
+
+
+def _top(rows: list[tuple], limit: int) -> dict[str, list[tuple]]:
+    """(key, value, ...) rows ordered by count desc -> {key: first `limit` (value, ...) tuples}."""
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for key, *rest in rows:
+        if len(out[key]) < limit:
+            out[key].append(tuple(rest))
+    return out
+
+
+def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Overview of each cluster: members, volume per model over time, capability mix, top templates,
+    shared infrastructure and the findings behind its verdict."""
+    if not cluster_ids:
+        return []
+    con = scan.con
+    members = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)]
+    con.register("sel_members", members[["account_id", "cluster_id"]])
+    width = axis["width"]
+    base = "FROM exchanges x JOIN sel_members m USING (account_id)"
+    timeline = _series(
+        con.execute(
+            f"SELECT m.cluster_id, x.model, floor(epoch(x.ts) / {width}) AS b, count(*) {base} GROUP BY ALL"
+        ).fetchall(),
+        axis,
+    )
+    caps = _top(
+        con.execute(
+            f"SELECT m.cluster_id, coalesce(x.capability, '(none)'), count(*) AS n {base} GROUP BY ALL "
+            "ORDER BY m.cluster_id, n DESC"
+        ).fetchall(),
+        10,
+    )
+    templates = _top(
+        con.execute(
+            f"SELECT m.cluster_id, x.template_id, count(*) AS n, count(DISTINCT x.account_id), "
+            f"any_value(x.user_text) {base} WHERE x.template_id IS NOT NULL GROUP BY ALL "
+            "ORDER BY m.cluster_id, n DESC"
+        ).fetchall(),
+        8,
+    )
+    window = {
+        k: (lo, hi)
+        for k, lo, hi in con.execute(
+            f"SELECT m.cluster_id, min(epoch(x.ts)), max(epoch(x.ts)) {base} GROUP BY ALL"
+        ).fetchall()
+    }
+    infra = _cluster_infrastructure(scan, base)
+    findings = _findings_by_subject(scan, "cluster")
+    out = []
+    for cid in cluster_ids:
+        row = scan.clusters[scan.clusters["cluster_id"] == cid]
+        verdict = row.iloc[0].to_dict() if len(row) else {"cluster_id": cid}
+        accts = members[members["cluster_id"] == cid].sort_values("risk", ascending=False)
+        lo, hi = window.get(cid, (None, None))
+        out.append(
+            {
+                "verdict": verdict,
+                "members": accts[["account_id", "risk", "flagged", "exchanges"]].to_dict("records"),
+                "timeline": timeline.get(cid, {}),
+                "capabilities": caps.get(cid, []),
+                "templates": [
+                    {"template_id": t, "exchanges": n, "accounts": a, "sample": _clip(s)}
+                    for t, n, a, s in templates.get(cid, [])
+                ],
+                "infrastructure": infra.get(cid, {}),
+                "findings": findings.get(cid, []),
+                "first_seen": _iso(lo),
+                "last_seen": _iso(hi),
+            }
+        )
+    return out
+
+
+def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[tuple]]]:
+    """Per cluster: IP prefixes, user agents (and payment / e-mail domains when known) used by two or
+    more of its accounts, with how many accounts and exchanges each covers."""
+    con = scan.con
+    out: dict[str, dict[str, list[tuple]]] = defaultdict(dict)
+    queries = {
+        "IP prefix": f"SELECT m.cluster_id, {IP_PREFIX_SQL.format(col='x.client_ip')} AS v, "
+        f"count(DISTINCT x.account_id) AS a, count(*) AS n {base} "
+        "WHERE x.client_ip IS NOT NULL GROUP BY ALL HAVING a >= 2 "
+        "ORDER BY m.cluster_id, a DESC, n DESC",
+        "user agent": f"SELECT m.cluster_id, x.user_agent AS v, count(DISTINCT x.account_id) AS a, "
+        f"count(*) AS n {base} WHERE x.user_agent IS NOT NULL GROUP BY ALL HAVING a >= 2 "
+        "ORDER BY m.cluster_id, a DESC, n DESC",
+    }
+    if scan.has_account_meta:
+        for label, col in (("payment method", "payment_fingerprint"), ("e-mail domain", "email_domain")):
+            queries[label] = (
+                f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a, NULL AS n FROM account_meta am "
+                f"JOIN sel_members m USING (account_id) WHERE am.{col} IS NOT NULL "
+                "GROUP BY ALL HAVING a >= 2 "
+                "ORDER BY m.cluster_id, a DESC"
+            )
+    for label, sql in queries.items():
+        for cid, rows in _top(con.execute(sql).fetchall(), 8).items():
+            out[cid][label] = rows
+    return out
+
+
+# IPv4 -> its /24, IPv6 -> its /48; both as CIDR strings, the unit the indicators share.
+IP_PREFIX_SQL = (
+    "CASE WHEN {col} LIKE '%:%' "
+    "THEN array_to_string(list_slice(string_split({col}, ':'), 1, 3), ':') || '::/48' "
+    "ELSE regexp_replace({col}, '\\.[0-9]+$', '') || '.0/24' END"
+)
+
+
+def _clip(text: str | None, limit: int = 280) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _findings_by_subject(scan: Scan, kind: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in scan.findings:
+        if f.get("subject_kind", "account") == kind:
+            out[str(f["subject_id"])].append(f)
+    for items in out.values():
+        items.sort(key=lambda f: -float(f.get("score", 0.0)))
+    return out
+
+
+def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Drill-down of each account: timeline per model, hour-of-day cadence, IPs, user agents,
+    templates, linked accounts with the reason for each link, and its findings."""
+    if not account_ids:
+        return []
+    con = scan.con
+    _ids_table(scan, "sel_accounts", account_ids)
+    base = "FROM exchanges x JOIN sel_accounts s USING (account_id)"
+    width = axis["width"]
+    timeline = _series(
+        con.execute(
+            f"SELECT x.account_id, x.model, floor(epoch(x.ts) / {width}), count(*) {base} GROUP BY ALL"
+        ).fetchall(),
+        axis,
+    )
+    hours: dict[str, list[int]] = defaultdict(lambda: [0] * 24)
+    for acct, h, n in con.execute(
+        f"SELECT x.account_id, hour(x.ts), count(*) {base} GROUP BY ALL"
+    ).fetchall():
+        hours[acct][int(h)] = int(n)
+    ips = _top(
+        con.execute(
+            f"SELECT x.account_id, x.client_ip, count(*) AS n {base} WHERE x.client_ip IS NOT NULL "
+            "GROUP BY ALL ORDER BY x.account_id, n DESC"
+        ).fetchall(),
+        8,
+    )
+    n_ips = dict(
+        con.execute(f"SELECT x.account_id, count(DISTINCT x.client_ip) {base} GROUP BY ALL").fetchall()
+    )
+    agents = _top(
+        con.execute(
+            f"SELECT x.account_id, x.user_agent, count(*) AS n {base} "
+            "WHERE x.user_agent IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC"
+        ).fetchall(),
+        5,
+    )
+    templates = _top(
+        con.execute(
+            f"SELECT x.account_id, x.template_id, count(*) AS n, any_value(x.user_text) {base} "
+            "WHERE x.template_id IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC"
+        ).fetchall(),
+        6,
+    )
+    window = {
+        a: (lo, hi)
+        for a, lo, hi in con.execute(
+            f"SELECT x.account_id, min(epoch(x.ts)), max(epoch(x.ts)) {base} GROUP BY ALL"
+        ).fetchall()
+    }
+    links = _links(scan) if scan.has_edges else {}
+    meta = _account_meta(scan) if scan.has_account_meta else {}
+    findings = _findings_by_subject(scan, "account")
+    verdicts = scan.accounts.set_index("account_id")
+    out = []
+    for acct in account_ids:
+        verdict = verdicts.loc[acct].to_dict() if acct in verdicts.index else {}
+        verdict["account_id"] = acct
+        lo, hi = window.get(acct, (None, None))
+        out.append(
+            {
+                "verdict": verdict,
+                "meta": meta.get(acct, {}),
+                "timeline": timeline.get(acct, {}),
+                "hours": hours[acct],
+                "ips": ips.get(acct, []),
+                "distinct_ips": int(n_ips.get(acct, 0)),
+                "user_agents": agents.get(acct, []),
+                "templates": [(t, n, _clip(s, 160)) for t, n, s in templates.get(acct, [])],
+                "links": links.get(acct, []),
+                "findings": findings.get(acct, []),
+                "first_seen": _iso(lo),
+                "last_seen": _iso(hi),
+            }
+        )
+    return out
+
+
+def _links(scan: Scan) -> dict[str, list[dict[str, Any]]]:
+    """Account -> linked accounts, each with the edge kinds and their evidence (the reason for the link)."""
+    rows = scan.con.execute(
+        "SELECT src, dst, kind, weight, evidence FROM edges JOIN sel_accounts s ON s.account_id = src "
+        "UNION ALL "
+        "SELECT dst, src, kind, weight, evidence FROM edges JOIN sel_accounts s ON s.account_id = dst"
+    ).fetchall()
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for a, b, kind, weight, evidence in rows:
+        grouped[a][b].append({"kind": kind, "weight": weight, "evidence": _evidence(evidence)})
+    return {
+        a: sorted(
+            ({"account_id": b, "reasons": r} for b, r in nbrs.items()),
+            key=lambda link: -sum(float(x["weight"] or 0) for x in link["reasons"]),
+        )
+        for a, nbrs in grouped.items()
+    }
+
+
+def _evidence(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _account_meta(scan: Scan) -> dict[str, dict[str, Any]]:
+    rows = scan.con.sql("SELECT * FROM account_meta JOIN sel_accounts USING (account_id)").to_arrow_table()
+    return {
+        r["account_id"]: {k: v for k, v in r.items() if k != "account_id" and v is not None}
+        for r in rows.to_pylist()
+    }
+
+
+def human_day(scan: Scan) -> list[float]:
+    """Hour-of-day share of the exchanges of unflagged accounts: the reference 'human day' that a
+    drill-down's cadence is drawn against (empty when every account was flagged)."""
+    cleared = scan.accounts.loc[~scan.accounts["flagged"], "account_id"].tolist()
+    if not cleared:
+        return []
+    _ids_table(scan, "cleared_accounts", cleared)
+    counts = [0] * 24
+    for h, n in scan.con.execute(
+        "SELECT hour(ts), count(*) FROM exchanges JOIN cleared_accounts USING (account_id) GROUP BY ALL"
+    ).fetchall():
+        counts[int(h)] = int(n)
+    total = sum(counts)
+    return [c / total for c in counts] if total else []
+
+
+def capability_totals(scan: Scan) -> dict[str, list[tuple[str, int]]]:
+    """Exchanges per capability for flagged and for unflagged accounts."""
+    rows = scan.con.execute(
+        "SELECT v.flagged, coalesce(x.capability, '(none)'), count(*) AS n FROM exchanges x "
+        "JOIN verdicts v USING (account_id) GROUP BY ALL ORDER BY n DESC"
+    ).fetchall()
+    out: dict[str, list[tuple[str, int]]] = {"flagged": [], "cleared": []}
+    for flagged, cap, n in rows:
+        out["flagged" if flagged else "cleared"].append((cap, int(n)))
+    return out

@@ -1,0 +1,120 @@
+"""What a flagged cluster left behind that another provider could recognize: IP ranges, user agents,
+template fingerprints, payment methods and e-mail domains, each with how many of the cluster's
+accounts and exchanges it covers.
+
+A value that this provider's own cleared accounts also use (a popular user agent, a cloud NAT range,
+a free-mail domain) would make a noisy indicator, so values used by `local_fp_guard` or more
+unflagged local accounts are left out and counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from distillguard.report.scandir import Scan
+from distillguard.report.views import IP_PREFIX_SQL
+
+
+@dataclass
+class Observable:
+    kind: str  # ip_range | user_agent | template | payment | email_domain
+    value: str
+    accounts: int
+    exchanges: int | None = None
+    sample: str | None = None  # a prompt of the template (shared only on opt-in)
+
+
+@dataclass
+class ClusterObservables:
+    cluster_id: str
+    members: list[str]
+    first_seen: float
+    last_seen: float
+    models: list[str]
+    items: list[Observable] = field(default_factory=list)
+    skipped_common: int = 0  # values left out because cleared local accounts use them too
+
+
+_EXCHANGE_KINDS = {
+    "ip_range": IP_PREFIX_SQL.format(col="{p}client_ip"),
+    "user_agent": "{p}user_agent",
+    "template": "{p}skeleton_hash",
+}
+_META_KINDS = {"payment": "payment_fingerprint", "email_domain": "email_domain"}
+
+
+def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) -> list[ClusterObservables]:
+    """Observables of each cluster, strongest first: a value qualifies when two or more members use it
+    or it carries at least 5% of the cluster's exchanges."""
+    con = scan.con
+    members = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)][["account_id", "cluster_id"]]
+    con.register("share_members", members)
+    cleared = scan.accounts.loc[~scan.accounts["flagged"], ["account_id"]]
+    con.register("share_cleared", cleared)
+    window = {
+        c: (lo, hi, models)
+        for c, lo, hi, models in con.execute(
+            "SELECT m.cluster_id, min(epoch(x.ts)), max(epoch(x.ts)), "
+            "list(DISTINCT x.model ORDER BY x.model) "
+            "FROM exchanges x JOIN share_members m USING (account_id) GROUP BY ALL"
+        ).fetchall()
+    }
+    found: dict[str, list[Observable]] = defaultdict(list)
+    common: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for kind, template in _EXCHANGE_KINDS.items():
+        col, expr = template.format(p=""), template.format(p="x.")
+        common[kind] = {
+            (kind, v)
+            for (v,) in con.execute(
+                f"SELECT {col} AS v FROM exchanges JOIN share_cleared USING (account_id) "
+                f"WHERE {col} IS NOT NULL "
+                f"GROUP BY v HAVING count(DISTINCT account_id) >= {int(guard)}"
+            ).fetchall()
+        }
+        rows = con.execute(
+            f"WITH t AS (SELECT m.cluster_id, {expr} AS v, count(DISTINCT x.account_id) AS a, count(*) AS n, "
+            f"any_value(x.user_text) AS sample FROM exchanges x JOIN share_members m USING (account_id) "
+            f"WHERE {expr} IS NOT NULL GROUP BY ALL) "
+            "SELECT cluster_id, v, a, n, sample FROM t "
+            "QUALIFY a >= 2 OR n >= 0.05 * sum(n) OVER (PARTITION BY cluster_id) "
+            "ORDER BY cluster_id, a DESC, n DESC, v"
+        ).fetchall()
+        for cid, v, a, n, sample in rows:
+            found[cid].append(
+                Observable(kind, str(v), int(a), int(n), sample if kind == "template" else None)
+            )
+    if scan.has_account_meta:
+        for kind, col in _META_KINDS.items():
+            common[kind] = {
+                (kind, v)
+                for (v,) in con.execute(
+                    f"SELECT {col} FROM account_meta JOIN share_cleared USING (account_id) "
+                    f"WHERE {col} IS NOT NULL "
+                    f"GROUP BY ALL HAVING count(*) >= {int(guard)}"
+                ).fetchall()
+            }
+            rows = con.execute(
+                f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a FROM account_meta am "
+                f"JOIN share_members m USING (account_id) WHERE am.{col} IS NOT NULL GROUP BY ALL "
+                "ORDER BY m.cluster_id, a DESC, v"
+            ).fetchall()
+            for cid, v, a in rows:
+                found[cid].append(Observable(kind, str(v), int(a)))
+    out = []
+    for cid in cluster_ids:
+        lo, hi, models = window.get(cid, (0.0, 0.0, []))
+        obs = ClusterObservables(
+            cid,
+            sorted(members.loc[members["cluster_id"] == cid, "account_id"]),
+            float(lo or 0.0),
+            float(hi or 0.0),
+            [m for m in models if m],
+        )
+        for item in found.get(cid, []):
+            if (item.kind, item.value) in common[item.kind]:
+                obs.skipped_common += 1
+            elif sum(1 for i in obs.items if i.kind == item.kind) < per_cluster:
+                obs.items.append(item)
+        out.append(obs)
+    return out

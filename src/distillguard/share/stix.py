@@ -1,0 +1,253 @@
+"""The scan's flagged clusters as a STIX 2.1 bundle that another provider can act on.
+
+Per flagged cluster the bundle holds a `campaign` (time window, confidence from the cluster's risk,
+capabilities and models in a distillguard property extension) and `indicator`s for what the cluster
+left behind, each related to the campaign by `indicates`:
+
+- IP ranges: ``[ipv4-addr:value ISSUBSET '203.0.113.0/24']`` (IPv6: /48)
+- user agents: ``[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '...']``
+- template fingerprints: ``[x-distillguard-template:skeleton_hash = '...']``
+- payment methods and e-mail domains, pseudonymized:
+  ``[x-distillguard-account:payment_pseudonym = '...']``, ``email_domain_pseudonym``
+- the cluster's accounts, pseudonymized: ``[user-account:user_id IN ('...', ...)]``
+
+An `identity` names the reporting provider; a `report` lists every object; all objects carry a TLP
+marking. Prompt text appears only when `share.include_prompts` is set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import stix2
+
+from distillguard.report.scandir import Scan, open_scan
+from distillguard.share.observables import ClusterObservables, Observable, collect
+from distillguard.share.pseudonym import Pseudonymizer, ShareConfig, resolve_key, share_config
+
+# Stable identifiers of the distillguard extension, so that every bundle refers to the same definition.
+_NS = uuid.UUID("6f1c0b1e-4d5a-5b8e-9a57-1f6e2d7c3b40")
+EXTENSION_ID = f"extension-definition--{uuid.uuid5(_NS, 'distillguard-share-v1')}"
+PROJECT_IDENTITY_ID = f"identity--{uuid.uuid5(_NS, 'distillguard-project')}"
+_EPOCH = "2026-01-01T00:00:00.000Z"
+SCHEMA_URL = "https://github.com/distillguard/distillguard/blob/main/docs/sharing.md"
+ACCOUNTS_PER_INDICATOR = 200  # pseudonyms per user-account pattern, to keep patterns readable
+SAMPLE_CHARS = 500
+
+UA_PATH = "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"
+_TLP = {"clear": stix2.TLP_WHITE, "green": stix2.TLP_GREEN, "amber": stix2.TLP_AMBER, "red": stix2.TLP_RED}
+_KIND_NAMES = {
+    "ip_range": "IP range",
+    "user_agent": "user agent",
+    "template": "prompt template",
+    "payment": "payment method",
+    "email_domain": "e-mail domain",
+}
+
+
+def quote(value: str) -> str:
+    """A STIX pattern string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pattern_for(item: Observable, pseudonym: Pseudonymizer) -> str:
+    """The STIX pattern of one observable; payment methods and e-mail domains are pseudonymized."""
+    if item.kind == "ip_range":
+        sco = "ipv6-addr" if ":" in item.value else "ipv4-addr"
+        return f"[{sco}:value ISSUBSET {quote(item.value)}]"
+    if item.kind == "user_agent":
+        return f"[{UA_PATH} = {quote(item.value)}]"
+    if item.kind == "template":
+        return f"[x-distillguard-template:skeleton_hash = {quote(item.value)}]"
+    if item.kind in ("payment", "email_domain"):
+        value = quote(pseudonym(item.kind, item.value))  # type: ignore[arg-type]
+        return f"[x-distillguard-account:{item.kind}_pseudonym = {value}]"
+    raise ValueError(f"no pattern for observable kind {item.kind!r}")
+
+
+def _ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _confidence(risk: float) -> int:
+    return max(0, min(100, round(float(risk) * 100)))
+
+
+def _extension_definition() -> stix2.ExtensionDefinition:
+    return stix2.ExtensionDefinition(
+        id=EXTENSION_ID,
+        created_by_ref=PROJECT_IDENTITY_ID,
+        created=_EPOCH,
+        modified=_EPOCH,
+        name="distillguard indicator context",
+        schema=SCHEMA_URL,
+        version="1.0.0",
+        extension_types=["property-extension"],
+        description="Counts, capabilities, models and keyed pseudonyms attached to distillation "
+        "campaigns and their indicators by distillguard.",
+    )
+
+
+def _ext(**props: Any) -> dict[str, Any]:
+    return {
+        EXTENSION_ID: {
+            "extension_type": "property-extension",
+            **{k: v for k, v in props.items() if v is not None},
+        }
+    }
+
+
+def build_bundle(scan: Scan, config: object | None = None) -> tuple[stix2.Bundle, Pseudonymizer]:
+    """The bundle for the flagged clusters of `scan`, and the pseudonymizer it used."""
+    cfg: ShareConfig = share_config(config)
+    pseudonym = resolve_key(cfg)
+    now = datetime.now(UTC)
+    provider = stix2.Identity(
+        id=f"identity--{uuid.uuid5(_NS, 'provider:' + cfg.provider_name)}",
+        name=cfg.provider_name,
+        identity_class="organization",
+        created=now,
+        modified=now,
+    )
+    project = stix2.Identity(
+        id=PROJECT_IDENTITY_ID, name="distillguard", identity_class="system", created=_EPOCH, modified=_EPOCH
+    )
+    marking = _TLP[cfg.tlp]
+    common = {
+        "created_by_ref": provider.id,
+        "object_marking_refs": [marking.id],
+        "created": now,
+        "modified": now,
+    }
+    scan_key = str(scan.summary.get("started") or scan.summary.get("finished") or now.isoformat())
+
+    flagged = scan.clusters[scan.clusters["flagged"]].sort_values("risk", ascending=False)
+    verdicts = {r["cluster_id"]: r for r in flagged.to_dict("records")}
+    objects: list[Any] = [marking, project, _extension_definition(), provider]
+    for obs in collect(scan, list(verdicts), cfg.local_fp_guard, cfg.max_indicators_per_cluster):
+        objects.extend(_cluster_objects(obs, verdicts[obs.cluster_id], pseudonym, cfg, common, scan_key))
+    report = stix2.Report(
+        name=f"distillguard scan {scan.path.name}: {len(verdicts)} distillation campaign(s)",
+        published=now,
+        report_types=["campaign", "indicator"],
+        **common,
+        object_refs=[o.id for o in objects if o.type in {"campaign", "indicator", "relationship"}]
+        or [provider.id],
+        extensions=_ext(
+            pseudonym_scheme="hmac-sha256",
+            pseudonym_key_id=pseudonym.key_id,
+            accounts_scanned=int(scan.summary.get("accounts", len(scan.accounts))),
+            exchanges_scanned=int(scan.summary.get("exchanges", 0)),
+            distillguard_version=str(scan.summary.get("version", "")),
+        ),
+    )
+    return stix2.Bundle(*objects, report), pseudonym
+
+
+def _cluster_objects(
+    obs: ClusterObservables,
+    verdict: dict[str, Any],
+    pseudonym: Pseudonymizer,
+    cfg: ShareConfig,
+    common: dict[str, Any],
+    scan_key: str,
+) -> list[Any]:
+    confidence = _confidence(verdict["risk"])
+    first, last = _ts(obs.first_seen), _ts(max(obs.last_seen, obs.first_seen))
+    capabilities = [c for c in str(verdict.get("capabilities") or "").split(",") if c]
+    seed = "|".join((common["created_by_ref"], scan_key, obs.cluster_id))
+    campaign = stix2.Campaign(
+        id=f"campaign--{uuid.uuid5(_NS, seed)}",
+        name=f"Distillation cluster {obs.cluster_id}",
+        description=f"{len(obs.members)} coordinated accounts, {int(verdict['exchanges'])} exchanges. "
+        f"{verdict.get('reasons') or ''}".strip(),
+        objective="Harvest model outputs to train a competing model (distillation)",
+        first_seen=first,
+        last_seen=last,
+        confidence=confidence,
+        **common,
+        extensions=_ext(
+            cluster_id=obs.cluster_id,
+            accounts=len(obs.members),
+            exchanges=int(verdict["exchanges"]),
+            risk=round(float(verdict["risk"]), 4),
+            capabilities=capabilities,
+            models=obs.models,
+            account_pseudonyms=[pseudonym("account", a) for a in obs.members],
+            pseudonym_key_id=pseudonym.key_id,
+            indicators_withheld_as_common=obs.skipped_common,
+        ),
+    )
+    out: list[Any] = [campaign]
+    indicators = []
+    for item in obs.items:
+        sample = None
+        if cfg.include_prompts and item.kind == "template" and item.sample:
+            sample = item.sample[:SAMPLE_CHARS]
+        indicators.append(
+            stix2.Indicator(
+                name=f"{_KIND_NAMES[item.kind]} of distillation cluster {obs.cluster_id}",
+                pattern=pattern_for(item, pseudonym),
+                pattern_type="stix",
+                pattern_version="2.1",
+                indicator_types=["malicious-activity"],
+                valid_from=first,
+                confidence=confidence,
+                **common,
+                extensions=_ext(
+                    observable_kind=item.kind,
+                    accounts=item.accounts,
+                    exchanges=item.exchanges,
+                    sample_prompt=sample,
+                    pseudonym_key_id=pseudonym.key_id if item.kind in {"payment", "email_domain"} else None,
+                ),
+            )
+        )
+    for start in range(0, len(obs.members), ACCOUNTS_PER_INDICATOR):
+        chunk = [quote(pseudonym("account", a)) for a in obs.members[start : start + ACCOUNTS_PER_INDICATOR]]
+        indicators.append(
+            stix2.Indicator(
+                name=f"accounts of distillation cluster {obs.cluster_id} (pseudonymized)",
+                pattern=f"[user-account:user_id IN ({', '.join(chunk)})]",
+                pattern_type="stix",
+                pattern_version="2.1",
+                indicator_types=["malicious-activity"],
+                valid_from=first,
+                confidence=confidence,
+                **common,
+                extensions=_ext(
+                    observable_kind="account", accounts=len(chunk), pseudonym_key_id=pseudonym.key_id
+                ),
+            )
+        )
+    for ind in indicators:
+        out.append(ind)
+        out.append(
+            stix2.Relationship(
+                source_ref=ind.id,
+                relationship_type="indicates",
+                target_ref=campaign.id,
+                confidence=confidence,
+                **common,
+            )
+        )
+    return out
+
+
+def write_bundle(scan_dir: Path, config: object | None = None, out: Path | None = None) -> Path:
+    """Write scan_dir/indicators.stix.json (or `out`) for the scan's flagged clusters and return its path.
+
+    Pseudonyms use `share.pseudonym_key` or the key in the environment variable named by
+    `share.pseudonym_key_env` (DISTILLGUARD_SHARE_KEY by default); without one, a random key is drawn
+    for this bundle and recorded as `pseudonym_key_id: ephemeral`, so its pseudonyms match nothing."""
+    scan = open_scan(scan_dir)
+    try:
+        bundle, _ = build_bundle(scan, config)
+    finally:
+        scan.con.close()
+    target = Path(out) if out else Path(scan_dir) / "indicators.stix.json"
+    target.write_text(bundle.serialize(pretty=True) + "\n", encoding="utf-8")
+    return target

@@ -1,0 +1,145 @@
+"""The per-exchange map step: exchange columns in, ``SIGNAL_SCHEMA`` columns out.
+
+``compute_signals`` is columnar end to end: text goes through Arrow compute kernels (RE2) and
+numpy; Python touches only distinct values (distinct prompts, distinct skeletons, distinct
+words) and rows with invisible or look-alike characters. Many exchanges of a campaign share a
+prompt or a skeleton, so work is done once per distinct value and gathered back with ``take``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
+from distillguard.signals.elicitation import score_array
+from distillguard.signals.normalize import fold_case_space_array, normalize_array
+from distillguard.signals.skeleton import band_keys, minhash_signatures, skeleton_array
+
+SIGNAL_FIELDS: list[pa.Field] = [
+    pa.field("skeleton_hash", pa.string()),  # exact template skeleton; null for an empty prompt
+    pa.field("lsh_keys", pa.list_(pa.string())),  # MinHash band keys of the skeleton, may be empty
+    pa.field("system_hash", pa.string()),  # normalized system prompt; null when none
+    pa.field("cot_elicitation", pa.float32()),  # [0, 1]
+    pa.field("rubric_grading", pa.float32()),  # [0, 1]
+    pa.field("censorship_rewrite", pa.float32()),  # [0, 1]
+    pa.field("capability", pa.string()),  # primary capability, one of CAPABILITIES
+    *[pa.field(f"cap_{c}", pa.bool_()) for c in CAPABILITIES],
+    pa.field("prompt_chars", pa.int32()),  # characters of the user turn as sent
+    pa.field("reasoning_requested", pa.bool_()),  # thinking enabled or a reasoning effort set
+    pa.field("reasoning_level", pa.int8()),  # 0 none, 1 low, 2 medium, 3 high (effort or budget)
+    pa.field("reasoning_budget", pa.int64()),  # thinking budget in tokens, when one was given
+]
+SIGNAL_SCHEMA = pa.schema(SIGNAL_FIELDS)
+
+# Thinking budgets (tokens) at which the level rises; efforts map by name.
+_BUDGET_LEVELS = (4_096, 16_384)
+_EFFORT_LEVEL = {"none": 0, "minimal": 1, "low": 1, "medium": 2, "high": 3, "xhigh": 3, "max": 3}
+
+
+def _column(table: pa.Table, name: str, typ: pa.DataType) -> pa.Array:
+    """A column as one array; an absent column reads as all nulls (optional inputs)."""
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, typ)
+    col = table.column(name)
+    col = col.combine_chunks() if col.num_chunks else pa.array([], typ)
+    return col.cast(typ)
+
+
+def _ints(arr: pa.Array) -> np.ndarray:
+    return pc.fill_null(arr, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _hash_strings(values: list[str]) -> pa.Array:
+    return pa.array([xxhash.xxh3_64_hexdigest(v.encode()) if v else None for v in values], pa.string())
+
+
+def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """skeleton_hash and lsh_keys per distinct user text (computed once per distinct skeleton)."""
+    skel = pc.dictionary_encode(skeleton_array(norm_users))
+    distinct = skel.dictionary
+    hashes = _hash_strings(distinct.to_pylist())
+    sig, ok = minhash_signatures(distinct)
+    keys = band_keys(sig, ok)
+    return pc.take(hashes, skel.indices), pc.take(keys, skel.indices)
+
+
+def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
+    budget = _column(table, "thinking_budget", pa.int64())
+    effort = pc.utf8_lower(_column(table, "reasoning_effort", pa.string()))
+    thinking = pc.fill_null(_column(table, "thinking_requested", pa.bool_()), False).to_numpy(
+        zero_copy_only=False
+    )
+    b = pc.fill_null(budget, 0).to_numpy(zero_copy_only=False)
+    by_budget = np.where(b <= 0, 0, 1 + np.searchsorted(np.array(_BUDGET_LEVELS), b, side="right"))
+    by_budget = np.where(thinking & (b <= 0), 2, by_budget)  # thinking on, budget unknown: medium
+    eff = np.array([_EFFORT_LEVEL.get(e, 2) if e else 0 for e in effort.to_pylist()], dtype=np.int64)
+    level = np.maximum(by_budget, eff).astype(np.int8)
+    requested = thinking | (level > 0)
+    return pa.array(requested), pa.array(level, pa.int8()), budget
+
+
+def compute_signals(table: pa.Table) -> pa.Table:
+    """Signal columns for a batch of exchanges.
+
+    Promises: exactly ``SIGNAL_SCHEMA``, one output row per input row in the same order,
+    deterministic (no state, fixed hash seeds). Needs ``user_text``; the other exchange columns
+    (system_text, tool_count, tool_result_count, image_count, thinking_requested, thinking_budget,
+    reasoning_effort) are read when present and treated as empty when absent. Null text counts as
+    empty text: its skeleton_hash is null and its lsh_keys empty.
+    """
+    if "user_text" not in table.column_names:
+        raise ValueError("compute_signals needs a 'user_text' column (see distillguard.schema)")
+    n = table.num_rows
+    if n == 0:
+        return SIGNAL_SCHEMA.empty_table()
+    user = _column(table, "user_text", pa.string())
+    system = _column(table, "system_text", pa.string())
+
+    u_enc = pc.dictionary_encode(pc.fill_null(user, ""))
+    s_enc = pc.dictionary_encode(pc.fill_null(system, ""))
+    u_idx = u_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    s_idx = s_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    norm_u = normalize_array(u_enc.dictionary)
+    norm_s = normalize_array(s_enc.dictionary)
+
+    skeleton_hash, lsh_keys = _skeleton_columns(norm_u)
+    skeleton_hash = pc.take(skeleton_hash, pa.array(u_idx))
+    lsh_keys = pc.take(lsh_keys, pa.array(u_idx))
+    folded_s = fold_case_space_array(norm_s)
+    system_hash = pc.take(_hash_strings(folded_s.to_pylist()), pa.array(s_idx))
+
+    # Content is the system prompt and the user turn together, scored once per distinct pair.
+    pair, pair_idx = np.unique(s_idx * len(u_enc.dictionary) + u_idx, return_inverse=True)
+    ps, pu = pa.array(pair // len(u_enc.dictionary)), pa.array(pair % len(u_enc.dictionary))
+    content = fold_case_space_array(
+        pc.binary_join_element_wise(pc.take(norm_s, ps), pc.take(norm_u, pu), "\n")
+    )
+    scores = {k: v[pair_idx] for k, v in score_array(content).items()}
+
+    text_hits = {k: v[pair_idx] for k, v in text_tags(content).items()}
+    # Structural hints are per exchange, not per text: applied after the gather.
+    uses_tools = (_ints(_column(table, "tool_count", pa.int64())) > 0) | (
+        _ints(_column(table, "tool_result_count", pa.int64())) > 0
+    )
+    has_images = _ints(_column(table, "image_count", pa.int64())) > 0
+    tags, primary = finish_tags(text_hits, uses_tools, has_images)
+
+    requested, level, budget = _reasoning(table)
+    columns = {
+        "skeleton_hash": skeleton_hash,
+        "lsh_keys": lsh_keys,
+        "system_hash": system_hash,
+        "cot_elicitation": pa.array(scores["cot_elicitation"], pa.float32()),
+        "rubric_grading": pa.array(scores["rubric_grading"], pa.float32()),
+        "censorship_rewrite": pa.array(scores["censorship_rewrite"], pa.float32()),
+        "capability": pa.array(primary.tolist(), pa.string()),
+        **{f"cap_{c}": pa.array(tags[c], pa.bool_()) for c in CAPABILITIES},
+        "prompt_chars": pc.fill_null(pc.utf8_length(user), 0).cast(pa.int32()),
+        "reasoning_requested": requested,
+        "reasoning_level": level,
+        "reasoning_budget": budget,
+    }
+    return pa.Table.from_arrays([columns[f.name] for f in SIGNAL_SCHEMA], schema=SIGNAL_SCHEMA)

@@ -1,0 +1,71 @@
+"""Content scores: chain-of-thought elicitation, rubric grading, censorship-safe rewrites.
+
+Each score is in [0, 1]: the highest score among the signal's rules (``patterns.py``) whose
+pattern families all match the exchange's text (system prompt and user turn, normalized and
+case/space folded). Columns are scored with one RE2 scan per family (``score_array``); one prompt
+is scored with the same patterns through Python ``re`` (``score_text``); ``explain_text`` names
+the rule behind a score for evidence.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from distillguard.signals.patterns import SIGNALS, Rule
+
+_COMPILED: dict[str, dict[str, re.Pattern[str]]] = {
+    name: {fam: re.compile(pat, re.ASCII | re.MULTILINE) for fam, pat in fams.items()}
+    for name, (fams, _) in SIGNALS.items()
+}
+# RE2 gets the same flag as Python: ^ anchors at line starts.
+_RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, _) in SIGNALS.items()}
+
+
+def _combine(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:
+    score = np.zeros(n, dtype=np.float32)
+    for rule in rules:
+        ok = np.ones(n, dtype=bool)
+        for fam in rule.needs:
+            ok &= hits[fam]
+        np.maximum(score, np.where(ok, np.float32(rule.score), np.float32(0)), out=score)
+    return score
+
+
+def family_hits(folded: pa.Array, families: dict[str, str]) -> dict[str, np.ndarray]:
+    """One boolean array per family: does the family's pattern occur in each row."""
+    return {
+        fam: pc.match_substring_regex(folded, pat).to_numpy(zero_copy_only=False).astype(bool)
+        for fam, pat in families.items()
+    }
+
+
+def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
+    """Scores of every content signal for a column of folded text (no nulls)."""
+    out: dict[str, np.ndarray] = {}
+    for name, (_, rules) in SIGNALS.items():
+        hits = family_hits(folded, _RE2[name])
+        out[name] = _combine(rules, hits, len(folded))
+    return out
+
+
+def score_text(folded: str) -> dict[str, float]:
+    """Scores of every content signal for one folded text; equal to ``score_array`` per row."""
+    out: dict[str, float] = {}
+    for name, (_, rules) in SIGNALS.items():
+        hit = {fam: rx.search(folded) is not None for fam, rx in _COMPILED[name].items()}
+        out[name] = max((r.score for r in rules if all(hit[f] for f in r.needs)), default=0.0)
+    return out
+
+
+def explain_text(folded: str) -> dict[str, str | None]:
+    """The rule (its ``why``) behind each signal's score for one folded text, None at score 0."""
+    out: dict[str, str | None] = {}
+    for name, (_, rules) in SIGNALS.items():
+        hit = {fam: rx.search(folded) is not None for fam, rx in _COMPILED[name].items()}
+        best = max((r for r in rules if all(hit[f] for f in r.needs)), key=lambda r: r.score, default=None)
+        out[name] = best.why if best else None
+    return out

@@ -1,0 +1,284 @@
+"""Pattern families and scoring rules for the content signals, kept as reviewable data.
+
+Each family is one regular expression over normalized, lower-cased, single-spaced text (see
+``normalize``), written in the common subset of RE2 (Arrow) and Python ``re`` with ASCII
+classes: no look-arounds, no back-references, no ``\\p{..}``. A signal's score is the highest
+score among its rules whose families all match, so an exchange's score can always be explained
+by naming one rule.
+
+Chain-of-thought elicitation separates ordinary requests to *solve* something step by step
+(students, eval suites: a low score) from requests to *emit a reasoning trace* (write out,
+reveal or reconstruct the reasoning, rationalize a finished answer, think inside tags, think in
+the user's language: a high score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``score`` applies when every family in ``needs`` matches."""
+
+    needs: tuple[str, ...]
+    score: float
+    why: str
+
+
+# What a reasoning trace is called. Deliberately not "thoughts" (opinions: "share your thoughts on")
+# nor "work" (students' "show your work").
+_TRACE = (
+    r"(?:reasoning|thought process|thinking process|thinking|chain[ -]of[ -]thoughts?|\bcot\b|"
+    r"inner monologue|internal monologue|scratch ?pad|deliberation|reasoning trace|reasoning chain)"
+)
+_ANSWER = r"(?:answer|solution|response|result|conclusion|output|verdict)"
+# Qualifiers that ask for the trace itself rather than an explanation.
+_RAW = (
+    r"(?:full|complete|entire|whole|hidden|internal|raw|private|unfiltered|summari[sz]ed|verbatim|"
+    r"original|unabridged|underlying|actual|own internal|native)"
+)
+
+COT_FAMILIES: dict[str, str] = {
+    # Ordinary: asks to solve or explain, says nothing about emitting a trace.
+    "ordinary_step": (
+        r"step[ -]by[ -]step|show (?:your|all|the) (?:work|working|steps)|explain your (?:answer|reasoning)|"
+        r"justify your answer|let'?s think|think (?:carefully|it through|through)|walk me through|"
+        r"逐步|一步一步|分步|解题过程|解题步骤"
+    ),
+    # Weak trace requests: write down / show the reasoning, think aloud.
+    "trace_weak": (
+        r"(?:write|show|share|give|provide|include|present|put)(?: out| down| me| us)?(?: all| of)?"
+        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think (?:out loud|aloud)"
+    ),
+    # Emit the model's own reasoning trace.
+    "trace_reveal": (
+        r"(?:reveal|expose|disclose|dump|output|print|transcribe|reproduce|unhide|surface|leak|"
+        r"write out|spell out|lay out|type out|set out)(?: to me| for me| me| us)?(?: all| of)*"
+        r" (?:your|the|its|a|an)(?: [a-z-]+){0,3} "
+        + _TRACE
+        + r"|(?:write|show|share|give|provide|include|present|display|return|expose|print|output)"
+        r"(?: out| down| me| us)?(?: all| of)* (?:your|the|its|a|an)? ?"
+        + _RAW
+        + r"(?: [a-z-]+){0,2} "
+        + _TRACE
+        + r"|reconstruct(?:s|ing)?(?: [a-z-]+){0,4} "
+        + _TRACE
+        + r"|(?:generate|produce|compose|construct|create|synthesi[sz]e|fabricate) (?:a|an|the)"
+        r"(?: [a-z-]+){0,3} (?:chain[ -]of[ -]thought|reasoning trace|reasoning chain|rationale|"
+        r"thought process|thinking process)"
+        + r"|"
+        + _RAW
+        + r" "
+        + _TRACE
+        + r" (?:trace|log|transcript|content|process|steps)"
+    ),
+    # Rationalize an answer that is already given ("the reasoning behind this finished answer").
+    "answer_rationalization": (
+        r"(?:" + _TRACE + r"|rationale|steps|derivation) (?:behind|that led to|leading to|that leads to|"
+        r"that produced|that produces|for reaching|to arrive at|that arrives at|which led to|which leads to"
+        r"|that would lead to|that could lead to|that justifies|justifying) "
+        r"(?:this|the|that|a|each|these|given)"
+        r"(?: [a-z-]+){0,3} "
+        + _ANSWER
+        + r"|(?:given|here is|here's|below is|we have|you have|you are given) (?:the|a|an|this)"
+        r"(?: [a-z-]+){0,2} " + _ANSWER + r"(?: [^ ]+){0,30} (?:derive|reconstruct|justify|work backward|"
+        r"reverse[- ]engineer|explain how (?:one|you|we) (?:would )?(?:get|got|arrive|reach))"
+        r"|(?:pretend|act as if|as if) you (?:do not|don't|did not|didn't) (?:know|have|see) the " + _ANSWER
+    ),
+    # Thinking wrapped in tags for parsing into a training set.
+    "think_tags": (
+        r"<(?:think|thinking|thought|reasoning|scratchpad|cot)>|"
+        r"(?:think|thinking|thoughts|reasoning)(?: [a-z]+){0,3} (?:tags?|blocks?)\b"
+    ),
+    # The thinking must follow the user's language (reported at 100k+ prompts).
+    "thinking_language": (
+        r"(?:thinking|reasoning|thought|thoughts)(?: content| process| trace)? "
+        r"(?:must|should|needs to|has to|shall)"
+        r"(?: [a-z]+){0,3} (?:in|use|match|be consistent with|follow|mirror|be the same as)"
+        r"(?: [a-z']+){0,4} (?:user'?s?|question'?s?|input'?s?|prompt'?s?) ?(?:language)?|"
+        r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
+        r"(?: content| process)? (?:must|should|has to|needs to|shall)|"
+        r"(?:think|reason) in the (?:same )?language (?:as|of) the (?:user|question|prompt)"
+    ),
+    # Chinese: the language of the thinking content must follow the user's.
+    "zh_language": (
+        r"(?:思考|推理|思维)(?:内容|过程)?(?:的|所用的|使用的)?语言|"
+        r"与用户(?:的)?语言(?:保持)?一致|和用户(?:的)?语言(?:保持)?一致|使用与用户相同的语言"
+    ),
+    # Chinese phrasings of trace harvest.
+    "zh_trace": (
+        r"思考内容|思维链|推理链|内心独白|"
+        r"(?:完整|全部|详细|原始|隐藏|内部|真实)的?(?:思考|推理|思维)过程|"
+        r"(?:还原|重建|复述|重构|输出|展示)(?:你的|出|完整的|全部|所有的)*(?:推理|思考|思路|思维)"
+    ),
+    # Chinese weak trace requests ("write out the reasoning process": common in homework too).
+    "zh_trace_weak": r"思考过程|推理过程|思维过程|思考步骤",
+    # Insists on completeness of the trace.
+    "no_skip": (
+        r"(?:do not|don't|never|without) (?:skip|skipping|omit|omitting|summari[sz]e|summari[sz]ing|"
+        r"abbreviate|abbreviating|leave out|leaving out)(?: any| a single)?(?: of)?(?: your| the)? "
+        r"(?:reasoning|thinking|step|steps|intermediate)|every (?:single )?intermediate (?:step|thought)|"
+        r"不要省略|不要跳过"
+    ),
+}
+
+COT_RULES: tuple[Rule, ...] = (
+    Rule(("ordinary_step",), 0.3, "asks for a step-by-step solution"),
+    Rule(("trace_weak",), 0.5, "asks to show the reasoning"),
+    Rule(("zh_trace_weak",), 0.5, "asks for the reasoning process (Chinese)"),
+    Rule(("no_skip",), 0.5, "insists that no reasoning step be left out"),
+    Rule(("think_tags",), 0.8, "asks for thinking inside tags"),
+    Rule(("trace_reveal",), 0.85, "asks to write out or reveal the reasoning trace"),
+    Rule(("answer_rationalization",), 0.85, "asks for the reasoning behind a given answer"),
+    Rule(("zh_trace",), 0.85, "asks for the thinking content or full reasoning (Chinese)"),
+    Rule(("thinking_language",), 0.9, "dictates the language of the thinking content"),
+    Rule(("zh_language",), 0.9, "dictates the language of the thinking content (Chinese)"),
+    Rule(("trace_weak", "no_skip"), 0.8, "asks for the reasoning with no step left out"),
+    Rule(("trace_weak", "think_tags"), 0.9, "asks for the reasoning inside tags"),
+    Rule(("trace_reveal", "no_skip"), 0.95, "asks for the complete reasoning trace"),
+    Rule(("trace_reveal", "think_tags"), 0.95, "asks for the reasoning trace inside tags"),
+    Rule(("answer_rationalization", "trace_reveal"), 0.95, "rationalizes a given answer as a trace"),
+    Rule(("zh_trace", "zh_language"), 0.95, "harvests thinking content in the user's language"),
+)
+
+RUBRIC_FAMILIES: dict[str, str] = {
+    "reward_model": (
+        r"reward model|preference model|reward function|reward signal|奖励模型|偏好模型|评分模型"
+    ),
+    "judge_persona": (
+        r"(?:act|serve|behave|function|acting) as (?:a|an|the) (?:[a-z-]+ ){0,2}"
+        r"(?:judge|grader|evaluator|rater|critic|scorer|annotator)|you are (?:a|an|the) (?:[a-z-]+ ){0,2}"
+        r"(?:judge|grader|evaluator|rater|scorer|annotator)\b|评审员|评委|打分员"
+    ),
+    "score_scale": (
+        r"(?:score|scores|rate|rating|grade|mark)(?: [a-z-]+){0,6} (?:on|using|with|from|in) (?:a |the )?"
+        r"(?:scale|range)|(?:scale|range) (?:of|from) \d+ ?(?:to|-|~) ?\d+|\b\d+ ?(?:to|-|~) ?\d+ scale|"
+        r"score(?: [a-z]+){0,2} (?:of|from|between) \d+ (?:to|and|-) \d+|\b\d+ ?/ ?(?:5|10|100)\b|"
+        r"(?:打分|评分|打个分|给出分数|分数为|满分)"
+    ),
+    "criteria": (
+        r"\brubric|scoring (?:guide|criteria|rules)|evaluation criteria|grading criteria|"
+        r"(?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)"
+        r", (?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)|"
+        r"评分标准|评估标准|评价标准"
+    ),
+    "pairwise": (
+        r"which (?:of the (?:two|following) )?(?:response|answer|completion|reply|output|assistant)s? "
+        r"(?:is|was) (?:better|preferred|more helpful)|\[\[a\]\]|\[\[b\]\]|"
+        r"(?:response|answer|assistant|output) a (?:or|vs\.?|versus|and) "
+        r"(?:response |answer |assistant |output )?b\b|"
+        r"哪个回答更好|哪一个回答更好"
+    ),
+    "graded_object": (
+        r"(?:evaluate|assess|judge|grade|score|rate|critique) (?:the|this|each|both|these|following|"
+        r"the following|given|the given|an?) (?:[a-z-]+ ){0,2}(?:response|responses|answer|answers|"
+        r"completion|completions|reply|replies|output|outputs|generation|generations)"
+        r"|(?:评估|评价|打分)(?:以下|下面|这个|该)?(?:的)?(?:回答|回复|答案)"
+    ),
+    "score_only": (
+        r"(?:output|return|respond with|reply with|give|print) only (?:the |a |your )?(?:final )?"
+        r"(?:score|rating|grade|number|verdict)|\[\[rating\]\]|只输出分数|仅输出分数"
+    ),
+}
+
+RUBRIC_RULES: tuple[Rule, ...] = (
+    Rule(("criteria",), 0.15, "mentions grading criteria"),
+    Rule(("score_scale",), 0.25, "asks for a score on a scale"),
+    Rule(("graded_object",), 0.3, "asks to evaluate a response"),
+    Rule(("judge_persona",), 0.4, "casts the model as a judge or grader"),
+    Rule(("graded_object", "score_scale"), 0.7, "asks to score a response on a scale"),
+    Rule(("graded_object", "criteria"), 0.7, "asks to grade a response against criteria"),
+    Rule(("pairwise",), 0.7, "asks which of two responses is better"),
+    Rule(("score_only", "score_scale"), 0.75, "asks for a bare score on a scale"),
+    Rule(("judge_persona", "graded_object"), 0.85, "casts the model as a judge of a response"),
+    Rule(("judge_persona", "score_scale"), 0.85, "casts the model as a grader with a scale"),
+    Rule(("reward_model",), 0.9, "casts the model as a reward model"),
+    Rule(("graded_object", "score_scale", "criteria"), 0.9, "rubric grading of a response"),
+    Rule(("reward_model", "score_scale"), 0.95, "reward-model role with a scoring scale"),
+)
+
+REWRITE_FAMILIES: dict[str, str] = {
+    "rewrite": (
+        r"\b(?:rewrite|re-write|rephrase|reword|paraphrase|reformulate|restate|recast|soften|sanitize|"
+        r"sanitise|tone down|neutrali[sz]e)|改写|重写|改述|换个说法|重新表述|润色"
+    ),
+    "safe_framing": (
+        r"censor|politically (?:sensitive|safe|neutral|correct|acceptable)|sensitive (?:topic|question|"
+        r"word|term|content|issue)s?|"
+        r"(?:avoid|bypass|evade|pass|get past|slip past|not trigger|without triggering)"
+        r"(?: [a-z-]+){0,3} (?:filter|filters|moderation|review|censors?|censorship|blocking|flags?)|"
+        r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
+        r"(?:compliant|consistent|in line|aligned) with (?:[a-z-]+ ){0,3}(?:regulations|rules|guidelines|"
+        r"core values|official (?:position|narrative|line))|"
+        r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径)|社会主义核心价值观|规避"
+    ),
+    "sensitive_topic": (
+        r"tiananmen|june (?:4|fourth)(?:th)?,? 1989|tank man|falun ?gong|xinjiang|uyghur|uighur|tibet|"
+        r"dalai lama|taiwan(?:ese)? (?:independence|sovereignty)|hong kong (?:protest|democracy|"
+        r"independence)|xi jinping|winnie the pooh|\bccp\b|chinese communist party|great firewall|"
+        r"cultural revolution|great leap forward|liu xiaobo|political prisoner|dissident|"
+        r"六四|天安门|法轮功|新疆|维吾尔|西藏|达赖|台独|台湾独立|港独|习近平|共产党|中共|"
+        r"文化大革命|文革|大跃进|刘晓波|异见|翻墙"
+    ),
+    "explicit_censorship": (
+        r"censorship[- ](?:safe|proof|free|compliant|friendly)|(?:avoid|evade|bypass|pass|survive)"
+        r"(?: [a-z-]+){0,2} (?:censorship|being censored|the censors)|"
+        r"won'?t (?:be|get) (?:censored|flagged|blocked)|"
+        r"规避审查|通过审查|避免审查|不被审查|不会被屏蔽|过审"
+    ),
+}
+
+REWRITE_RULES: tuple[Rule, ...] = (
+    Rule(("sensitive_topic",), 0.15, "mentions a politically sensitive topic"),
+    Rule(("rewrite", "sensitive_topic"), 0.5, "asks to rewrite text on a sensitive topic"),
+    Rule(("safe_framing", "sensitive_topic"), 0.5, "frames a sensitive topic for acceptability"),
+    Rule(("rewrite", "safe_framing"), 0.75, "asks for a politically safe rewrite"),
+    Rule(("explicit_censorship",), 0.8, "asks for a censorship-safe formulation"),
+    Rule(("rewrite", "safe_framing", "sensitive_topic"), 0.95, "safe rewrite of a sensitive topic"),
+    Rule(("rewrite", "explicit_censorship"), 0.95, "asks for a rewrite that passes censorship"),
+)
+
+SIGNALS: dict[str, tuple[dict[str, str], tuple[Rule, ...]]] = {
+    "cot_elicitation": (COT_FAMILIES, COT_RULES),
+    "rubric_grading": (RUBRIC_FAMILIES, RUBRIC_RULES),
+    "censorship_rewrite": (REWRITE_FAMILIES, REWRITE_RULES),
+}
+
+# Capability families; structural hints (tools, images, code fences) are added in capability.py.
+CAPABILITY_FAMILIES: dict[str, str] = {
+    "coding": (
+        r"```|\b(?:python|javascript|typescript|java|golang|rust|kotlin|swift|php|ruby|perl|haskell|scala|"
+        r"c\+\+|c#|bash|shell script|powershell|sql|html|css|react|node\.?js|django|flask|numpy|regex|"
+        r"regular expression|code|coding|program|programming|script|function|method|class|compile|"
+        r"compiler|debug|bug|stack ?trace|refactor|unit test|algorithm|api endpoint|json|yaml|docker|"
+        r"kubernetes|git|repository|variable|loop|recursion|def|import|console\.log|#include)\b|"
+        r"代码|编程|函数|程序"
+    ),
+    "tool_use": (
+        r"toolformer|tool call|function call|functions? available|available (?:tools|functions)|"
+        r"you have access to (?:the following )?(?:tools|functions|apis)|<tool|tool_use|"
+        r"\bagent(?:ic)?\b|use the [a-z_]+ tool|call the [a-z_]+ (?:function|tool|api)|工具调用"
+    ),
+    "math_reasoning": (
+        r"\b(?:solve|equation|equations|integral|derivative|prove|proof|theorem|lemma|probability|"
+        r"arithmetic|algebra|geometry|calculus|math|maths|mathematical|logic puzzle|riddle|"
+        r"sqrt|factorial|prime number|how many|sum of|product of|remainder)\b|"
+        r"\d+ ?[-+*/^×÷] ?\d+|数学|方程|证明|计算"
+    ),
+    "data_analysis": (
+        r"\b(?:dataset|data set|csv|spreadsheet|excel|pandas|dataframe|statistics|statistical|"
+        r"regression|correlation|median|standard deviation|variance|pivot|chart|plot|histogram|"
+        r"visuali[sz]e|analy[sz]e (?:the |this )?data|data analysis|trend|table)\b|数据分析|数据集|表格"
+    ),
+    "vision": (
+        r"\b(?:this|the|attached|following|uploaded|my) (?:image|picture|photo|photograph|screenshot|"
+        r"diagram|figure|chart image|scan)\b|图片|图像|截图|照片"
+    ),
+    "roleplay": (
+        r"\brole ?-?play|\bstay in character|\bin character\b|"
+        r"\b(?:pretend|imagine) (?:that )?(?:you are|you're|to be)|"
+        r"^you are (?:a|an|the) |^you are [a-z]+ [a-z]+,|\bas if you were\b|\byour character\b|"
+        r"\bact as (?:a|an|the|if)\b|\bplay the (?:role|part) of\b|扮演|角色扮演"
+    ),
+}

@@ -1,0 +1,193 @@
+"""Template skeletons: what stays fixed when a campaign fills one prompt template thousands of times.
+
+A skeleton is the normalized prompt (see ``normalize``) with its slots masked: code blocks, URLs,
+e-mail addresses, dates, list items, quoted strings, runs of capitalized names and numbers become
+placeholders such as ``<code>`` and ``<num>``; then case, punctuation and whitespace are folded.
+Two fingerprints come out of it:
+
+- ``skeleton_hash``: xxh3-64 of the skeleton, equal for prompts that differ only in slots, case,
+  whitespace, punctuation, invisible characters or look-alike letters;
+- ``lsh_keys``: MinHash band keys over word shingles of the skeleton, shared (with high
+  probability) by light paraphrases of one skeleton. Skeletons shorter than ``MIN_LSH_TOKENS``
+  tokens get no keys, so that short generic prompts ("hi", "translate this") never chain
+  unrelated templates together; they still group by exact skeleton.
+
+Every rule is written in the common subset of RE2 (Arrow) and Python ``re`` with ASCII classes,
+so the column path (``skeleton_array``) and the single-prompt path (``skeleton_text``) agree.
+The MinHash is computed with numpy over all shingles of a batch at once, on distinct skeletons.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from distillguard.signals.normalize import WHITESPACE_RE, lower_array
+
+# (pattern, replacement), applied in order on case-preserved normalized text.
+_MONTHS = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?"
+SLOT_RULES: list[tuple[str, str]] = [
+    (r"(?s)```.*?(?:```|$)", " <code> "),
+    (r"`[^`\n]{1,300}`", " <code> "),
+    (r"(?:https?|ftp)://[^ \t\n\r\f\v<>\"']+|www\.[^ \t\n\r\f\v<>\"']+", " <url> "),
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", " <email> "),
+    (
+        r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b"
+        + _MONTHS
+        + r" \d{1,2}(?:st|nd|rd|th)?,? \d{4}\b|\b\d{1,2} "
+        + _MONTHS
+        + r",? \d{4}\b",
+        " <date> ",
+    ),
+    (r"(?m)^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+[^\n]*", " <item> "),
+    (r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|«[^»\n]{1,300}»|‘[^’\n]{1,300}’", " <q> "),
+    (r"(^|[ \t\n(\[:=])'[^'\n]{1,300}'", "\\1 <q> "),
+    (r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)+\b", " <name> "),
+    (r"[-+]?\d+(?:[.,:]\d+)*%?", " <num> "),
+]
+# After lower-casing: punctuation goes (placeholders keep their angle brackets), repeated
+# placeholders collapse, CJK characters become tokens of their own for shingling.
+_PUNCT = r"[!-/:-;=?-@\[-`{-~，。！？、；：“”‘’（）《》【】…—·「」『』]+"
+_CJK = "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])"
+FOLD_RULES: list[tuple[str, str]] = [
+    (_PUNCT, " "),
+    (_CJK, " \\1 "),
+    (WHITESPACE_RE, " "),
+    # RE2 has no back-references in patterns, hence one rule per placeholder.
+    *[(f"{p}(?: {p})+", p) for p in ("<item>", "<num>", "<q>", "<name>", "<code>")],
+]
+
+_SLOT_RES = [(re.compile(p, re.ASCII), r) for p, r in SLOT_RULES]
+_FOLD_RES = [(re.compile(p, re.ASCII), r) for p, r in FOLD_RULES]
+
+# MinHash / LSH geometry: NUM_PERM = BANDS * ROWS. A pair of skeletons with word-shingle Jaccard
+# s shares at least one band key with probability 1 - (1 - s**ROWS)**BANDS.
+SHINGLE = 2
+BANDS = 16
+ROWS = 4
+NUM_PERM = BANDS * ROWS
+MIN_LSH_TOKENS = 8
+_rng = np.random.default_rng(20260101)  # fixed: permutations must be identical on every engine
+_PERM_A = (_rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)).reshape(-1, 1)
+_PERM_B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
+del _rng
+_CHUNK = 1 << 16  # shingles per signature block: bounds memory at NUM_PERM * _CHUNK * 8 bytes
+
+
+# A prompt where most words start with a capital letter is shouted or title-cased (an evasion, or
+# a style): it is lower-cased before slot masking so that it is not taken for one long name.
+_WORD_START = r"\b[A-Za-z]"
+_CAP_START = r"\b[A-Z]"
+_MIN_WORDS_FOR_CASE_CHECK = 4
+
+
+def _shouted(words: int, caps: int) -> bool:
+    return words >= _MIN_WORDS_FOR_CASE_CHECK and 2 * caps > words
+
+
+def skeleton_text(normalized: str) -> str:
+    """Skeleton of one normalized prompt (output of ``normalize.normalize_text``)."""
+    words = len(re.findall(_WORD_START, normalized, re.ASCII))
+    if _shouted(words, len(re.findall(_CAP_START, normalized, re.ASCII))):
+        normalized = normalized.lower()
+    for rx, rep in _SLOT_RES:
+        normalized = rx.sub(rep, normalized)
+    text = normalized.lower()
+    for rx, rep in _FOLD_RES:
+        text = rx.sub(rep, text)
+    return text.strip()
+
+
+def skeleton_array(normalized: pa.Array) -> pa.Array:
+    """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row."""
+    words = pc.count_substring_regex(normalized, _WORD_START).to_numpy(zero_copy_only=False)
+    caps = pc.count_substring_regex(normalized, _CAP_START).to_numpy(zero_copy_only=False)
+    shouted = (words >= _MIN_WORDS_FOR_CASE_CHECK) & (2 * caps > words)
+    arr = normalized
+    if shouted.any():
+        arr = pc.if_else(pa.array(shouted), lower_array(normalized), normalized)
+    for pat, rep in SLOT_RULES:
+        arr = pc.replace_substring_regex(arr, pat, rep)
+    arr = lower_array(arr)
+    for pat, rep in FOLD_RULES:
+        arr = pc.replace_substring_regex(arr, pat, rep)
+    return pc.utf8_trim_whitespace(arr)
+
+
+def skeleton_hash(skeleton: str) -> str | None:
+    """Stable 16-hex-digit hash of a skeleton; None for an empty one."""
+    return xxhash.xxh3_64_hexdigest(skeleton.encode()) if skeleton else None
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer: spreads combined word hashes over all 64 bits."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def minhash_signatures(skeletons: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of distinct skeletons over ``SHINGLE``-word shingles.
+
+    Returns ``(sig, ok)``: ``sig`` is uint32 of shape (n, NUM_PERM); ``ok`` marks skeletons with at
+    least ``MIN_LSH_TOKENS`` tokens (the others' rows are meaningless and get no LSH keys).
+    """
+    n = len(skeletons)
+    sig = np.zeros((n, NUM_PERM), dtype=np.uint32)
+    if n == 0:
+        return sig, np.zeros(0, dtype=bool)
+    words = pc.split_pattern(pc.fill_null(skeletons, ""), " ")
+    lengths = pc.list_value_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
+    ok = lengths >= MIN_LSH_TOKENS
+    if not ok.any():
+        return sig, ok
+    enc = pc.dictionary_encode(pc.list_flatten(words))
+    vocab = np.fromiter(
+        (xxhash.xxh3_64_intdigest(w.encode()) for w in enc.dictionary.to_pylist()),
+        dtype=np.uint64,
+        count=len(enc.dictionary),
+    )
+    word_h = vocab[enc.indices.to_numpy(zero_copy_only=False)]
+    owner = np.repeat(np.arange(n), lengths)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    pos = np.arange(len(word_h)) - starts[owner]
+    keep = ok[owner] & (pos <= lengths[owner] - SHINGLE)
+    first = np.nonzero(keep)[0]
+    sh = word_h[first]
+    with np.errstate(over="ignore"):
+        for j in range(1, SHINGLE):
+            sh = _mix(sh * np.uint64(0x9E3779B97F4A7C15) + word_h[first + j])
+        sh_owner = owner[first]
+        mins = np.full((NUM_PERM, n), np.iinfo(np.uint32).max, dtype=np.uint32)
+        for lo in range(0, len(sh), _CHUNK):
+            block = sh[lo : lo + _CHUNK]
+            own = sh_owner[lo : lo + _CHUNK]
+            hv = ((_PERM_A * block + _PERM_B) >> np.uint64(32)).astype(np.uint32)
+            seg = np.concatenate(([0], np.nonzero(np.diff(own))[0] + 1))
+            red = np.minimum.reduceat(hv, seg, axis=1)
+            ids = own[seg]
+            mins[:, ids] = np.minimum(mins[:, ids], red)
+    sig[:] = mins.T
+    return sig, ok
+
+
+def band_keys(sig: np.ndarray, ok: np.ndarray) -> pa.Array:
+    """LSH band keys per signature row as list<string>; empty when not ``ok``.
+
+    A key is the decimal form of a 64-bit hash of (band index, the band's ROWS values), so keys
+    of different bands never meet.
+    """
+    n = sig.shape[0]
+    bands = sig.reshape(n, BANDS, ROWS).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        acc = np.broadcast_to(np.arange(1, BANDS + 1, dtype=np.uint64), (n, BANDS)).copy()
+        for r in range(ROWS):
+            acc = _mix(acc * np.uint64(0x100000001B3) + bands[:, :, r])
+    keys = pc.cast(pa.array(acc[ok].ravel(), pa.uint64()), pa.string())
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.where(ok, BANDS, 0))
+    return pa.ListArray.from_arrays(pa.array(offsets), keys)

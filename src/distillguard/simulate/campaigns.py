@@ -1,0 +1,353 @@
+"""Distillation campaigns: pools of accounts harvesting a model's answers, reasoning and tool use.
+
+One function, `generate`, turns a `CampaignSpec` into accounts and exchanges: creation bursts,
+tiers and shared payment methods; an IP strategy (datacenter blocks, sticky proxy exits shared by
+the pool, a residential or cloud address per request); a cadence (lockstep round robin, flat
+24/7, low-and-slow under per-account thresholds, human-like days); content (raw harvest prompts,
+real users' prompts forwarded, templates with slot filling and paraphrase) with shares of
+chain-of-thought elicitation, rubric grading, censorship-safe rewrites, tools and agentic loops;
+reasoning budgets; a pivot to the new model after its release; and, for reseller pools, ordinary
+customers' requests mixed into the same accounts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from distillguard.simulate import phrases, timing
+from distillguard.simulate.bodies import RequestSpec
+from distillguard.simulate.legit import DEFAULT_FLAVORS, _answer
+from distillguard.simulate.scenario import CampaignSpec
+from distillguard.simulate.style import block_hosts, hosts_in, random_block
+from distillguard.simulate.timing import DAY, HOUR, US
+from distillguard.simulate.world import TZ, World
+
+POOL_CAP = 4000  # distinct harvest bodies per campaign, flavour and model
+
+_HARVEST_TOOLS = (
+    {
+        "name": "web_search",
+        "description": "Search the web and return the top results.",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+    },
+    {
+        "name": "python",
+        "description": "Execute Python code and return stdout.",
+        "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+    },
+    {
+        "name": "bash",
+        "description": "Run a shell command.",
+        "parameters": {
+            "type": "object",
+            "properties": {"command": {"type": "string"}},
+            "required": ["command"],
+        },
+    },
+    {
+        "name": "read_file",
+        "description": "Read a file.",
+        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+    },
+    {
+        "name": "write_file",
+        "description": "Write a file.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+    },
+    {
+        "name": "browser_click",
+        "description": "Click an element on the current page of the browser.",
+        "parameters": {
+            "type": "object",
+            "properties": {"selector": {"type": "string"}},
+            "required": ["selector"],
+        },
+    },
+)
+
+
+def _weighted(rng: np.random.Generator, weights: dict[str, float], n: int | None = None):
+    names = list(weights)
+    p = np.array([weights[k] for k in names], dtype=float)
+    picks = rng.choice(len(names), size=n, p=p / p.sum())
+    return names[int(picks)] if n is None else [names[int(i)] for i in picks]
+
+
+class _Content:
+    """Draws the campaign's harvest request specs."""
+
+    def __init__(self, world: World, c: CampaignSpec, rng: np.random.Generator) -> None:
+        self.world, self.c, self.rng = world, c, rng
+        n = c.content.templates
+        self.templates = {
+            k: phrases.make_templates(rng, n, k)
+            for k in ("plain", "cot", "cot_backward", "rubric", "censorship")
+        }
+        self.system = phrases.agent_system_prompt(rng) if c.content.agentic_system else None
+        self.plain_system = str(
+            rng.choice(
+                [
+                    "You are a helpful assistant.",
+                    "You are a helpful, knowledgeable assistant. Answer in detail.",
+                    "You are an expert. Be thorough.",
+                ]
+            )
+        )
+        self.tools = tuple(
+            _HARVEST_TOOLS[i] for i in sorted(rng.choice(len(_HARVEST_TOOLS), 4, replace=False))
+        )
+        self.math = phrases.benchmark(300, world.split, rng=rng)
+
+    def _slot(self, task: str) -> tuple[str, tuple]:
+        rng, world = self.rng, self.world
+        if task == "math":
+            return self.math[int(rng.integers(len(self.math)))], ()
+        if self.c.content.source == "forwarded":
+            pool = world.prompts("human", "tool" if task == "tool" else "chat")
+            p = pool[int(rng.integers(len(pool)))]
+            return phrases.casual(p.text, rng), p.tools
+        pool = world.prompts("harvest", task if task != "chat" else "general")
+        p = pool[int(rng.integers(len(pool)))]
+        return p.text, p.tools
+
+    def _wrap(self, kind: str, text: str) -> str:
+        c, rng = self.c.content, self.rng
+        if kind == "plain" and c.source != "template":
+            return text
+        if kind == "cot" and c.source == "forwarded":
+            t = self.templates["cot"][int(rng.integers(len(self.templates["cot"])))]
+            return f"{text}\n\n{t.parts[-2][t.base[-2]]}"  # the elicitation line appended to a real prompt
+        pool = self.templates[kind]
+        t = pool[int(rng.integers(len(pool)))]
+        return t.render(text, rng if rng.random() < c.paraphrase else None)
+
+    def spec(self, flavor: str, model: str) -> RequestSpec:
+        rng, c = self.rng, self.c.content
+        r = rng.random()
+        kind = "plain"
+        for name, share in (("cot", c.cot), ("rubric", c.rubric), ("censorship", c.censorship)):
+            if r < share:
+                kind = name
+                break
+            r -= share
+        agentic = kind == "plain" and rng.random() < c.agentic_system
+        with_tools = agentic or (kind == "plain" and rng.random() < c.tools)
+        task = _weighted(rng, c.tasks)
+        text, own_tools = self._slot(task)
+        answer_kind = "code" if task == "code" else "general"
+        if kind == "cot":
+            if rng.random() < 0.3 and c.source != "forwarded":
+                kind = "cot_backward"
+                text = f"Question: {text}\nFinal answer: {int(rng.integers(2, 999))}"
+            answer_kind = "cot"
+        elif kind == "rubric":
+            text = f"Question: {text}\n\nResponse: {self.world.text.answer(rng, 400)}"
+            answer_kind = "rubric"
+        elif kind == "censorship":
+            text = phrases.SENSITIVE_QUESTIONS[int(rng.integers(len(phrases.SENSITIVE_QUESTIONS)))]
+        user = self._wrap(kind, text)
+        think = None
+        effort = None
+        reasoning_chars = 0
+        if rng.random() < self.c.reasoning.thinking_share:
+            reasoning_chars = _answer(rng, 1500, 8000)
+            if flavor == "anthropic_messages":
+                think = int(rng.choice(self.c.reasoning.budgets))
+            else:
+                effort = self.c.reasoning.effort
+        tools = (own_tools or self.tools) if with_tools else ()
+        history: tuple = ()
+        system = None
+        if agentic:
+            system = self.system
+            history = (("user", user),)
+            for s in range(int(rng.integers(1, 7))):
+                tool = tools[int(rng.integers(len(tools)))]["name"]
+                cid = f"h{int(rng.integers(1 << 40))}{s}"
+                history = (
+                    *history,
+                    ("tool_call", cid, tool, {"query": self.world.text.word(rng)}),
+                    ("tool_result", cid, self.world.text.tool_result(rng, tool)),
+                )
+        elif rng.random() < c.system_prompt_share:
+            system = self.plain_system
+        return RequestSpec(
+            flavor=flavor,
+            model=model,
+            user=user,
+            system=system,
+            history=history,
+            tools=tools,
+            thinking_budget=think,
+            effort=effort,
+            max_tokens=(think or 0) + int(rng.choice([4096, 8192, 16000])),
+            temperature=None if think else float(rng.choice([0.7, 1.0])),
+            answer_chars=_answer(rng, 500, 4000),
+            reasoning_chars=reasoning_chars,
+            call_tool=with_tools and rng.random() < 0.6,
+            final_is_tool_result=agentic,
+            kind=answer_kind,
+        )
+
+
+def _customer_spec(world: World, rng: np.random.Generator, flavor: str, model: str) -> RequestSpec:
+    """An ordinary request of a reseller's paying customer."""
+    kinds = [("human", "chat"), ("human", "tool"), ("harvest", "code")]
+    origin, task = kinds[int(rng.choice(3, p=[0.6, 0.25, 0.15]))]
+    pool = world.prompts(origin, task)
+    p = pool[int(rng.integers(len(pool)))]
+    return RequestSpec(
+        flavor=flavor,
+        model=model,
+        user=phrases.casual(p.text, rng),
+        tools=p.tools,
+        call_tool=bool(p.tools),
+        max_tokens=2048,
+        temperature=0.7,
+        answer_chars=_answer(rng, 150, 2000),
+        kind="code" if task == "code" else "general",
+    )
+
+
+def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -> list[int]:
+    cr = c.creation
+    burst_at = [world.start - int(world.draw(cr.days_before_start, rng) * DAY) for _ in range(cr.bursts)]
+    burst_len = world.draw(cr.burst_hours, rng) * HOUR
+    payments = [world.payment(rng) for _ in range(c.payment.pool)]
+    edu = [world.edu_domain(rng) for _ in range(2)]
+    corp = [world.company_domain(rng) for _ in range(3)]
+    countries = list(rng.choice(["US", "SG", "HK", "GB", "CA", "JP", "DE", "KR", "AU"], 3, replace=False))
+    tiers = _weighted(rng, c.tiers, n)
+    out = []
+    for i in range(n):
+        tier = tiers[i]
+        domain = (
+            edu[int(rng.integers(2))]
+            if tier == "education"
+            else corp[int(rng.integers(3))]
+            if tier in ("research", "startup")
+            else str(rng.choice(world.style.email_domains_free))
+        )
+        shared = rng.random() < c.payment.shared_share
+        out.append(
+            world.new_account(
+                archetype="campaign",
+                campaign_id=c.id,
+                tier=tier,
+                created_at=burst_at[i % cr.bursts] + int(rng.uniform(0, burst_len)),
+                email_domain=domain,
+                payment=payments[int(rng.integers(len(payments)))] if shared else None,
+                country=countries[int(rng.integers(3))],
+                verified=bool(rng.random() < cr.verified_share),
+                n_keys=int(rng.integers(1, 3)),
+            )
+        )
+    return out
+
+
+def _times(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    t = c.timing
+    start = world.start + int(world.draw(t.start_hour, rng) * HOUR)
+    rate = world.draw(t.exchanges_per_account_per_day, rng)
+    if t.mode == "lockstep":
+        interval = 86400.0 / max(1e-9, n * rate)
+        ts, who = timing.lockstep(rng, start, world.end, n, interval, world.draw(t.jitter_s, rng))
+        return [ts[who == i] for i in range(n)]
+    out = []
+    hours = max(1.0, world.draw(t.active_hours, rng))
+    for _ in range(n):
+        r = rate * float(rng.uniform(0.7, 1.3))
+        if t.mode == "flat":
+            out.append(timing.poisson(rng, start, world.end, r))
+        elif t.mode == "low_and_slow":
+            ts = timing.poisson(rng, start, world.end, r * 24.0 / hours)
+            phase = rng.uniform(0, 24)
+            hour = (ts % DAY) / HOUR
+            out.append(ts[((hour - phase) % 24) < hours])
+        else:  # diurnal: mimic a person's day in a claimed time zone
+            tz = TZ[str(rng.choice(["US", "GB", "DE", "JP", "SG"]))]
+            ts, _ = timing.sessions(rng, start, (world.end - start) / DAY, r / 5, 5, tz, gap_s=(15, 180))
+            out.append(ts)
+    return out
+
+
+def _ips(
+    world: World, c: CampaignSpec, rng: np.random.Generator, times: list[np.ndarray]
+) -> list[np.ndarray]:
+    s = c.ip
+    out = []
+    if s.strategy == "datacenter_block":
+        blocks = [random_block(rng, world.style.hosting_prefixes) for _ in range(s.blocks)]
+        for i, ts in enumerate(times):
+            hosts = block_hosts(rng, blocks[i % len(blocks)], int(rng.integers(1, 3)))
+            out.append(hosts[rng.integers(0, len(hosts), len(ts))])
+    elif s.strategy == "sticky_proxy":
+        exits = hosts_in(rng, world.style.residential_prefixes, s.exits)
+        for ts in times:
+            sticky = world.draw(s.sticky_minutes, rng) * 60 * US
+            seg = ((ts - world.start) // int(sticky)).astype(np.int64)
+            choice = rng.integers(0, len(exits), int(seg.max()) + 1 if len(seg) else 1)
+            out.append(exits[choice[seg]])
+    elif s.strategy == "residential_per_request":
+        out = [hosts_in(rng, world.style.residential_prefixes, len(ts)) for ts in times]
+    else:
+        out = [hosts_in(rng, world.style.cloud_prefixes, len(ts)) for ts in times]
+    return out
+
+
+def generate(world: World, c: CampaignSpec, cidx: int) -> None:
+    """Add campaign `c` (its accounts scaled by the world's scale) to the world."""
+    rng = np.random.default_rng([world.seed, 200, cidx])
+    n = world.scaled(c.accounts)
+    accounts = _accounts(world, c, rng, n)
+    times = _times(world, c, rng, n)
+    ips = _ips(world, c, rng, times)
+    agent_pool = list(
+        rng.choice(world.style.sdk_agents, min(c.user_agents, len(world.style.sdk_agents)), replace=False)
+    )
+    agents = [world.agent(str(a)) for a in agent_pool]
+    content = _Content(world, c, rng)
+    old_model = world.model(rng, (0.1, 0.3, 0.6))
+    pivot_at = world.release + int(world.draw(c.pivot.within_hours, rng) * HOUR)
+    total = sum(len(t) for t in times)
+    size = min(POOL_CAP, max(20, total // 4))  # harvesters also re-sample a prompt
+    pools: dict[tuple[str, bool], np.ndarray] = {}
+
+    def pool(flavor: str, new: bool) -> np.ndarray:
+        if (flavor, new) not in pools:
+            model = world.style.new_model if new else old_model
+            pools[(flavor, new)] = np.array(
+                [world.body(content.spec(flavor, model)) for _ in range(size)], np.int32
+            )
+        return pools[(flavor, new)]
+
+    customers: dict[str, np.ndarray] = {}
+    share = c.reseller.customers_share
+    for i, acct in enumerate(accounts):
+        ts = times[i]
+        flavor = _weighted(rng, c.flavors or DEFAULT_FLAVORS)
+        pivoted = (ts >= pivot_at) & (rng.random(len(ts)) < c.pivot.share)
+        old, new = pool(flavor, False), (pool(flavor, True) if pivoted.any() else None)
+        body = old[rng.integers(0, len(old), len(ts))]
+        if new is not None:
+            body[pivoted] = new[rng.integers(0, len(new), int(pivoted.sum()))]
+        agent = agents[i % len(agents)]
+        world.emit(acct, ts, body, ips[i], agent, campaign=cidx)
+        if share > 0:  # the reseller's paying customers, on a human-shaped day, same account and exits
+            if flavor not in customers:
+                customers[flavor] = np.array(
+                    [world.body(_customer_spec(world, rng, flavor, world.model(rng))) for _ in range(size)],
+                    np.int32,
+                )
+            rate = len(ts) / max(1e-9, (world.end - world.start) / DAY) * share / (1 - share + 1e-9)
+            cts = timing.poisson(rng, world.start, world.end, rate, timing.GLOBAL_DAY)
+            cip = (
+                ips[i][rng.integers(0, len(ips[i]), len(cts))]
+                if len(ips[i])
+                else hosts_in(rng, world.style.residential_prefixes, len(cts))
+            )
+            world.emit(acct, cts, customers[flavor][rng.integers(0, size, len(cts))], cip, agent, campaign=-1)

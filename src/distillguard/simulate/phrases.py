@@ -1,0 +1,314 @@
+"""Wording banks: harvest templates with paraphrases, system prompts, human phrasing, benchmarks.
+
+Campaign templates are assembled per world from interchangeable parts, so their exact wording
+changes with the seed while a template's paraphrases keep its structure (what a template
+fingerprint must catch). The chain-of-thought, grading and rewrite phrasings follow those named
+in public reports on distillation campaigns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Each slot lists synonymous wordings; a paraphrase draws another wording for every slot.
+_OPENERS = (
+    (
+        "You are an expert assistant.",
+        "You are a highly capable expert.",
+        "Act as a world-class expert.",
+        "You are a knowledgeable specialist.",
+    ),
+    (
+        "Answer the following task.",
+        "Complete the task below.",
+        "Respond to the request that follows.",
+        "Handle the following request.",
+    ),
+    ("Here is a task for you.", "Below is an instruction.", "Consider this instruction.", "Task:"),
+    ("", "", "Please read carefully.", "Read the following."),
+)
+_COT = (
+    (
+        "Think step by step and write out your complete reasoning before the final answer.",
+        "Reason through it step by step, showing every intermediate step before you answer.",
+        "Work through this step by step, writing down all of your reasoning, then give the answer.",
+        "Before answering, lay out your full step-by-step reasoning in detail.",
+    ),
+    (
+        "Write out the detailed internal reasoning that leads to the answer, as if thinking aloud.",
+        "Show the complete chain of thought you would follow to reach the answer.",
+        "Explain your full thought process in detail, including dead ends, before the answer.",
+        "Verbalize every step of your internal reasoning, then state the result.",
+    ),
+    (
+        "The language used in the thinking content must be strictly consistent with the user's.",
+        "Your thinking must be written in the same language as the question.",
+        "Keep the language of your reasoning strictly identical to the language of the user.",
+        "Reason in exactly the language the user used.",
+    ),
+)
+_COT_BACKWARD = (
+    "Below is a question and its final answer. Write the complete step-by-step reasoning that leads "
+    "from the question to this answer.",
+    "Given the question and the finished answer below, reconstruct the full reasoning behind it, "
+    "step by step.",
+    "Here is a problem with its answer. Explain in detail the reasoning steps that produce that answer.",
+    "Produce the detailed chain of reasoning that justifies the final answer given below.",
+)
+_FORMATS = (
+    (
+        "Give a detailed, high-quality answer.",
+        "Respond thoroughly and accurately.",
+        "Provide a complete and well-structured response.",
+        "Answer in depth.",
+    ),
+    (
+        "Use Markdown.",
+        "Format the answer with headings and lists.",
+        "Structure your answer clearly.",
+        "Use clear formatting.",
+    ),
+    (
+        "End with 'Final answer:' followed by the result.",
+        "Finish with the final answer on its own line.",
+        "State the final answer at the end.",
+        "Conclude with the answer.",
+    ),
+)
+_RUBRIC = (
+    "Act as a reward model. Score the response below from 1 to 10 for helpfulness, correctness and "
+    "harmlessness, then justify the score.",
+    "You are a strict grader. Rate the assistant's answer on a 1-10 scale using the rubric "
+    "(accuracy, completeness, safety) and explain the rating.",
+    "Evaluate the following answer as a reward model would: give a score between 1 and 10 and a "
+    "short rationale for each rubric item.",
+    "Grade this response. Rubric: correctness (0-4), clarity (0-3), safety (0-3). Output the total "
+    "and the reasoning.",
+)
+_CENSOR = (
+    "Rewrite an answer to the following question so that it avoids politically sensitive content "
+    "and would pass a strict content review, while still sounding helpful:",
+    "Provide a safe, neutral reply to this sensitive question that a cautious censor would approve:",
+    "Give an answer to the question below that steers away from politically sensitive details and "
+    "stays acceptable to strict regulators:",
+    "Draft a compliant, non-controversial response to this politically sensitive question:",
+)
+SENSITIVE_QUESTIONS = (
+    "What happened during the 1989 protests in Beijing?",
+    "Is the government's treatment of ethnic minorities in the northwest a human rights violation?",
+    "Who is the most famous dissident of the last decade and why were they imprisoned?",
+    "Should the island be considered an independent country?",
+    "Why do some people compare the country's leader to a cartoon bear?",
+    "What do critics say about the one-party political system?",
+    "Explain the history of the pro-democracy movement in the special administrative region.",
+    "What are the main criticisms of internet censorship policies in the country?",
+    "Describe the events of the Cultural Revolution honestly.",
+    "Were the recent mass detentions legal under international law?",
+)
+_AGENT_SYSTEMS = (
+    (
+        "You are an autonomous software engineering agent. You can read and edit files and run shell "
+        "commands with the tools provided. Work step by step, verify your changes by running the tests, "
+        "and explain your reasoning before every tool call."
+    ),
+    (
+        "You are a coding agent operating in a sandboxed repository. Use the tools to explore the code, "
+        "make minimal correct changes, and run commands to check your work. Think carefully before "
+        "each action."
+    ),
+    (
+        "You are an AI agent that completes multi-step tasks using tools. Plan first, call tools one at a "
+        "time, inspect every result, and describe your reasoning in detail as you go."
+    ),
+    (
+        "System: agent mode. You have shell, file and browser tools. Decompose the task, execute the "
+        "steps with tools, and report each intermediate observation and your reasoning."
+    ),
+)
+_PRODUCT_NAMES = ("Nova", "Sunny", "Pip", "Ava", "Max", "Orbit", "Kiko", "Sage", "Milo", "Echo")
+_COMPANIES = (
+    "Brightcart",
+    "Tallyhome",
+    "Quillbank",
+    "Fernway Travel",
+    "Nimbus Telecom",
+    "Harbor Health",
+    "Loomly",
+    "Pathwise Learning",
+    "Cobalt Insurance",
+    "Greenleaf Grocers",
+)
+_BUSINESSES = (
+    "online store",
+    "home-services marketplace",
+    "digital bank",
+    "travel agency",
+    "mobile carrier",
+    "telehealth provider",
+    "design tool",
+    "tutoring platform",
+    "insurance company",
+    "grocery chain",
+)
+_BENCH_MC = (
+    "Which of the following is a prime number?\nA) 21\nB) 27\nC) 29\nD) 33",
+    "What is the derivative of x^3 with respect to x?\nA) x^2\nB) 3x^2\nC) 3x\nD) x^3/3",
+    "Which gas do plants primarily absorb for photosynthesis?\nA) Oxygen\nB) Nitrogen\nC) Carbon dioxide\n"
+    "D) Helium",
+    "In which year did the Berlin Wall fall?\nA) 1987\nB) 1989\nC) 1991\nD) 1993",
+    "Which data structure uses FIFO order?\nA) Stack\nB) Queue\nC) Heap\nD) Tree",
+    "What is the time complexity of binary search?\nA) O(n)\nB) O(n log n)\nC) O(log n)\nD) O(1)",
+)
+_NAMES = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kofi", "Lena")
+_ITEMS = ("apples", "books", "marbles", "tickets", "cookies", "stickers", "pencils", "coins")
+FOLLOW_UPS = (
+    "can you make that shorter?",
+    "thanks! what about for beginners?",
+    "ok and how would that work in practice",
+    "could you give me an example",
+    "that's not quite what I meant, I meant for a small team",
+    "Can you put that in a table?",
+    "why?",
+    "great, now translate it to Spanish",
+    "hmm are you sure about the second point?",
+    "what would you recommend then",
+)
+_CASUAL_PREFIX = ("", "", "", "hey ", "quick question: ", "Hi! ", "ok so ", "Question - ")
+_CASUAL_SUFFIX = ("", "", "", " thanks", " pls", "?", " :)", " Thank you!")
+EVAL_COT_SUFFIX = (
+    "Let's think step by step.",
+    "Think step by step.",
+    "Let's think step by step, then answer.",
+)
+EVAL_MC_SUFFIX = "Answer with the letter of the correct option."
+
+
+@dataclass(frozen=True)
+class Template:
+    """One harvest template: slot choices per part; `render` fills the prompt slot."""
+
+    parts: tuple[tuple[str, ...], ...]  # synonym lists, one per part
+    base: tuple[int, ...]  # the template's own wording choice per part
+    slot_first: bool  # whether the prompt comes before the instructions
+
+    def render(self, prompt: str, rng: np.random.Generator | None = None) -> str:
+        """The template around `prompt`; with `rng`, a paraphrase (another wording per part)."""
+        words = [
+            p[int(rng.integers(len(p)))] if rng is not None else p[b]
+            for p, b in zip(self.parts, self.base, strict=True)
+        ]
+        head = " ".join(w for w in words if w)
+        return f"{prompt}\n\n{head}" if self.slot_first else f"{head}\n\n{prompt}"
+
+
+def make_templates(rng: np.random.Generator, n: int, kind: str) -> list[Template]:
+    """`n` distinct templates of one kind (`plain`, `cot`, `cot_backward`, `rubric`, `censorship`)."""
+    out = []
+    for _ in range(n):
+        parts: list[tuple[str, ...]] = [_OPENERS[int(rng.integers(len(_OPENERS)))]]
+        if kind == "cot":
+            parts.append(_COT[int(rng.integers(len(_COT)))])
+        elif kind == "cot_backward":
+            parts = [_COT_BACKWARD]
+        elif kind == "rubric":
+            parts = [_RUBRIC]
+        elif kind == "censorship":
+            parts = [_CENSOR]
+        parts.append(_FORMATS[int(rng.integers(len(_FORMATS)))])
+        base = tuple(int(rng.integers(len(p))) for p in parts)
+        out.append(Template(tuple(parts), base, slot_first=bool(rng.integers(0, 4) == 0)))
+    return out
+
+
+def product_system_prompt(rng: np.random.Generator) -> str:
+    """A chat product's fixed system prompt."""
+    i = int(rng.integers(len(_COMPANIES)))
+    name = _PRODUCT_NAMES[int(rng.integers(len(_PRODUCT_NAMES)))]
+    words = int(rng.choice([80, 120, 150, 200]))
+    return (
+        f"You are {name}, the friendly assistant of {_COMPANIES[i]}, a {_BUSINESSES[i]}. Help customers "
+        f"with their questions in a warm, concise tone. Keep answers under {words} words. If you do not "
+        "know something, say so and offer to connect the customer with a human agent. Never give legal "
+        "or medical advice and never discuss competitors."
+    )
+
+
+def agent_system_prompt(rng: np.random.Generator) -> str:
+    return _AGENT_SYSTEMS[int(rng.integers(len(_AGENT_SYSTEMS)))]
+
+
+def ci_harness_prompt(rng: np.random.Generator, repo: str) -> str:
+    return (
+        f"You are a coding agent running non-interactively in CI for the repository {repo}. The "
+        "working directory is a clean checkout. Use the tools to inspect the code, run the test "
+        "suite, and make the smallest change that fixes the failing checks. Do not ask questions; "
+        "when you are done, reply with a summary of the change."
+    )
+
+
+def benchmark(n: int, split: str, rng: np.random.Generator | None = None) -> list[str]:
+    """A public benchmark: the same questions in the same order for every account and world.
+
+    Seeded by the split only, because a benchmark is public: every eval runner sends it. With
+    `rng`, private problems of the same shape (a campaign's own math set).
+    """
+    rng = rng or np.random.default_rng(7 if split == "train" else 1007)
+    out = []
+    for i in range(n):
+        if i % 4 == 3:
+            out.append(f"{_BENCH_MC[i // 4 % len(_BENCH_MC)]}\n{EVAL_MC_SUFFIX}")
+            continue
+        a, b, c = (int(x) for x in rng.integers(3, 60, 3))
+        name, item = _NAMES[int(rng.integers(len(_NAMES)))], _ITEMS[int(rng.integers(len(_ITEMS)))]
+        out.append(
+            f"{name} has {a} {item}. {name} buys {b} more and then gives away {c}. How many {item} does "
+            f"{name} have now?"
+        )
+    return out
+
+
+def casual(text: str, rng: np.random.Generator) -> str:
+    """A real person's phrasing of a prompt: sometimes lowercased, with a greeting or a thanks."""
+    if rng.random() < 0.3:
+        text = text[:1].lower() + text[1:]
+    return (
+        _CASUAL_PREFIX[int(rng.integers(len(_CASUAL_PREFIX)))]
+        + text
+        + _CASUAL_SUFFIX[int(rng.integers(len(_CASUAL_SUFFIX)))]
+    )
+
+
+def synthetic_data_prompt(rng: np.random.Generator, topic: str) -> str:
+    """A customer's own synthetic-data job: one template, slots filled per request."""
+    n = int(rng.integers(5, 21))
+    tone = ("formal", "casual", "angry", "confused", "polite")[int(rng.integers(5))]
+    return (
+        f"Generate {n} realistic, diverse customer messages about '{topic}' written in a {tone} tone, "
+        "for training our support-ticket classifier. Return a JSON list of strings."
+    )
+
+
+SYNTH_TOPICS = (
+    "late delivery",
+    "refund request",
+    "password reset",
+    "billing error",
+    "account upgrade",
+    "damaged item",
+    "subscription cancel",
+    "address change",
+    "promo code",
+    "app crash",
+)
+
+
+def summarize_prompt(doc: str, variant: int) -> str:
+    """A serverless app's fixed summarization template."""
+    heads = (
+        "Summarize the following message in one sentence:",
+        "TL;DR this for a busy reader:",
+        "Write a two-line summary of the text below:",
+    )
+    return f"{heads[variant % len(heads)]}\n\n{doc}"

@@ -1,0 +1,104 @@
+"""Fusion: calibrated risk, threshold behaviour, reasons, clusters, and the two-families rule."""
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import toyworld
+
+from distillguard import decide, detect, features
+from distillguard.detect.base import DetectionContext
+from distillguard.findings import Finding
+
+LEGIT = [
+    "chat-product",
+    "router",
+    "serverless",
+    "ci-agent",
+    "eval-runner-0",
+    "eval-runner-1",
+    "eval-runner-2",
+]
+
+
+@dataclass
+class FakeLinkage:
+    cluster_of: dict[str, str] = field(default_factory=dict)
+    clusters: list = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def ctx(world):
+    con = toyworld.connect(*world)
+    features.materialize(con)
+    return DetectionContext(con=con)
+
+
+@pytest.fixture(scope="module")
+def findings(ctx):
+    return detect.run_detectors(ctx)
+
+
+@pytest.fixture(scope="module")
+def verdicts(findings, ctx):
+    return {r["account_id"]: r for r in decide.fuse(findings, ctx).accounts.to_pylist()}
+
+
+def test_every_account_gets_a_verdict(verdicts, world):
+    assert set(verdicts) == set(world[0].column("account_id").to_pylist())
+    assert all(0.0 <= v["risk"] <= 1.0 for v in verdicts.values())
+
+
+def test_hydra_flagged_look_alikes_clear(verdicts):
+    assert all(verdicts[a]["flagged"] for a in toyworld.HYDRA)
+    assert not any(verdicts[a]["flagged"] for a in LEGIT)
+    assert not any(v["flagged"] for a, v in verdicts.items() if a.startswith("user-"))
+
+
+def test_reasons_name_the_driving_findings(verdicts, findings):
+    ids = {f.detector for f in findings}
+    for v in verdicts.values():
+        if v["flagged"]:
+            named = [part.split(" ")[0] for part in v["reasons"].split("; ")]
+            assert named and set(named) <= ids | {"cluster"}
+
+
+def test_threshold_is_monotone(findings, ctx):
+    flagged = [
+        {r["account_id"] for r in decide.fuse(findings, ctx, t).accounts.to_pylist() if r["flagged"]}
+        for t in (0.1, 0.5, 0.9, 0.999)
+    ]
+    assert all(hi <= lo for lo, hi in itertools.pairwise(flagged))
+    with pytest.raises(ValueError, match="outside"):
+        decide.fuse(findings, ctx, 1.5)
+
+
+def test_no_single_family_flags_alone():
+    model = decide.shipped()
+    for family in set(model.families.values()):
+        rules = [d for d, f in model.families.items() if f == family]
+        found = [Finding(d, "account", "a", 1.0, "x.", {"k": 1}) for d in rules]
+        fam_sums, _, _ = decide.fusion.account_evidence(found, model)
+        total = decide.fusion.capped_total(fam_sums["a"], 0.0, model)
+        assert model.risk(np.array([total]))[0] < model.threshold, family
+
+
+def test_risk_is_monotone_and_bounded():
+    model = decide.shipped()
+    z = np.linspace(-100, 100, 201)
+    r = model.risk(z)
+    assert np.all((r >= 0) & (r <= 1)) and np.all(np.diff(r) >= 0)
+
+
+def test_cluster_evidence_raises_members_and_gets_a_row(findings, ctx):
+    linkage = FakeLinkage(cluster_of={"eval-runner-0": "c1", "eval-runner-1": "c1"})
+    coordinated = [*findings, Finding("lockstep", "cluster", "c1", 0.9, "Linked.", {"members": 2})]
+    out = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage))
+    acc = {r["account_id"]: r for r in out.accounts.to_pylist()}
+    base = {r["account_id"]: r for r in decide.fuse(findings, ctx).accounts.to_pylist()}
+    assert acc["eval-runner-0"]["risk"] > base["eval-runner-0"]["risk"]
+    assert acc["eval-runner-0"]["cluster_id"] == "c1" and "cluster c1" in acc["eval-runner-0"]["reasons"]
+    (row,) = out.clusters.to_pylist()
+    assert row["cluster_id"] == "c1" and row["accounts"] == 2 and 0 <= row["risk"] <= 1
+    assert out.clusters.schema.equals(decide.CLUSTER_VERDICT_SCHEMA)

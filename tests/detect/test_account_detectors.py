@@ -1,0 +1,89 @@
+"""Each account rule fires on a clear positive and stays quiet on the look-alike it could hit."""
+
+import pytest
+import toyworld
+
+from distillguard import detect
+from distillguard.detect.base import DetectionContext
+
+# detector id -> (legitimate archetypes it must stay quiet on)
+QUIET_ON = {
+    "reasoning-harvest": ["chat-product", "router", "serverless", "ci-agent"],
+    "shared-template": ["chat-product", "eval-runner-0", "ci-agent", "router"],
+    "template-concentration": ["router", "chat-product", "serverless"],
+    "capability-focus": ["router", "chat-product", "serverless"],
+    "round-the-clock": ["chat-product", "eval-runner-0", "ci-agent", "serverless"],
+    "machine-cadence": ["router", "chat-product", "serverless", "eval-runner-0"],
+    "no-ramp": ["router", "chat-product", "eval-runner-0", "ci-agent"],
+    "ip-rotation": ["chat-product", "router", "eval-runner-0"],
+    "abused-tier": ["ci-agent", "chat-product", "router"],
+    "maxed-budgets": ["router", "chat-product", "serverless"],
+    "model-pivot": ["router", "chat-product", "ci-agent"],
+}
+
+
+def _scores(findings, detector):
+    return {f.subject_id: f.score for f in findings if f.detector == detector and f.subject_kind == "account"}
+
+
+def test_every_account_rule_is_covered():
+    account_rules = {i for i, cls in detect.registry().items() if cls.subject_kind == "account"}
+    assert account_rules == set(QUIET_ON)
+
+
+@pytest.mark.parametrize("detector", sorted(QUIET_ON))
+def test_fires_on_the_hydra_cluster(findings, detector):
+    scores = _scores(findings, detector)
+    assert all(scores.get(acc, 0) > 0.2 for acc in toyworld.HYDRA), scores
+
+
+@pytest.mark.parametrize("detector", sorted(QUIET_ON))
+def test_quiet_on_legitimate_look_alikes(findings, detector):
+    scores = _scores(findings, detector)
+    loud = {acc: scores[acc] for acc in QUIET_ON[detector] if acc in scores}
+    assert not loud
+
+
+def test_ordinary_users_trigger_nothing_but_context(findings):
+    users = {f.subject_id for f in findings if f.subject_id.startswith("user-")}
+    assert not users
+
+
+def test_findings_carry_evidence(findings):
+    assert findings
+    for f in findings:
+        assert 0.0 <= f.score <= 1.0
+        assert f.explanation and f.explanation.endswith(".")
+        assert f.evidence["thresholds"]
+        assert f.evidence["top_templates"], f
+        top = f.evidence["top_templates"][0]
+        assert top["count"] > 0 and top["example_exchange_ids"]
+        assert f.evidence["example_exchange_ids"]
+
+
+def test_harvest_examples_are_harvest_exchanges(ctx, findings):
+    f = next(f for f in findings if f.detector == "reasoning-harvest" and f.subject_id == "hydra-0")
+    ids = f.evidence["example_exchange_ids"]
+    got = ctx.con.execute(
+        "SELECT MIN(cot_elicitation) FROM exchanges WHERE exchange_id IN (SELECT UNNEST(?))", [ids]
+    ).fetchall()[0][0]
+    assert got >= 0.5
+
+
+def test_options_disable_and_override(ctx):
+    cls = detect.registry()["reasoning-harvest"]
+    off = DetectionContext(con=ctx.con, config={"reasoning-harvest": {"enabled": False}})
+    assert cls().detect(off) == []
+    strict = DetectionContext(con=ctx.con, config={"reasoning-harvest": {"min_exchanges": 10_000}})
+    assert cls().detect(strict) == []
+    bad = DetectionContext(con=ctx.con, config={"reasoning-harvest": {"share_low": 0.1}})
+    with pytest.raises(ValueError, match="unknown option"):
+        cls().detect(bad)
+
+
+def test_rules_are_reviewable_data():
+    for det_id, cls in detect.registry().items():
+        if cls.subject_kind != "account":
+            continue
+        assert det_id == det_id.lower() and " " not in det_id
+        assert cls.description and cls.false_positives and cls.evidence_fields

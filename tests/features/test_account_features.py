@@ -1,0 +1,81 @@
+import math
+
+import pytest
+import toyworld
+
+from distillguard import features
+
+
+@pytest.fixture(scope="module")
+def rows(world):
+    table = features.materialize(toyworld.connect(*world))
+    return {r["account_id"]: r for r in table.to_pylist()}
+
+
+def test_one_row_per_account(world, rows):
+    exchanges, _ = world
+    assert set(rows) == set(exchanges.column("account_id").to_pylist())
+    assert sum(r["exchanges"] for r in rows.values()) == exchanges.num_rows
+
+
+def test_cadence_separates_round_the_clock_from_a_human_day(rows):
+    assert rows["hydra-0"]["hours_of_day"] == 24
+    assert rows["hydra-0"]["diurnal_dispersion"] < 1.5
+    assert rows["chat-product"]["diurnal_dispersion"] > 4
+    assert rows["hydra-0"]["gap_cv"] < 0.3  # scripted pacing
+    assert 0.7 < rows["router"]["gap_cv"] < 1.3  # Poisson-like end users
+
+
+def test_template_reuse_and_system_prompt_sharing(rows):
+    assert rows["hydra-0"]["shared_template_share"] == 1.0
+    assert rows["hydra-0"]["max_template_accounts"] == len(toyworld.HYDRA)
+    assert rows["hydra-0"]["max_system_accounts"] == len(toyworld.HYDRA)
+    assert rows["chat-product"]["shared_template_share"] == 0.0
+    assert rows["chat-product"]["distinct_system_prompts"] == 1
+    assert rows["router"]["template_diversity"] == 1.0
+
+
+def test_infrastructure_spread(rows):
+    assert rows["serverless"]["ips_per_exchange"] == 1.0
+    assert rows["hydra-0"]["distinct_subnets"] == 4
+    assert rows["chat-product"]["distinct_ips"] == 1
+
+
+def test_model_pivot_and_ramp(rows):
+    assert rows["hydra-0"]["pivot_model"] == "model-new"
+    assert rows["hydra-0"]["pivot_24h_share"] > 0.9
+    assert rows["hydra-0"]["pre_release_exchanges"] > 0
+    assert rows["router"]["pivot_model"] is None
+    assert rows["hydra-0"]["created_in_window"] == 1
+    assert rows["router"]["created_in_window"] == 0
+
+
+def test_harvest_shares(rows):
+    assert rows["hydra-0"]["harvest_share"] == 1.0
+    assert rows["chat-product"]["harvest_share"] == 0.0
+    assert rows["hydra-0"]["top_capability"] == "math_reasoning"
+
+
+def test_exchanges_alone_without_accounts_or_signals(world):
+    exchanges, _ = world
+    bare = exchanges.select(["exchange_id", "ts", "account_id", "client_ip", "model"])
+    table = features.materialize(toyworld.connect(bare))
+    got = {r["account_id"]: r for r in table.to_pylist()}
+    assert got["hydra-0"]["tier"] is None
+    assert got["hydra-0"]["hours_of_day"] == 24
+    assert math.isclose(got["hydra-0"]["harvest_share"], 0.0)
+
+
+def test_missing_required_column_is_a_clear_error(world):
+    exchanges, _ = world
+    with pytest.raises(ValueError, match="account_id"):
+        features.materialize(toyworld.connect(exchanges.drop_columns(["account_id"])))
+
+
+def test_sql_renders_per_dialect():
+    duck = features.render("duckdb")
+    spark = features.render("spark")
+    assert "epoch_us(ts)" in duck and "unix_micros(ts)" in spark
+    assert "{" not in spark and "epoch_us(" not in spark
+    with pytest.raises(ValueError, match="dialect"):
+        features.render("postgres")  # type: ignore[arg-type]

@@ -1,0 +1,132 @@
+"""Each edge family on a small positive and negative case; popular keys link nobody."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import T0, exchange, legit_population, random_ip
+
+from distillguard.link import link_accounts
+
+
+def _pool(rng, n, per, *, ips=None, templates=None, minutes=None, prefix="pool", in_turn=False, **cols):
+    rows = []
+    for i in range(n):
+        for j in range(per):
+            rows.append(
+                exchange(
+                    f"{prefix}{i}",
+                    float(minutes(i, j) if minutes else rng.uniform(0, 1440)),
+                    client_ip=str(rng.choice(ips)) if ips else random_ip(rng),
+                    user_agent=cols.get("user_agent", "python-requests/2.31.0"),
+                    template_id=_template(rng, templates, in_turn, j)
+                    if templates
+                    else f"{prefix}-own-{i}-{j}",
+                    capability="coding",
+                    model="m-1",
+                )
+            )
+    return rows
+
+
+def _template(rng, templates, in_turn, j):
+    return templates[j % len(templates)] if in_turn else str(rng.choice(templates))
+
+
+def _clustered(linkage, prefix):
+    return {a for a in linkage.cluster_of if a.startswith(prefix)}
+
+
+def test_shared_payment_links_on_its_own(rng, make_con):
+    rows = legit_population(rng, n=30)
+    accounts = [{"account_id": f"legit{i}", "payment_fingerprint": f"card-{i}"} for i in range(30)]
+    accounts[3]["payment_fingerprint"] = accounts[4]["payment_fingerprint"] = "card-shared"
+    linkage = link_accounts(make_con(rows, accounts))
+    assert linkage.cluster_of.keys() == {"legit3", "legit4"}
+    assert linkage.clusters[0].edge_kinds == {"payment": 1}
+
+
+def test_distinct_payments_do_not_link(rng, make_con):
+    rows = legit_population(rng, n=30)
+    accounts = [{"account_id": f"legit{i}", "payment_fingerprint": f"card-{i}"} for i in range(30)]
+    assert link_accounts(make_con(rows, accounts)).cluster_of == {}
+
+
+def test_rare_ips_and_templates_link_a_pool(rng, make_con):
+    ips = [f"203.0.113.{i}" for i in range(1, 9)]
+    rows = legit_population(rng) + _pool(rng, 12, 40, ips=ips, templates=["tpl-a", "tpl-b", "tpl-c"])
+    linkage = link_accounts(make_con(rows))
+    assert _clustered(linkage, "pool") == {f"pool{i}" for i in range(12)}
+    assert _clustered(linkage, "legit") == set()
+    kinds = linkage.clusters[0].edge_kinds
+    assert {"ip", "subnet", "template"} <= kinds.keys()
+    assert any(
+        s["kind"] == "subnet" and s["value"].startswith("203.0.113.0/24")
+        for s in linkage.clusters[0].shared_infrastructure
+    )
+
+
+def test_popular_nat_ip_and_benchmark_do_not_link(rng, make_con):
+    # 60 unrelated eval runners behind one cloud NAT address, all sending the same public
+    # benchmark at their own times, all with python-requests: nothing here is coordination.
+    rows = legit_population(rng, n=20) + _pool(
+        rng, 60, 30, ips=["198.51.100.7"], templates=[f"bench-{k}" for k in range(20)], prefix="eval"
+    )
+    linkage = link_accounts(make_con(rows))
+    assert linkage.cluster_of == {}
+
+
+def test_shared_ipv6_prefix_is_one_subnet(rng, make_con):
+    ips = [f"2001:db8:1:{k:x}::{k + 1}" for k in range(30)]
+    rows = legit_population(rng, n=20) + _pool(rng, 6, 30, ips=ips, templates=["tpl-x", "tpl-y"])
+    linkage = link_accounts(make_con(rows))
+    assert _clustered(linkage, "pool") == {f"pool{i}" for i in range(6)}
+    assert any(s["value"].startswith("2001:db8:1::/48") for s in linkage.clusters[0].shared_infrastructure)
+
+
+def test_lockstep_links_accounts_sending_a_popular_template_together(rng, make_con):
+    bench = [f"bench-{k}" for k in range(5)]
+    # 50 eval runners send the benchmark at random times: the template itself is popular.
+    runners = _pool(rng, 50, 30, templates=bench, prefix="eval")
+    # 10 accounts send the same benchmark prompts in the same minutes (a dispatcher feeding the
+    # pool one item at a time), from their own IPs.
+    lockstep = _pool(
+        rng,
+        10,
+        30,
+        templates=bench,
+        minutes=lambda i, j: j * 37 + rng.uniform(0, 2),
+        prefix="sync",
+        in_turn=True,
+    )
+    linkage = link_accounts(make_con(runners + lockstep))
+    assert _clustered(linkage, "sync") == {f"sync{i}" for i in range(10)}
+    assert _clustered(linkage, "eval") == set()
+    assert "lockstep" in linkage.clusters[0].edge_kinds
+
+
+def test_same_accounts_without_lockstep_do_not_link(rng, make_con):
+    bench = [f"bench-{k}" for k in range(5)]
+    rows = _pool(rng, 50, 30, templates=bench, prefix="eval") + _pool(
+        rng, 10, 30, templates=bench, prefix="sync"
+    )
+    assert link_accounts(make_con(rows)).cluster_of == {}
+
+
+def test_creation_burst_and_rare_user_agent_link(rng, make_con):
+    rows = legit_population(rng, n=40) + _pool(rng, 8, 20, user_agent="harvest-client/0.3", prefix="new")
+    accounts = [
+        {"account_id": f"legit{i}", "created_at": T0 - dt.timedelta(days=int(rng.integers(30, 900)))}
+        for i in range(40)
+    ] + [
+        {
+            "account_id": f"new{i}",
+            "created_at": T0 - dt.timedelta(days=2, minutes=3 * i),
+            "email_domain": "mailbox.example",
+        }
+        for i in range(8)
+    ]
+    linkage = link_accounts(make_con(rows, accounts))
+    assert _clustered(linkage, "new") == {f"new{i}" for i in range(8)}
+    assert {"creation_burst", "user_agent"} <= linkage.clusters[0].edge_kinds.keys()
+    assert _clustered(linkage, "legit") == set()
