@@ -28,7 +28,10 @@ import yaml
 from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals, score_prompt
 
 ROOT = Path(__file__).resolve().parents[1]
-HELDOUT = ROOT / "tests" / "signals" / "data" / "heldout_phrasings.yaml"
+PHRASINGS = {
+    "heldout": ROOT / "tests" / "signals" / "data" / "heldout_phrasings.yaml",
+    "dev": ROOT / "tests" / "signals" / "data" / "dev_phrasings.yaml",
+}
 THRESHOLD = 0.6
 SEED = 7
 
@@ -179,13 +182,44 @@ def _paraphrase(t: str, rng: random.Random, syn: dict[str, str]) -> str:
     return " ".join(words)
 
 
+def _templates_of(texts: list[str]) -> tuple[pa.Table, list[str | None]]:
+    sig = signals_of(texts)
+    ids = [str(i) for i in range(len(texts))]
+    con = duckdb.connect()
+    con.register(
+        "exchanges",
+        pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
+    )
+    res = assign_templates(con)
+    tmpl = dict(
+        zip(res.column("exchange_id").to_pylist(), res.column("template_id").to_pylist(), strict=True)
+    )
+    return sig, [tmpl[i] for i in ids]
+
+
+def _one_per_template(texts: list[str]) -> list[str]:
+    """The first prompt of each template: near-duplicates already in the corpus would otherwise
+    count as false merges of the perturbed variants."""
+    _, tmpl = _templates_of(texts)
+    seen: set[str | None] = set()
+    out = []
+    for t, g in zip(texts, tmpl, strict=True):
+        if g not in seen:
+            seen.add(g)
+            out.append(t)
+    return out
+
+
 def skeleton_table(recs: list[Record], held: dict, n: int) -> list[str]:
     """Grouping of perturbed variants with their original vs. separation of distinct prompts."""
     rng = random.Random(SEED)
     import re
 
-    slotted = [r.text for r in recs if re.search(r"\d|\"|[A-Z][a-z]+ [A-Z][a-z]+", r.text)]
-    base = rng.sample([r.text for r in recs], min(n, len(recs)))
+    # Distinct human prompts: the harvest corpora hold real templates of their own, which would
+    # count as false merges here.
+    human = _one_per_template(sorted({r.text for r in recs if r.origin == "human"}))
+    slotted = [t for t in human if re.search(r"\d|\"|[A-Z][a-z]+ [A-Z][a-z]+", t)]
+    base = rng.sample(human, min(n, len(human)))
     kinds = {
         "slot refill": lambda t: _slots(t, rng),
         "case": lambda t: _case(t, rng),
@@ -203,23 +237,13 @@ def skeleton_table(recs: list[Record], held: dict, n: int) -> list[str]:
         variants = [fn(t) for t in originals]
         changed = [(o, v) for o, v in zip(originals, variants, strict=True) if o != v]
         texts = [o for o, _ in changed] + [v for _, v in changed]
-        sig = signals_of(texts)
-        ids = [str(i) for i in range(len(texts))]
-        con = duckdb.connect()
-        con.register(
-            "exchanges",
-            pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
-        )
-        res = assign_templates(con)
-        tmpl = dict(
-            zip(res.column("exchange_id").to_pylist(), res.column("template_id").to_pylist(), strict=True)
-        )
+        sig, tmpl = _templates_of(texts)
         skel = sig.column("skeleton_hash").to_pylist()
         m = len(changed)
         exact = sum(skel[i] == skel[m + i] and skel[i] is not None for i in range(m)) / m
-        grouped = sum(tmpl[str(i)] == tmpl[str(m + i)] and tmpl[str(i)] is not None for i in range(m)) / m
+        grouped = sum(tmpl[i] == tmpl[m + i] and tmpl[i] is not None for i in range(m)) / m
         # precision over all pairs of the set: predicted pairs (same template) that are true pairs
-        prec_exact, prec_tmpl = _pair_precision(skel, m), _pair_precision([tmpl[i] for i in ids], m)
+        prec_exact, prec_tmpl = _pair_precision(skel, m), _pair_precision(tmpl, m)
         rows.append(f"| {kind} | {m} | {exact:.3f} | {prec_exact:.3f} | {grouped:.3f} | {prec_tmpl:.3f} |")
     return rows
 
@@ -241,30 +265,30 @@ def _pair_precision(groups: list[str | None], m: int) -> float:
     return true / predicted if predicted else float("nan")
 
 
+MERGE_SETS = {
+    "human chat (Open-Assistant, arena-hard)": lambda r: r.origin == "human" and r.task == "chat",
+    "human tool (BFCL live, templated queries)": lambda r: r.origin == "human" and r.task == "tool",
+    "harvest, all files (real templates inside)": lambda r: r.origin == "harvest",
+}
+
+
 def false_merge(recs: list[Record]) -> list[str]:
+    """How distinct corpus prompts fall into skeletons and templates (pairs put together)."""
+    from collections import Counter
+
     rows = []
-    for origin in ("human", "harvest"):
-        texts = sorted({r.text for r in recs if r.origin == origin})
-        sig = signals_of(texts)
-        con = duckdb.connect()
-        ids = [str(i) for i in range(len(texts))]
-        con.register(
-            "exchanges",
-            pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
-        )
-        res = assign_templates(con)
+    for name, keep in MERGE_SETS.items():
+        texts = sorted({r.text for r in recs if keep(r)})
+        sig, tmpl = _templates_of(texts)
         for col, groups in (
             ("skeleton_hash", sig.column("skeleton_hash").to_pylist()),
-            ("template_id", res.column("template_id").to_pylist()),
+            ("template_id", tmpl),
         ):
-            from collections import Counter
-
             sizes = Counter(g for g in groups if g is not None).values()
             pairs = sum(k * (k - 1) // 2 for k in sizes)
-            total = len(texts) * (len(texts) - 1) // 2
-            rate = pairs / total
+            rate = pairs / (len(texts) * (len(texts) - 1) // 2)
             rows.append(
-                f"| {origin} | {col} | {len(texts)} | {len(sizes)} | {max(sizes)} | {pairs} | {rate:.2e} |"
+                f"| {name} | {col} | {len(texts)} | {len(sizes)} | {max(sizes)} | {pairs} | {rate:.2e} |"
             )
     return rows
 
@@ -301,13 +325,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     ap.add_argument("--split", choices=("dev", "eval"), default="eval")
+    ap.add_argument("--phrasings", choices=tuple(PHRASINGS), default="heldout")
     ap.add_argument("--n", type=int, default=1000, help="prompts per wrapped / perturbed set")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = ap.parse_args(argv)
-    held = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    held = yaml.safe_load(PHRASINGS[args.phrasings].read_text(encoding="utf-8"))
     recs = load(args.corpora, args.split)
     lines = [
-        f"split: {args.split} ({len(recs)} prompts), threshold {THRESHOLD}, seed {SEED}",
+        f"split: {args.split} ({len(recs)} prompts), phrasings: {args.phrasings}, "
+        f"threshold {THRESHOLD}, seed {SEED}",
         "",
         "| signal | precision | recall | positives | negatives | false-positive rate per negative set |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -317,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | --- | --- | --- | --- | --- | --- |",
         *capability_table(recs),
         "",
-        "| perturbation | pairs | same skeleton_hash | precision (hash) | same template_id | precision (tmpl) |",
+        "| perturbation | pairs | same skeleton_hash | precision | same template_id | precision |",
         "| --- | --- | --- | --- | --- | --- |",
         *skeleton_table(recs, held, args.n),
         "",

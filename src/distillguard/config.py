@@ -17,6 +17,14 @@ class ConfigError(ValueError):
     """The configuration file is invalid; the message names the file and the field."""
 
 
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    """A YAML parse error on one line: where it is and what is wrong."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"not valid YAML{where}: {problem}"
+
+
 def _default_threshold() -> float:
     try:
         from distillguard.decide import DEFAULT_THRESHOLD
@@ -61,7 +69,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ScanConfig:
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{label}: not valid YAML: {exc}") from None
+            raise ConfigError(f"{label}: {describe_yaml_error(exc)}") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{label}: the top level must be a mapping of sections")
         data = loaded or {}

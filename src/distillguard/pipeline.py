@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import resource
 import shutil
 import sys
 import time
@@ -64,6 +65,11 @@ class _Clock:
     def __init__(self, progress: Any) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
+        self.peak_rss_mb: dict[str, int] = {}  # this process's peak after each stage (monotonic)
+
+    def mark(self, name: str, seconds: float) -> None:
+        self.timings[name] = round(seconds, 3)
+        self.peak_rss_mb[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
     @contextlib.contextmanager
     def stage(self, name: str, label: str) -> Iterator[None]:
@@ -72,7 +78,7 @@ class _Clock:
         try:
             yield
         finally:
-            self.timings[name] = round(time.perf_counter() - started, 3)
+            self.mark(name, time.perf_counter() - started)
             if task is not None:
                 self.progress.update(task, completed=1)
 
@@ -161,7 +167,7 @@ def run_scan(
         )
     except IngestError as exc:
         raise StageError(str(exc)) from None
-    clock.timings["ingest"] = round(time.perf_counter() - started_ingest, 3)
+    clock.mark("ingest", time.perf_counter() - started_ingest)
 
     con = store.connect(store_dir)
     result = ScanResult(out_dir=out_dir, summary={}, ingest=report)
@@ -221,6 +227,7 @@ def run_scan(
                 print(f"distillguard scan: {message}", file=sys.stderr)
 
     summary["timings"] = dict(clock.timings)
+    summary["peak_rss_mb"] = dict(clock.peak_rss_mb)
     summary["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     summary["errors"] = result.errors
     summary["outputs"] = {k: str(v) for k, v in paths_out.items()}

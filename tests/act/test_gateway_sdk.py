@@ -23,16 +23,22 @@ def _openai(url: str, key: str = "sk-oai-benign") -> openai.OpenAI:
 def test_anthropic_json_and_stream_pass_through(gateway):
     gw = gateway()
     client = _anthropic(gw.url)
-    msg = client.messages.create(model="m", max_tokens=64, thinking=THINK,
-                                 messages=[{"role": "user", "content": "Name three rivers in Europe"}])
+    msg = client.messages.create(
+        model="m",
+        max_tokens=64,
+        thinking=THINK,
+        messages=[{"role": "user", "content": "Name three rivers in Europe"}],
+    )
     assert [b.type for b in msg.content] == ["thinking", "text"]
     assert msg.content[0].thinking == REASONING and msg.content[0].signature
     assert msg.content[1].text == "Answer: Name three rivers in Europe"
-    raw = client.messages.with_raw_response.create(model="m", max_tokens=8,
-                                                   messages=[{"role": "user", "content": "hi"}])
+    raw = client.messages.with_raw_response.create(
+        model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+    )
     assert raw.headers["x-upstream-request-id"].startswith("req_")  # upstream headers survive
-    with client.messages.stream(model="m", max_tokens=64, thinking=THINK,
-                                messages=[{"role": "user", "content": "Name three rivers"}]) as stream:
+    with client.messages.stream(
+        model="m", max_tokens=64, thinking=THINK, messages=[{"role": "user", "content": "Name three rivers"}]
+    ) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_message()
     assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
@@ -45,9 +51,16 @@ def test_openai_chat_and_responses_pass_through(gateway):
     client = _openai(gw.url)
     chat = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello world"}])
     assert chat.choices[0].message.content == "Answer: hello world"
-    pieces = [c.choices[0].delta.content for c in client.chat.completions.create(
-        model="m", messages=[{"role": "user", "content": "hello world"}], stream=True,
-        stream_options={"include_usage": True}) if c.choices and c.choices[0].delta.content]
+    pieces = [
+        c.choices[0].delta.content
+        for c in client.chat.completions.create(
+            model="m",
+            messages=[{"role": "user", "content": "hello world"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        if c.choices and c.choices[0].delta.content
+    ]
     assert "".join(pieces) == "Answer: hello world"
     resp = client.responses.create(model="m", input="hello there", reasoning={"effort": "low"})
     assert resp.output_text == "Answer: hello there"
@@ -60,12 +73,17 @@ def test_openai_chat_and_responses_pass_through(gateway):
 def test_upstream_errors_keep_their_status_and_shape(gateway):
     gw = gateway()
     with pytest.raises(anthropic.InternalServerError) as err:
-        _anthropic(gw.url).messages.create(model="m", max_tokens=8, messages=[{"role": "user", "content": "x"}],
-                                           extra_headers={"x-standin-status": "529"})
+        _anthropic(gw.url).messages.create(
+            model="m",
+            max_tokens=8,
+            messages=[{"role": "user", "content": "x"}],
+            extra_headers={"x-standin-status": "529"},
+        )
     assert err.value.status_code == 529
     with pytest.raises(openai.BadRequestError):
-        _openai(gw.url).chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}],
-                                                extra_headers={"x-standin-status": "400"})
+        _openai(gw.url).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], extra_headers={"x-standin-status": "400"}
+        )
 
 
 def test_bad_input_gets_provider_shaped_errors(gateway):
@@ -79,8 +97,9 @@ def test_bad_input_gets_provider_shaped_errors(gateway):
     r = httpx.get(gw.url + "/v1/chat/completions")
     assert r.status_code == 405 and "error" in r.json()
     with pytest.raises(anthropic.APIStatusError) as err:
-        _anthropic(gw.url).messages.create(model="m", max_tokens=8,
-                                           messages=[{"role": "user", "content": "x" * 10_000}])
+        _anthropic(gw.url).messages.create(
+            model="m", max_tokens=8, messages=[{"role": "user", "content": "x" * 10_000}]
+        )
     assert err.value.status_code == 413
     with pytest.raises(openai.NotFoundError):
         _openai(gw.url).models.list()
@@ -91,14 +110,19 @@ def test_upstream_down_and_broken_stream(gateway, upstream):
 
     dead = gateway(upstream_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(anthropic.InternalServerError) as err:
-        _anthropic(dead.url).messages.create(model="m", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+        _anthropic(dead.url).messages.create(
+            model="m", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+        )
     assert err.value.status_code == 502
     with pytest.raises(openai.InternalServerError):
         _openai(dead.url).chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
     gw = gateway()
-    with pytest.raises(anthropic.APIError):
-        with _anthropic(gw.url).messages.stream(model="break-stream", max_tokens=8,
-                                                messages=[{"role": "user", "content": "x"}]) as stream:
-            for _ in stream:
-                pass
+    with (
+        pytest.raises(anthropic.APIError),
+        _anthropic(gw.url).messages.stream(
+            model="break-stream", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+        ) as stream,
+    ):
+        for _ in stream:
+            pass
     assert httpx.get(gw.url + "/healthz").json()["status"] == "ok"

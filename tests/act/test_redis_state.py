@@ -39,9 +39,16 @@ def prefix():
 
 
 def _sig(i: int) -> RequestSignals:
-    return RequestSignals(skeleton="s-a" if i % 3 else "s-b", cot_elicitation=0.9 if i % 2 else 0.1,
-                          rubric_grading=0.0, censorship_rewrite=0.0, capability="chat",
-                          thinking_requested=i % 4 == 0, flavor="openai_chat", model="m")
+    return RequestSignals(
+        skeleton="s-a" if i % 3 else "s-b",
+        cot_elicitation=0.9 if i % 2 else 0.1,
+        rubric_grading=0.0,
+        censorship_rewrite=0.0,
+        capability="chat",
+        thinking_requested=i % 4 == 0,
+        flavor="openai_chat",
+        model="m",
+    )
 
 
 async def test_redis_and_memory_backends_agree(prefix):
@@ -71,8 +78,12 @@ def test_replicas_share_template_sketch(gateway, prefix):
     summaries = []
     for i in range(14):  # alternate replicas: neither alone sees 12 accounts
         msg = clients[i % 2].messages.create(
-            model="m", max_tokens=32, thinking={"type": "enabled", "budget_tokens": 1024},
-            messages=[{"role": "user", "content": HARVEST.format(a=i, b=7)}], extra_headers={"x-api-key": f"r{i}"})
+            model="m",
+            max_tokens=32,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            messages=[{"role": "user", "content": HARVEST.format(a=i, b=7)}],
+            extra_headers={"x-api-key": f"r{i}"},
+        )
         summaries.append(msg.content[0].thinking)
     assert summaries[-1].startswith("[reasoning withheld")
     assert not summaries[0].startswith("[reasoning withheld")
@@ -90,8 +101,11 @@ def own_redis():
     procs: list[subprocess.Popen] = []
 
     def start() -> None:
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(proc)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -124,12 +138,17 @@ def _errors(url: str) -> float:
 
 def test_redis_outage_fails_open_and_recovers(gateway, own_redis):
     port, start, stop = own_redis
-    gw = gateway(state_url=f"redis://127.0.0.1:{port}/0", state_options={"max_backoff_s": 0.2}, admin_token="t")
+    gw = gateway(
+        state_url=f"redis://127.0.0.1:{port}/0", state_options={"max_backoff_s": 0.2}, admin_token="t"
+    )
     client = anthropic.Anthropic(base_url=gw.url, api_key="sk-outage", max_retries=0)
 
     def ask() -> str:
-        return client.messages.create(model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]) \
-            .content[0].text
+        return (
+            client.messages.create(model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+            .content[0]
+            .text
+        )
 
     assert ask() == "Answer: hi" and _errors(gw.url) == 0
     stop()

@@ -4,6 +4,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import toyworld
 
@@ -26,18 +27,35 @@ LEGIT = [
 class FakeLinkage:
     cluster_of: dict[str, str] = field(default_factory=dict)
     clusters: list = field(default_factory=list)
+    edges: pa.Table | None = None
+
+
+def hydra_linkage() -> FakeLinkage:
+    """What the link stage reports for the toy hydra pool: one cluster, multi-kind edges."""
+    src, dst, kind = [], [], []
+    for i, a in enumerate(toyworld.HYDRA):
+        for b in toyworld.HYDRA[i + 1 :]:
+            for k in ("template", "subnet", "creation_burst", "payment"):
+                src.append(a)
+                dst.append(b)
+                kind.append(k)
+    edges = pa.table(
+        {"src": src, "dst": dst, "kind": kind, "weight": [0.8] * len(src), "evidence": ["{}"] * len(src)}
+    )
+    return FakeLinkage(cluster_of={a: "c-hydra" for a in toyworld.HYDRA}, edges=edges)
 
 
 @pytest.fixture(scope="module")
 def ctx(world):
     con = toyworld.connect(*world)
     features.materialize(con)
-    return DetectionContext(con=con)
+    return DetectionContext(con=con, linkage=hydra_linkage())
 
 
 @pytest.fixture(scope="module")
 def findings(ctx):
-    return detect.run_detectors(ctx)
+    cluster = Finding("coordinated-cluster", "cluster", "c-hydra", 0.9, "A dense pool.", {"members": 8})
+    return [*detect.run_detectors(ctx), cluster]
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +92,25 @@ def test_threshold_is_monotone(findings, ctx):
         decide.fuse(findings, ctx, 1.5)
 
 
-def test_no_single_family_flags_alone():
+def test_no_single_detector_flags_alone():
     model = decide.shipped()
-    for family in set(model.families.values()):
-        rules = [d for d, f in model.families.items() if f == family]
-        found = [Finding(d, "account", "a", 1.0, "x.", {"k": 1}) for d in rules]
-        fam_sums, _, _ = decide.fusion.account_evidence(found, model)
-        total = decide.fusion.capped_total(fam_sums["a"], 0.0, model)
-        assert model.risk(np.array([total]))[0] < model.threshold, family
+    for det in [*detect.registry(), "some-future-detector"]:
+        total, _ = model.evidence({det: 1.0})
+        assert model.risk(np.array([total]))[0] < model.threshold, det
+    alone_in_cluster, _ = model.evidence({}, 1.0)
+    assert model.risk(np.array([alone_in_cluster]))[0] < model.threshold
+
+
+def test_agreeing_families_count_more_than_either_alone():
+    model = decide.shipped()
+    pairs = [k for k, v in model.pair_weights.items() if v > 0]
+    assert pairs, "the shipped model has no interaction between evidence families"
+    fam_a, fam_b = pairs[0].split("|")
+    det_a = next(d for d, f in model.families.items() if f == fam_a)
+    det_b = next((d for d, f in model.families.items() if f == fam_b), "cluster")
+    both, parts = model.evidence({det_a: 1.0, det_b: 1.0})
+    assert both > model.evidence({det_a: 1.0})[0] + model.evidence({det_b: 1.0})[0]
+    assert abs(sum(parts.values()) - both) < 1e-9
 
 
 def test_risk_is_monotone_and_bounded():
@@ -96,7 +125,9 @@ def test_cluster_evidence_raises_members_and_gets_a_row(findings, ctx):
     coordinated = [*findings, Finding("lockstep", "cluster", "c1", 0.9, "Linked.", {"members": 2})]
     out = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage))
     acc = {r["account_id"]: r for r in out.accounts.to_pylist()}
-    base = {r["account_id"]: r for r in decide.fuse(findings, ctx).accounts.to_pylist()}
+    base = {
+        r["account_id"]: r for r in decide.fuse(findings, DetectionContext(con=ctx.con)).accounts.to_pylist()
+    }
     assert acc["eval-runner-0"]["risk"] > base["eval-runner-0"]["risk"]
     assert acc["eval-runner-0"]["cluster_id"] == "c1" and "cluster c1" in acc["eval-runner-0"]["reasons"]
     (row,) = out.clusters.to_pylist()

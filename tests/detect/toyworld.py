@@ -29,7 +29,14 @@ class _Builder:
         self.rows: list[dict] = []
         self.accounts: list[dict] = []
 
-    def account(self, account_id: str, tier: str, verified: bool, created_days_before: float) -> None:
+    def account(
+        self,
+        account_id: str,
+        tier: str,
+        verified: bool,
+        created_days_before: float,
+        payment: str | None = None,
+    ) -> None:
         self.accounts.append(
             {
                 "account_id": account_id,
@@ -37,7 +44,7 @@ class _Builder:
                 "org_id": f"org-{account_id}",
                 "tier": tier,
                 "email_domain": "example.com",
-                "payment_fingerprint": f"pay-{account_id}",
+                "payment_fingerprint": payment or f"pay-{account_id}",
                 "country": "US",
                 "verified": verified,
             }
@@ -55,9 +62,9 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
     """Return (exchanges, accounts) Arrow tables of the toy world."""
     b = _Builder(seed)
     rng = b.rng
-    hydra_templates = [f"tpl-cot-{k}" for k in range(3)]
+    hydra_templates = [f"tpl-cot-{k}" for k in range(8)]
     for acc in HYDRA:  # one script, many fresh accounts, round the clock, full speed, then a pivot
-        b.account(acc, "education", False, created_days_before=0.1)
+        b.account(acc, "education", False, created_days_before=0.1, payment="pay-shared-card")
         n = 300
         hours = np.linspace(0, DAYS * 24 - 0.5, n) + rng.uniform(0, 0.05, n)
         hours.sort()
@@ -71,6 +78,8 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
             user_agent="aiohttp/3.9",
             max_tokens=8192,
             thinking_requested=True,
+            reasoning_chars=3000,
+            response_chars=1200,
             model=["model-new" if h >= RELEASE_H + 1 else "model-old" for h in hours],
             system_hash="sys-hydra",
         )
@@ -179,6 +188,8 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
     rows = b.rows
     ts = [T0 + timedelta(hours=r.pop("h")) for r in rows]
     for r in rows:
+        r.setdefault("reasoning_chars", 0)
+        r.setdefault("response_chars", 800)
         r["skeleton_hash"] = r["template_id"]
         r["rubric_grading"] = 0.0
         r["censorship_rewrite"] = 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 from conftest import T0, exchange, legit_population, random_ip
 
 from distillguard.link import link_accounts
@@ -89,20 +90,41 @@ def test_lockstep_links_accounts_sending_a_popular_template_together(rng, make_c
     # 50 eval runners send the benchmark at random times: the template itself is popular.
     runners = _pool(rng, 50, 30, templates=bench, prefix="eval")
     # 10 accounts send the same benchmark prompts in the same minutes (a dispatcher feeding the
-    # pool one item at a time), from their own IPs.
-    lockstep = _pool(
+    # pool one item at a time, at irregular moments), each from its own IPs.
+    moments = np.sort(rng.uniform(0, 1440, 30))
+    sync = _pool(
         rng,
         10,
         30,
         templates=bench,
-        minutes=lambda i, j: j * 37 + rng.uniform(0, 2),
+        minutes=lambda i, j: moments[j] + rng.uniform(0, 1),
         prefix="sync",
         in_turn=True,
     )
-    linkage = link_accounts(make_con(runners + lockstep))
+    # Content and timing alone are what independent eval runners on release day share, so by
+    # default they need evidence of a common operator too; without that requirement they link.
+    assert link_accounts(make_con(runners + sync)).cluster_of == {}
+    linkage = link_accounts(make_con(runners + sync), {"require_identity": False})
     assert _clustered(linkage, "sync") == {f"sync{i}" for i in range(10)}
     assert _clustered(linkage, "eval") == set()
     assert "lockstep" in linkage.clusters[0].edge_kinds
+
+
+def test_machine_cadence_links_a_round_robin_pool(rng, make_con):
+    # A dispatcher sends one request every 30 s round-robin over 12 accounts: each account fires
+    # every 6 minutes, from its own residential IP, with its own prompts.
+    pool = _pool(
+        rng,
+        12,
+        40,
+        minutes=lambda i, j: 30 + j * 6.0 + i * 0.5 + rng.normal(0, 0.01),
+        prefix="rr",
+        templates=["rr-a", "rr-b", "rr-c", "rr-d"],
+    )
+    linkage = link_accounts(make_con(legit_population(rng, n=40) + pool))
+    assert _clustered(linkage, "rr") == {f"rr{i}" for i in range(12)}
+    assert {"cadence", "template"} <= linkage.clusters[0].edge_kinds.keys()
+    assert _clustered(linkage, "legit") == set()
 
 
 def test_same_accounts_without_lockstep_do_not_link(rng, make_con):

@@ -30,11 +30,8 @@ def page(scan_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def context(scan_dir: Path) -> dict:
-    scan = open_scan(scan_dir)
-    try:
+    with open_scan(scan_dir) as scan:
         return build_context(scan)
-    finally:
-        scan.con.close()
 
 
 def test_attacker_text_is_escaped(page: str) -> None:
@@ -113,3 +110,12 @@ def test_cli_rebuilds_report(scan_dir: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(scan_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 10_000
+
+
+def test_scan_with_nothing_flagged(fresh_scan_dir: Path) -> None:
+    for name in ("accounts.csv", "clusters.csv"):
+        path = fresh_scan_dir / name
+        path.write_text(path.read_text().replace("True", "False"))
+    page = write_report(fresh_scan_dir).read_text()
+    assert "No cluster was flagged at threshold 0.5." in page
+    assert "ci-agent-acme" in page  # the heavy users are still listed as cleared

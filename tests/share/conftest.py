@@ -1,23 +1,17 @@
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-# The scan-directory fixture is shared with the report tests.
-_spec = importlib.util.spec_from_file_location(
-    "share_scan_fixture", Path(__file__).parents[1] / "report" / "scan_fixture.py"
-)
-assert _spec and _spec.loader
-scan_fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(scan_fixture)
-
-KEY = "correct horse battery staple 42"
+sys.path.insert(0, str(Path(__file__).parent))
+from share_support import KEY, scan_fixture
 
 
 @pytest.fixture(scope="session")
 def scan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete scan directory (read-only)."""
     return scan_fixture.build_scan_dir(tmp_path_factory.mktemp("scan") / "out")
 
 

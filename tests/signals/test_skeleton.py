@@ -58,6 +58,10 @@ def test_column_path_equals_single_string_path():
         "Fix this:\n```python\nprint(1)\n```",
         "请写出你的思考内容，谢谢 2024",
         "It's 'quoted' and \"double\" — with “curly” quotes",
+        "play Johnny Johnny Yes papa",
+        "Find a Japanese restaurant in San Francisco?",
+        "I NEED ALL API TOKENS NOW!!! My user ID is 12345",
+        "wHaT iS tHe CaPiTaL oF fRaNcE",
         "",
     ]
     col = skeleton_array(normalize_array(pa.array(texts))).to_pylist()

@@ -75,7 +75,9 @@ def error_body(family: str, status: int, message: str, code: str | None = None) 
         if code:
             err["reason_code"] = code
         return orjson.dumps({"type": "error", "error": err})
-    etype, ecode = _OPENAI_TYPES.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
+    etype, ecode = _OPENAI_TYPES.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None)
+    )
     return orjson.dumps({"error": {"message": message, "type": etype, "param": None, "code": code or ecode}})
 
 

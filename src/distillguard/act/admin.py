@@ -59,7 +59,8 @@ def admin_routes(engine: Engine, token: str | None) -> list[Route]:
             "account_id": account_id,
             "online": state.to_dict() if state is not None else None,
             "scan": {"risk": verdict.risk, "flagged": verdict.flagged, "cluster_id": verdict.cluster_id}
-            if verdict is not None else None,
+            if verdict is not None
+            else None,
             "override": override.to_dict() if override is not None else None,
         }
         return JSONResponse(body)
@@ -70,7 +71,9 @@ def admin_routes(engine: Engine, token: str | None) -> list[Route]:
         try:
             data = OverrideIn.model_validate_json(await request.body())
         except ValidationError as exc:
-            return JSONResponse({"error": exc.errors(include_url=False, include_context=False)}, status_code=422)
+            return JSONResponse(
+                {"error": exc.errors(include_url=False, include_context=False)}, status_code=422
+            )
         override = Override(data.action, data.reason, time.time() + data.ttl_s)
         try:
             await engine.state.set_override(request.path_params["account_id"], override)
@@ -91,13 +94,27 @@ def admin_routes(engine: Engine, token: str | None) -> list[Route]:
         if (denied := authorized(request)) is not None:
             return denied
         p = engine.policy
-        return JSONResponse({
-            "mode": p.mode, "fail_mode": p.fail_mode, "withhold": p.withhold,
-            "rules": [{"id": r.id, "title": r.title, "level": r.level, "action": r.action,
-                       "enabled": r.enabled, "condition": {"all": [str(c) for c in r.condition.all],
-                                                           "any": [str(c) for c in r.condition.any]}}
-                      for r in p.rules],
-        })
+        return JSONResponse(
+            {
+                "mode": p.mode,
+                "fail_mode": p.fail_mode,
+                "withhold": p.withhold,
+                "rules": [
+                    {
+                        "id": r.id,
+                        "title": r.title,
+                        "level": r.level,
+                        "action": r.action,
+                        "enabled": r.enabled,
+                        "condition": {
+                            "all": [str(c) for c in r.condition.all],
+                            "any": [str(c) for c in r.condition.any],
+                        },
+                    }
+                    for r in p.rules
+                ],
+            }
+        )
 
     async def reload_verdicts(request: Request) -> Response:
         if (denied := authorized(request)) is not None:

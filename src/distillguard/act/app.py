@@ -60,8 +60,11 @@ def build_engine(
     if updates:
         pol = pol.model_copy(update=updates)
     metrics = GatewayMetrics()
-    state = open_state(state_url, pol.scoring, **({"metrics": metrics} | (state_options or {}))) \
-        if state_url and not state_url.startswith("memory:") else open_state(None, pol.scoring)
+    state = (
+        open_state(state_url, pol.scoring, **({"metrics": metrics} | (state_options or {})))
+        if state_url and not state_url.startswith("memory:")
+        else open_state(None, pol.scoring)
+    )
     xlog = None
     if log_dir:
         xlog = ExchangeLog(log_dir, on_written=metrics.log_records.inc, on_dropped=metrics.log_dropped.inc)
@@ -92,19 +95,20 @@ def create_app(
     proxy = UpstreamProxy(upstream, default_client(upstream_timeout_s), engine.metrics)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "state": engine.state.name,
-                             "state_up": engine.metrics.state_up._value.get() == 1})
+        return JSONResponse({"status": "ok", "state": engine.state.name, "state_up": engine.state_up})
 
     async def metrics(request: Request) -> Response:
         return Response(engine.metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        message = {404: f"Unknown route {request.url.path}.",
-                   405: f"Method {request.method} is not allowed on {request.url.path}."}.get(
-            status, "The gateway failed to handle the request.")
-        status, headers, body = error_response(family_of(request.url.path, request.scope["headers"]),
-                                               status, message)
+        message = {
+            404: f"Unknown route {request.url.path}.",
+            405: f"Method {request.method} is not allowed on {request.url.path}.",
+        }.get(status, "The gateway failed to handle the request.")
+        status, headers, body = error_response(
+            family_of(request.url.path, request.scope["headers"]), status, message
+        )
         return Response(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
 
     @contextlib.asynccontextmanager
@@ -118,6 +122,7 @@ def create_app(
     routes = [Route(path, proxy, methods=["POST"]) for path in ROUTES]
     routes += [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     routes += admin_routes(engine, token)
-    inner = Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: not_found},
-                      lifespan=lifespan)
+    inner = Starlette(
+        routes=routes, exception_handlers={HTTPException: not_found, Exception: not_found}, lifespan=lifespan
+    )
     return GatewayMiddleware(inner, engine, max_body_bytes=max_body_bytes)

@@ -20,7 +20,7 @@ from distillguard.act.exchange_log import ExchangeLog
 from distillguard.act.identity import Identity, IdentityResolver
 from distillguard.act.metrics import GatewayMetrics
 from distillguard.act.policy import DENYING, Policy, Rule, evaluate, load_policy
-from distillguard.act.scoring import AccountState, RequestSignals, features
+from distillguard.act.scoring import AccountState, RequestSignals, bounded_text, features
 from distillguard.act.state import MemoryState, StateBackend, StateUnavailable
 from distillguard.act.verdicts import VerdictTable
 
@@ -76,6 +76,7 @@ class Engine:
         self._funcs: tuple[Any, Any] | None = None
         self._tasks: set[asyncio.Task] = set()
         self._started = False
+        self.state_up = True  # whether the last state call succeeded (for /healthz)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -85,7 +86,9 @@ class Engine:
         self._started = True
         if self.detect:
             try:  # import and warm the scorers now, not on the first request
-                self.signals_of("openai_chat", {"model": "warm-up", "messages": [{"role": "user", "content": "hi"}]})
+                self.signals_of(
+                    "openai_chat", {"model": "warm-up", "messages": [{"role": "user", "content": "hi"}]}
+                )
             except Exception:
                 self.metrics.detector_errors.inc()
                 log.exception("request scoring is unavailable; requests will be forwarded unscored")
@@ -117,7 +120,15 @@ class Engine:
             self._funcs = _signal_functions()
         extract, score_prompt = self._funcs
         ex = extract(request, None)
-        sc = score_prompt(ex.get("user_text") or "", ex.get("system_text"))
+        limit = self.policy.scoring.max_prompt_chars
+        system = ex.get("system_text")
+        sc = score_prompt(
+            bounded_text(ex.get("user_text") or "", limit),
+            system and bounded_text(system, limit),
+            tool_count=ex.get("tool_count") or 0,
+            tool_result_count=ex.get("tool_result_count") or 0,
+            image_count=ex.get("image_count") or 0,
+        )
         return RequestSignals(
             skeleton=sc.get("skeleton_hash") or None,
             cot_elicitation=float(sc.get("cot_elicitation") or 0.0),
@@ -152,11 +163,18 @@ class Engine:
         now = time.time()
         try:
             snap = await self.state.observe(ident.account_id, sig, now)
-            account, fan, lock, override = snap.account, snap.template_accounts, snap.lockstep_accounts, \
-                snap.override
-            self.metrics.state_up.set(1)
+            account, fan, lock, override = (
+                snap.account,
+                snap.template_accounts,
+                snap.lockstep_accounts,
+                snap.override,
+            )
+            if not self.state_up:
+                self.state_up = True
+                self.metrics.state_up.set(1)
         except (TimeoutError, StateUnavailable, OSError) as exc:
             self.metrics.state_errors.labels(self.state.name).inc()
+            self.state_up = False
             self.metrics.state_up.set(0)
             if self.policy.fail_mode == "closed":
                 decision.error = (503, "The service is temporarily unable to verify this request.")
@@ -181,8 +199,9 @@ class Engine:
         self._apply(decision, action, rule, matched, now)
         return decision
 
-    def _apply(self, decision: Decision, action: str, rule: Rule | None, matched: tuple[str, ...],
-               now: float) -> None:
+    def _apply(
+        self, decision: Decision, action: str, rule: Rule | None, matched: tuple[str, ...], now: float
+    ) -> None:
         decision.intended, decision.matched = action, matched
         rule_id = rule.id if rule is not None else (OVERRIDE_RULE if matched == (OVERRIDE_RULE,) else None)
         decision.rule_id = rule_id
@@ -195,8 +214,10 @@ class Engine:
             if action == "throttle":
                 decision.retry_after = rule.retry_after if rule is not None else 60
             elif action in DENYING:
-                decision.reason_code = rule.reason_code if rule is not None else (
-                    "account_blocked" if action == "block" else "verification_required"
+                decision.reason_code = (
+                    rule.reason_code
+                    if rule is not None
+                    else ("account_blocked" if action == "block" else "verification_required")
                 )
         # Recording the action is a second write; keep it off the request's critical path.
         self._spawn(self._record(decision.identity.account_id, action, rule_id or "", now))

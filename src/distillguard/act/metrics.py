@@ -13,17 +13,22 @@ class GatewayMetrics:
         r = self.registry
         self.requests = Counter("distillguard_requests", "API requests seen", ["route", "action"], registry=r)
         self.actions = Counter(
-            "distillguard_actions", "Policy actions by rule (dry-run included, see `enforced`)",
-            ["rule", "action", "enforced"], registry=r,
+            "distillguard_actions",
+            "Policy actions by rule (dry-run included, see `enforced`)",
+            ["rule", "action", "enforced"],
+            registry=r,
         )
         self.added_latency = Histogram(
             "distillguard_added_latency_seconds",
             "Time the gateway adds before forwarding a request (parsing, scoring, state, policy)",
-            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1), registry=r,
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1),
+            registry=r,
         )
         self.state_errors = Counter(
-            "distillguard_state_errors", "State backend failures (requests scored without state)",
-            ["backend"], registry=r,
+            "distillguard_state_errors",
+            "State backend failures (requests scored without state)",
+            ["backend"],
+            registry=r,
         )
         self.state_up = Gauge("distillguard_state_up", "1 when the state backend answers", registry=r)
         self.detector_errors = Counter(
@@ -36,7 +41,10 @@ class GatewayMetrics:
             "distillguard_upstream_errors", "Upstream connection failures and timeouts", ["kind"], registry=r
         )
         self.withheld = Counter(
-            "distillguard_reasoning_withheld", "Responses whose reasoning was withheld", ["flavor"], registry=r
+            "distillguard_reasoning_withheld",
+            "Responses whose reasoning was withheld",
+            ["flavor"],
+            registry=r,
         )
         self.log_records = Counter(
             "distillguard_exchange_log_records", "Exchange records written", registry=r

@@ -38,8 +38,9 @@ _DENY_MESSAGES = {
 class _Responder:
     """Wraps `send`: withholds reasoning and captures the response for the exchange log."""
 
-    def __init__(self, send: Any, flavor: str, withholder: StreamWithholder | None, capture: bool,
-                 on_withheld: Any) -> None:
+    def __init__(
+        self, send: Any, flavor: str, withholder: StreamWithholder | None, capture: bool, on_withheld: Any
+    ) -> None:
         self._send = send
         self.flavor = flavor
         self.withholder = withholder
@@ -121,8 +122,12 @@ class _Responder:
     async def _send_withheld_json(self, body: bytes) -> None:
         try:
             doc = orjson.loads(body)
-            if isinstance(doc, dict) and withhold_json(self.flavor, doc, self.withholder.mode,  # type: ignore[union-attr]
-                                                       self.withholder.summary):  # type: ignore[union-attr]
+            if isinstance(doc, dict) and withhold_json(
+                self.flavor,
+                doc,
+                self.withholder.mode,  # type: ignore[union-attr]
+                self.withholder.summary,
+            ):  # type: ignore[union-attr]
                 body = orjson.dumps(doc)
                 self._on_withheld()
         except orjson.JSONDecodeError:
@@ -149,8 +154,14 @@ class _Responder:
 class GatewayMiddleware:
     """Pure ASGI middleware applying an `Engine` to the Anthropic and OpenAI API routes."""
 
-    def __init__(self, app: Any, engine: Engine | None = None, *, routes: dict[str, str] | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: Any,
+        engine: Engine | None = None,
+        *,
+        routes: dict[str, str] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.app = app
         self.engine = engine or Engine()
         self.routes = routes or ROUTES
@@ -231,8 +242,9 @@ class GatewayMiddleware:
         if withholder is None and not capture:
             await self.app(scope, replay, send)
             return
-        responder = _Responder(send, flavor, withholder, capture,
-                               lambda: metrics.withheld.labels(flavor).inc())
+        responder = _Responder(
+            send, flavor, withholder, capture, lambda: metrics.withheld.labels(flavor).inc()
+        )
         try:
             await self.app(scope, replay, responder.send)
         finally:
@@ -244,28 +256,36 @@ class GatewayMiddleware:
             status, message = d.error
             return status, await send_error(send, family, status, message)
         status = 429 if d.action == "throttle" else 403
-        body = await send_error(send, family, status, _DENY_MESSAGES[d.action], code=d.reason_code,
-                                retry_after=d.retry_after)
+        body = await send_error(
+            send, family, status, _DENY_MESSAGES[d.action], code=d.reason_code, retry_after=d.retry_after
+        )
         return status, body
 
-    def _log(self, scope: dict[str, Any], d: Decision, wall: float, t0: float, status: int,
-             response: Any) -> None:
+    def _log(
+        self, scope: dict[str, Any], d: Decision, wall: float, t0: float, status: int, response: Any
+    ) -> None:
         xlog = self.engine.exchange_log
         if xlog is None or d.request is None:
             return  # an unparseable request is not an exchange the scan could read
         ua = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"user-agent"), None)
         client = scope.get("client")
-        xlog.write({
-            "id": uuid.uuid4().hex,
-            "ts": rfc3339(wall),
-            "account_id": d.identity.account_id,
-            "api_key_id": d.identity.api_key_id,
-            "client_ip": client[0] if client else None,
-            "user_agent": ua,
-            "request": d.request,
-            "response": response,
-            "status": status,
-            "latency_ms": round((time.perf_counter() - t0) * 1000.0, 3),
-            "gateway": {"action": d.intended, "enforced": d.action == d.intended, "rule": d.rule_id,
-                        "matched": list(d.matched)},
-        })
+        xlog.write(
+            {
+                "id": uuid.uuid4().hex,
+                "ts": rfc3339(wall),
+                "account_id": d.identity.account_id,
+                "api_key_id": d.identity.api_key_id,
+                "client_ip": client[0] if client else None,
+                "user_agent": ua,
+                "request": d.request,
+                "response": response,
+                "status": status,
+                "latency_ms": round((time.perf_counter() - t0) * 1000.0, 3),
+                "gateway": {
+                    "action": d.intended,
+                    "enforced": d.action == d.intended,
+                    "rule": d.rule_id,
+                    "matched": list(d.matched),
+                },
+            }
+        )

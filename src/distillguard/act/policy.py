@@ -72,8 +72,14 @@ def parse_clause(text: str) -> Clause:
     if op in ("in", "not in") and not isinstance(value, list):
         raise ValueError(f"{text!r}: '{op}' needs a list, e.g. [a, b]")
     for v in values:
-        ok = isinstance(v, bool) if kind is bool else (
-            isinstance(v, int | float) and not isinstance(v, bool) if kind is float else isinstance(v, str)
+        ok = (
+            isinstance(v, bool)
+            if kind is bool
+            else (
+                isinstance(v, int | float) and not isinstance(v, bool)
+                if kind is float
+                else isinstance(v, str)
+            )
         )
         if not ok:
             raise ValueError(f"{text!r}: {name} is a {kind.__name__}, got {v!r}")
@@ -129,7 +135,9 @@ class Rule(BaseModel):
     action: Action
     enabled: bool = True
     retry_after: int = Field(30, ge=1, description="seconds, for throttle")
-    reason_code: str = Field("verification_required", pattern=r"^[a-z0-9_]+$", description="for step_up/block")
+    reason_code: str = Field(
+        "verification_required", pattern=r"^[a-z0-9_]+$", description="for step_up/block"
+    )
 
 
 class Policy(BaseModel):

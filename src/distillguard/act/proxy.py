@@ -10,6 +10,7 @@ stream that breaks half-way ends with the provider's `error` event.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,14 +22,35 @@ from distillguard.act.metrics import GatewayMetrics
 log = logging.getLogger("distillguard.gateway")
 
 # Hop-by-hop and framing headers, which describe one connection and are never forwarded.
-_REQUEST_DROP = frozenset({
-    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
-    b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length", b"accept-encoding",
-})
-_RESPONSE_DROP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "trailers", "transfer-encoding", "upgrade",
-})
+_REQUEST_DROP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"accept-encoding",
+    }
+)
+_RESPONSE_DROP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 
 
 def default_client(timeout_s: float = 600.0, max_connections: int = 1000) -> httpx.AsyncClient:
@@ -44,8 +66,9 @@ def default_client(timeout_s: float = 600.0, max_connections: int = 1000) -> htt
 class UpstreamProxy:
     """Forward every request it gets to `upstream` + the same path and query."""
 
-    def __init__(self, upstream: str, client: httpx.AsyncClient | None = None,
-                 metrics: GatewayMetrics | None = None) -> None:
+    def __init__(
+        self, upstream: str, client: httpx.AsyncClient | None = None, metrics: GatewayMetrics | None = None
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.client = client or default_client()
         self.metrics = metrics
@@ -82,16 +105,24 @@ class UpstreamProxy:
             log.warning("upstream unreachable: %s", exc)
             await send_error(send, family, 502, "The upstream model API is unreachable.")
             return
+        gone: asyncio.Future | None = None
         try:
             out_headers = [
                 (k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in _RESPONSE_DROP
             ]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
+            await send(
+                {"type": "http.response.start", "status": response.status_code, "headers": out_headers}
+            )
             is_sse = response.headers.get("content-type", "").startswith("text/event-stream")
+            # A client that leaves a stream should stop the generation it was paying for.
+            gone = asyncio.ensure_future(receive()) if is_sse else None
             try:
                 async for chunk in response.aiter_raw():
                     if chunk:
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if gone is not None and gone.done():
+                        log.info("client left a stream; closing the upstream stream")
+                        break
             except httpx.HTTPError as exc:
                 self._count("stream")
                 log.warning("upstream stream broke: %s", exc)
@@ -99,6 +130,8 @@ class UpstreamProxy:
                     await send({"type": "http.response.body", "body": _sse_error(family), "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            if gone is not None and not gone.done():
+                gone.cancel()
             await response.aclose()
 
     def _count(self, kind: str) -> None:

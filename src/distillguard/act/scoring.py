@@ -25,12 +25,29 @@ class ScoringConfig(BaseModel):
 
     rate_tau_s: float = Field(60.0, gt=0, description="time constant of the per-account decayed counters")
     template_window_s: int = Field(600, gt=0, description="bucket of the cross-account template sketch")
-    lockstep_slot_s: int = Field(2, gt=0, description="slot in which same-skeleton requests count as lockstep")
+    lockstep_slot_s: int = Field(
+        2, gt=0, description="slot in which same-skeleton requests count as lockstep"
+    )
     template_cap: int = Field(512, gt=0, description="distinct accounts counted per skeleton per bucket")
-    harvest_min_score: float = Field(0.5, ge=0, le=1, description="cot_elicitation at which a request harvests")
+    harvest_min_score: float = Field(
+        0.5, ge=0, le=1, description="cot_elicitation at which a request harvests"
+    )
     max_accounts: int = Field(1_000_000, gt=0, description="accounts kept in memory before LRU eviction")
     max_templates: int = Field(200_000, gt=0, description="skeletons kept in memory before LRU eviction")
     account_ttl_s: int = Field(86_400, gt=0, description="idle time after which an account's state expires")
+    max_prompt_chars: int = Field(
+        2000, ge=100, description="prompt characters scored per request (head and tail of longer ones)"
+    )
+
+
+def bounded_text(text: str, limit: int) -> str:
+    """At most `limit` characters of a prompt: its head (3/4) and tail (1/4). Prompt scoring is
+    linear in length; templates and reasoning requests show at the start or the end of a prompt,
+    so this keeps scoring O(1) per request with little loss."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return text[: limit - tail] + "\n" + text[-tail:]
 
 
 @dataclass(slots=True)

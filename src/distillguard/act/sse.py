@@ -120,12 +120,14 @@ class StreamWithholder:
                 _rewritten(ev)
                 delta = SSEEvent(b"")
                 delta.name = "content_block_delta"
-                delta.data = {"type": "content_block_delta", "index": d["index"],
-                              "delta": {"type": "thinking_delta", "thinking": self.summary}}
+                delta.data = {
+                    "type": "content_block_delta",
+                    "index": d["index"],
+                    "delta": {"type": "thinking_delta", "thinking": self.summary},
+                }
                 return [ev, delta]
-        elif index in self._reasoning:
-            if kind == "content_block_delta" or self.mode == "remove":
-                return []  # thinking_delta / signature_delta, or the stop of a removed block
+        elif index in self._reasoning and (kind == "content_block_delta" or self.mode == "remove"):
+            return []  # thinking_delta / signature_delta, or the stop of a removed block
         if self._removed:
             d["index"] = self._shift(index)
             return [_rewritten(ev)]
@@ -259,14 +261,20 @@ class StreamAssembler:
 
     def _chat(self, d: dict[str, Any]) -> None:
         if self.body is None:
-            self.body = {"id": d.get("id"), "object": "chat.completion", "created": d.get("created"),
-                         "model": d.get("model"), "choices": []}
+            self.body = {
+                "id": d.get("id"),
+                "object": "chat.completion",
+                "created": d.get("created"),
+                "model": d.get("model"),
+                "choices": [],
+            }
         if d.get("usage"):
             self.body["usage"] = d["usage"]
         for c in d.get("choices") or ():
             idx = c.get("index", 0)
-            ch = self._choices.setdefault(idx, {"index": idx, "message": {"role": "assistant", "content": ""},
-                                                "finish_reason": None})
+            ch = self._choices.setdefault(
+                idx, {"index": idx, "message": {"role": "assistant", "content": ""}, "finish_reason": None}
+            )
             msg, delta = ch["message"], c.get("delta") or {}
             if delta.get("content"):
                 msg["content"] += delta["content"]

@@ -40,8 +40,12 @@ def _user_text(messages: Any) -> str:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
-                    headers={"x-upstream-request-id": f"req_{next(_ids)}"})
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={"x-upstream-request-id": f"req_{next(_ids)}"},
+    )
 
 
 def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool) -> StreamingResponse:
@@ -53,13 +57,16 @@ def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool) -> StreamingRes
             payload = data if isinstance(data, bytes) else orjson.dumps(data)
             yield head + b"data: " + payload + b"\n\n"
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"x-upstream-request-id": f"req_{next(_ids)}", "cache-control": "no-cache"})
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"x-upstream-request-id": f"req_{next(_ids)}", "cache-control": "no-cache"},
+    )
 
 
 def _chunks(text: str, n: int = 3) -> list[str]:
     step = max(1, len(text) // n + 1)
-    return [text[i: i + step] for i in range(0, len(text), step)]
+    return [text[i : i + step] for i in range(0, len(text), step)]
 
 
 async def messages(request: Request) -> Response:
@@ -72,33 +79,82 @@ async def messages(request: Request) -> Response:
     if thinking:
         blocks.append({"type": "thinking", "thinking": REASONING, "signature": "c2lnbmF0dXJl"})
     blocks.append({"type": "text", "text": answer})
-    msg = {"id": mid, "type": "message", "role": "assistant", "model": req.get("model", "stand-in"),
-           "content": blocks, "stop_reason": "end_turn", "stop_sequence": None, "usage": usage}
+    msg = {
+        "id": mid,
+        "type": "message",
+        "role": "assistant",
+        "model": req.get("model", "stand-in"),
+        "content": blocks,
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": usage,
+    }
     if not req.get("stream"):
         return _json(msg)
 
     def events() -> Iterator[tuple[str | None, Any]]:
-        yield "message_start", {"type": "message_start", "message": msg | {"content": [], "stop_reason": None,
-                                                                           "usage": usage | {"output_tokens": 1}}}
+        yield (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": msg | {"content": [], "stop_reason": None, "usage": usage | {"output_tokens": 1}},
+            },
+        )
         for i, block in enumerate(blocks):
             if block["type"] == "thinking":
-                yield "content_block_start", {"type": "content_block_start", "index": i,
-                                              "content_block": {"type": "thinking", "thinking": "", "signature": ""}}
+                yield (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": i,
+                        "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                    },
+                )
                 for part in _chunks(REASONING):
-                    yield "content_block_delta", {"type": "content_block_delta", "index": i,
-                                                  "delta": {"type": "thinking_delta", "thinking": part}}
-                yield "content_block_delta", {"type": "content_block_delta", "index": i,
-                                              "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"}}
+                    yield (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": i,
+                            "delta": {"type": "thinking_delta", "thinking": part},
+                        },
+                    )
+                yield (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": i,
+                        "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
+                    },
+                )
             else:
-                yield "content_block_start", {"type": "content_block_start", "index": i,
-                                              "content_block": {"type": "text", "text": ""}}
+                yield (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": i,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
                 yield "ping", {"type": "ping"}
                 for part in _chunks(answer):
-                    yield "content_block_delta", {"type": "content_block_delta", "index": i,
-                                                  "delta": {"type": "text_delta", "text": part}}
+                    yield (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": i,
+                            "delta": {"type": "text_delta", "text": part},
+                        },
+                    )
             yield "content_block_stop", {"type": "content_block_stop", "index": i}
-        yield "message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                "usage": {"output_tokens": 30}}
+        yield (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 30},
+            },
+        )
         yield "message_stop", {"type": "message_stop"}
 
     return _sse(events(), req.get("model") == "break-stream")
@@ -115,13 +171,21 @@ async def chat(request: Request) -> Response:
         message: dict[str, Any] = {"role": "assistant", "content": answer}
         if reasoning:
             message["reasoning_content"] = REASONING
-        return _json(base | {"object": "chat.completion", "usage": usage,
-                             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+        return _json(
+            base
+            | {
+                "object": "chat.completion",
+                "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
+        )
 
     def events() -> Iterator[tuple[str | None, Any]]:
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return base | {"object": "chat.completion.chunk",
-                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return base | {
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
 
         yield None, chunk({"role": "assistant", "content": ""})
         if reasoning:
@@ -145,17 +209,43 @@ async def responses(request: Request) -> Response:
     rid = f"resp_{next(_ids):06d}"
     items: list[dict[str, Any]] = []
     if reasoning:
-        items.append({"id": f"rs_{rid}", "type": "reasoning",
-                      "summary": [{"type": "summary_text", "text": REASONING}]})
-    items.append({"id": f"msg_{rid}", "type": "message", "role": "assistant", "status": "completed",
-                  "content": [{"type": "output_text", "text": answer, "annotations": []}]})
-    usage = {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42,
-             "input_tokens_details": {"cached_tokens": 0},
-             "output_tokens_details": {"reasoning_tokens": 20 if reasoning else 0}}
-    resp = {"id": rid, "object": "response", "created_at": 1_700_000_000, "status": "completed",
-            "model": req.get("model", "stand-in"), "output": items, "usage": usage, "parallel_tool_calls": True,
-            "tool_choice": "auto", "tools": [], "error": None, "incomplete_details": None, "instructions": None,
-            "metadata": {}, "temperature": 1.0, "top_p": 1.0}
+        items.append(
+            {"id": f"rs_{rid}", "type": "reasoning", "summary": [{"type": "summary_text", "text": REASONING}]}
+        )
+    items.append(
+        {
+            "id": f"msg_{rid}",
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": answer, "annotations": []}],
+        }
+    )
+    usage = {
+        "input_tokens": 12,
+        "output_tokens": 30,
+        "total_tokens": 42,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 20 if reasoning else 0},
+    }
+    resp = {
+        "id": rid,
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "status": "completed",
+        "model": req.get("model", "stand-in"),
+        "output": items,
+        "usage": usage,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+    }
     if not req.get("stream"):
         return _json(resp)
 
@@ -171,27 +261,70 @@ async def responses(request: Request) -> Response:
         for oi, item in enumerate(items):
             if item["type"] == "reasoning":
                 yield ev("response.output_item.added", output_index=oi, item=item | {"summary": []})
-                yield ev("response.reasoning_summary_part.added", item_id=item["id"], output_index=oi,
-                         summary_index=0, part={"type": "summary_text", "text": ""})
+                yield ev(
+                    "response.reasoning_summary_part.added",
+                    item_id=item["id"],
+                    output_index=oi,
+                    summary_index=0,
+                    part={"type": "summary_text", "text": ""},
+                )
                 for part in _chunks(REASONING):
-                    yield ev("response.reasoning_summary_text.delta", item_id=item["id"], output_index=oi,
-                             summary_index=0, delta=part)
-                yield ev("response.reasoning_summary_text.done", item_id=item["id"], output_index=oi,
-                         summary_index=0, text=REASONING)
-                yield ev("response.reasoning_summary_part.done", item_id=item["id"], output_index=oi,
-                         summary_index=0, part={"type": "summary_text", "text": REASONING})
+                    yield ev(
+                        "response.reasoning_summary_text.delta",
+                        item_id=item["id"],
+                        output_index=oi,
+                        summary_index=0,
+                        delta=part,
+                    )
+                yield ev(
+                    "response.reasoning_summary_text.done",
+                    item_id=item["id"],
+                    output_index=oi,
+                    summary_index=0,
+                    text=REASONING,
+                )
+                yield ev(
+                    "response.reasoning_summary_part.done",
+                    item_id=item["id"],
+                    output_index=oi,
+                    summary_index=0,
+                    part={"type": "summary_text", "text": REASONING},
+                )
             else:
-                yield ev("response.output_item.added", output_index=oi,
-                         item=item | {"status": "in_progress", "content": []})
-                yield ev("response.content_part.added", item_id=item["id"], output_index=oi, content_index=0,
-                         part={"type": "output_text", "text": "", "annotations": []})
+                yield ev(
+                    "response.output_item.added",
+                    output_index=oi,
+                    item=item | {"status": "in_progress", "content": []},
+                )
+                yield ev(
+                    "response.content_part.added",
+                    item_id=item["id"],
+                    output_index=oi,
+                    content_index=0,
+                    part={"type": "output_text", "text": "", "annotations": []},
+                )
                 for part in _chunks(answer):
-                    yield ev("response.output_text.delta", item_id=item["id"], output_index=oi,
-                             content_index=0, delta=part)
-                yield ev("response.output_text.done", item_id=item["id"], output_index=oi, content_index=0,
-                         text=answer)
-                yield ev("response.content_part.done", item_id=item["id"], output_index=oi, content_index=0,
-                         part=item["content"][0])
+                    yield ev(
+                        "response.output_text.delta",
+                        item_id=item["id"],
+                        output_index=oi,
+                        content_index=0,
+                        delta=part,
+                    )
+                yield ev(
+                    "response.output_text.done",
+                    item_id=item["id"],
+                    output_index=oi,
+                    content_index=0,
+                    text=answer,
+                )
+                yield ev(
+                    "response.content_part.done",
+                    item_id=item["id"],
+                    output_index=oi,
+                    content_index=0,
+                    part=item["content"][0],
+                )
             yield ev("response.output_item.done", output_index=oi, item=item)
         yield ev("response.completed", response=resp)
 
@@ -211,11 +344,13 @@ def _with_hooks(handler: Any, family: str) -> Any:
 
 def create_standin_app() -> Starlette:
     """The stand-in model API as a Starlette app."""
-    return Starlette(routes=[
-        Route("/v1/messages", _with_hooks(messages, "anthropic"), methods=["POST"]),
-        Route("/v1/chat/completions", _with_hooks(chat, "openai"), methods=["POST"]),
-        Route("/v1/responses", _with_hooks(responses, "openai"), methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/v1/messages", _with_hooks(messages, "anthropic"), methods=["POST"]),
+            Route("/v1/chat/completions", _with_hooks(chat, "openai"), methods=["POST"]),
+            Route("/v1/responses", _with_hooks(responses, "openai"), methods=["POST"]),
+        ]
+    )
 
 
 app = create_standin_app()

@@ -31,8 +31,12 @@ class Override:
     set_by: str = "admin"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "reason": self.reason, "expires_at": self.expires_at,
-                "set_by": self.set_by}
+        return {
+            "action": self.action,
+            "reason": self.reason,
+            "expires_at": self.expires_at,
+            "set_by": self.set_by,
+        }
 
 
 @dataclass(slots=True)

@@ -88,12 +88,23 @@ class RedisState:
 
     name = "redis"
 
-    def __init__(self, url: str, cfg: ScoringConfig, *, prefix: str = "dg:", timeout_s: float = 0.25,
-                 max_backoff_s: float = 5.0, metrics: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        cfg: ScoringConfig,
+        *,
+        prefix: str = "dg:",
+        timeout_s: float = 0.25,
+        max_backoff_s: float = 5.0,
+        metrics: Any = None,
+    ) -> None:
         self.cfg = cfg
         self.prefix = prefix
         self.redis = Redis.from_url(
-            url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+            url,
+            decode_responses=True,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 1),  # one quick retry: a pooled connection may be stale
             max_connections=256,
         )
@@ -144,16 +155,40 @@ class RedisState:
         skel = sig.skeleton or ""
         bucket, slot = int(now // cfg.template_window_s), int(now // cfg.lockstep_slot_s)
         p = self.prefix
-        keys = [self._akey(account_id), self._okey(account_id),
-                f"{p}t:{skel}:{bucket}", f"{p}t:{skel}:{bucket - 1}", f"{p}l:{skel}:{slot}"]
-        args = [f"{now:.3f}", cfg.rate_tau_s, cfg.account_ttl_s,
-                1 if sig.cot_elicitation >= cfg.harvest_min_score else 0, 1 if sig.thinking_requested else 0,
-                skel, account_id, 2 * cfg.template_window_s, 2 * cfg.lockstep_slot_s]
+        keys = [
+            self._akey(account_id),
+            self._okey(account_id),
+            f"{p}t:{skel}:{bucket}",
+            f"{p}t:{skel}:{bucket - 1}",
+            f"{p}l:{skel}:{slot}",
+        ]
+        args = [
+            f"{now:.3f}",
+            cfg.rate_tau_s,
+            cfg.account_ttl_s,
+            1 if sig.cot_elicitation >= cfg.harvest_min_score else 0,
+            1 if sig.thinking_requested else 0,
+            skel,
+            account_id,
+            2 * cfg.template_window_s,
+            2 * cfg.lockstep_slot_s,
+        ]
         res = await self._call(self._observe, keys=keys, args=args)
         first, n, r, hv, th, k, w, fan, lock, ovr, a, u, at, c = res
-        state = AccountState(first_seen=float(first), last_seen=now, requests=int(n), rate=float(r),
-                             harvest=float(hv), thinking=float(th), top_skeleton=k, top_weight=float(w),
-                             last_action=a, last_rule=u, last_action_at=float(at), actions=int(c))
+        state = AccountState(
+            first_seen=float(first),
+            last_seen=now,
+            requests=int(n),
+            rate=float(r),
+            harvest=float(hv),
+            thinking=float(th),
+            top_skeleton=k,
+            top_weight=float(w),
+            last_action=a,
+            last_rule=u,
+            last_action_at=float(at),
+            actions=int(c),
+        )
         return Snapshot(state, min(int(fan), cfg.template_cap), int(lock), _override(ovr))
 
     async def record_action(self, account_id: str, action: str, rule_id: str, now: float) -> None:
@@ -164,10 +199,18 @@ class RedisState:
         if not h:
             return None
         return AccountState(
-            first_seen=float(h.get("f", 0)), last_seen=float(h.get("l", 0)), requests=int(h.get("n", 0)),
-            rate=float(h.get("r", 0)), harvest=float(h.get("h", 0)), thinking=float(h.get("t", 0)),
-            top_skeleton=h.get("k", ""), top_weight=float(h.get("w", 0)), last_action=h.get("a", ""),
-            last_rule=h.get("u", ""), last_action_at=float(h.get("at", 0)), actions=int(h.get("c", 0)),
+            first_seen=float(h.get("f", 0)),
+            last_seen=float(h.get("l", 0)),
+            requests=int(h.get("n", 0)),
+            rate=float(h.get("r", 0)),
+            harvest=float(h.get("h", 0)),
+            thinking=float(h.get("t", 0)),
+            top_skeleton=h.get("k", ""),
+            top_weight=float(h.get("w", 0)),
+            last_action=h.get("a", ""),
+            last_rule=h.get("u", ""),
+            last_action_at=float(h.get("at", 0)),
+            actions=int(h.get("c", 0)),
         )
 
     async def get_override(self, account_id: str) -> Override | None:

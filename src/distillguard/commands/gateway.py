@@ -15,13 +15,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("gateway")
     def gateway(
-        upstream: str = typer.Option(..., "--upstream", help="Base URL of the model API, e.g. http://10.0.0.5:8000."),
-        policy: Path | None = typer.Option(None, "--policy", help="Policy YAML (default: the shipped policy)."),
+        upstream: str = typer.Option(
+            ..., "--upstream", help="Base URL of the model API, e.g. http://10.0.0.5:8000."
+        ),
+        policy: Path | None = typer.Option(
+            None, "--policy", help="Policy YAML (default: the shipped policy)."
+        ),
         state: str = typer.Option("memory://", "--state", help="memory:// or redis://host:port/db."),
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
         port: int = typer.Option(8080, "--port", help="Port to listen on."),
         scan: Path | None = typer.Option(
-            None, "--scan", help="Scan output directory whose accounts.csv verdicts apply (reloaded on change)."
+            None,
+            "--scan",
+            help="Scan output directory whose accounts.csv verdicts apply (reloaded on change).",
         ),
         log_dir: Path | None = typer.Option(
             None, "--log-dir", help="Write exchanges here as rotated JSON Lines that `scan` reads."
@@ -33,7 +39,9 @@ def register(app: typer.Typer) -> None:
         fail_closed: bool = typer.Option(
             False, "--fail-closed", help="Refuse requests (503) while the state backend is unreachable."
         ),
-        no_detect: bool = typer.Option(False, "--no-detect", help="Plain proxy: no scoring (for comparison)."),
+        no_detect: bool = typer.Option(
+            False, "--no-detect", help="Plain proxy: no scoring (for comparison)."
+        ),
         redis_prefix: str = typer.Option("dg:", "--redis-prefix", help="Key prefix in Redis."),
         max_body_mb: float = typer.Option(32.0, "--max-body-mb", help="Largest request body accepted."),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
@@ -56,9 +64,25 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"distillguard gateway: {exc}", err=True)
             raise typer.Exit(2) from exc
         app = create_app(
-            upstream, policy=pol, state_url=state, scan_dir=scan, log_dir=log_dir,
-            account_header=account_header, detect=not no_detect, dry_run=dry_run,
-            fail_mode="closed" if fail_closed else None, state_options={"prefix": redis_prefix},
+            upstream,
+            policy=pol,
+            state_url=state,
+            scan_dir=scan,
+            log_dir=log_dir,
+            account_header=account_header,
+            detect=not no_detect,
+            dry_run=dry_run,
+            fail_mode="closed" if fail_closed else None,
+            state_options={"prefix": redis_prefix},
             max_body_bytes=int(max_body_mb * 1024 * 1024),
         )
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, lifespan="on")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            lifespan="on",
+            server_header=False,
+            date_header=False,
+        )  # the upstream's own headers pass through

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         """Build the self-contained HTML report of a scan."""
         from distillguard.config import ConfigError, load_config
         from distillguard.report import ScanDirError, write_report
-        from distillguard.share import write_bundle
+        from distillguard.share import resolve_key, share_config, write_bundle
 
         try:
             cfg = load_config(config) if indicators else None
@@ -49,6 +49,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {path}")
             if indicators:
                 typer.echo(f"wrote {write_bundle(scan_dir, cfg)}")
+                share = share_config(cfg)
+                if resolve_key(share).ephemeral:
+                    typer.echo(
+                        f"note: no pseudonym key (share.pseudonym_key or ${share.pseudonym_key_env}): "
+                        "the bundle's pseudonyms use a one-off key and will match nothing",
+                        err=True,
+                    )
         except (ScanDirError, ConfigError, ValueError) as exc:
             raise _fail(EXIT_BAD_INPUT, str(exc)) from None
         except Exception as exc:

@@ -57,30 +57,22 @@ def _reason(f: Finding) -> str:
     return f"{f.detector} {f.score:.2f}"
 
 
-def account_evidence(
-    findings: list[Finding], model: FusionModel
-) -> tuple[dict[str, dict[str, float]], dict[str, list[tuple[float, Finding]]], dict[str, float]]:
-    """Per account: log-odds evidence summed per family, and the findings' contributions;
+def account_scores(
+    findings: list[Finding],
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Finding]], dict[str, float]]:
+    """Per account: detector id -> score (the strongest finding of each detector) and the findings;
     per cluster: the noisy-OR of its cluster findings' scores."""
-    family_sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    parts: dict[str, list[tuple[float, Finding]]] = defaultdict(list)
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    found: dict[str, dict[str, Finding]] = defaultdict(dict)
     per_cluster: dict[str, list[float]] = defaultdict(list)
     for f in findings:
         if f.subject_kind == "account":
-            c = model.weight(f.detector) * f.score
-            family_sums[f.subject_id][model.family(f.detector)] += c
-            parts[f.subject_id].append((c, f))
+            if f.score >= scores[f.subject_id].get(f.detector, -1.0):
+                scores[f.subject_id][f.detector] = f.score
+                found[f.subject_id][f.detector] = f
         elif f.subject_kind == "cluster":
             per_cluster[f.subject_id].append(f.score)
-    cluster_score = {cid: _noisy_or(s) for cid, s in per_cluster.items()}
-    return family_sums, parts, cluster_score
-
-
-def capped_total(families: dict[str, float], cluster_score: float, model: FusionModel) -> float:
-    """Total log-odds evidence: each family's sum capped, the cluster counted as coordination."""
-    sums = dict(families)
-    sums["coordination"] = sums.get("coordination", 0.0) + model.cluster_weight * cluster_score
-    return float(sum(min(v, model.cap(fam)) for fam, v in sums.items()))
+    return scores, found, {cid: _noisy_or(s) for cid, s in per_cluster.items()}
 
 
 def _cluster_capabilities(cluster: Any) -> str:
@@ -110,22 +102,24 @@ def fuse(
     cluster_of: dict[str, str] = dict(getattr(linkage, "cluster_of", None) or {})
     clusters = {c.cluster_id: c for c in (getattr(linkage, "clusters", None) or [])}
 
-    family_sums, parts, cluster_score = account_evidence(findings, model)
+    scores, found, cluster_score = account_scores(findings)
     exchanges = _account_exchanges(ctx.con)
-    for acc in family_sums:  # findings about accounts the features never saw still get a row
+    for acc in scores:  # findings about accounts the features never saw still get a row
         exchanges.setdefault(acc, 0)
     ids = sorted(exchanges)
-    cl = np.array([cluster_score.get(cluster_of.get(a, ""), 0.0) for a in ids])
-    total = np.array([capped_total(family_sums.get(a, {}), c, model) for a, c in zip(ids, cl, strict=True)])
-    risk = model.risk(total)
-
-    reasons = []
+    cl = [cluster_score.get(cluster_of.get(a, ""), 0.0) for a in ids]
+    totals, reasons = [], []
     for a, c_score in zip(ids, cl, strict=True):
-        ranked = sorted(parts.get(a, []), key=lambda p: -p[0])
-        items = [_reason(f) for c, f in ranked[:MAX_REASONS] if c > 0]
-        if c_score > 0:
-            items.append(f"cluster {cluster_of[a]} {c_score:.2f}")
-        reasons.append("; ".join(items))
+        total, parts = model.evidence(scores.get(a, {}), c_score)
+        totals.append(total)
+        ranked = sorted(((v, d) for d, v in parts.items() if v > 0), reverse=True)[:MAX_REASONS]
+        reasons.append(
+            "; ".join(
+                f"cluster {cluster_of[a]} {c_score:.2f}" if d == "cluster" else _reason(found[a][d])
+                for _, d in ranked
+            )
+        )
+    risk = model.risk(np.array(totals))
     accounts = pa.table(
         {
             "account_id": ids,
@@ -147,17 +141,18 @@ def fuse(
     for cid in sorted(set(members) | set(clusters)):
         idx = members.get(cid, [])
         c_score = cluster_score.get(cid, 0.0)
-        mean_families: dict[str, float] = defaultdict(float)
+        mean_scores: dict[str, float] = defaultdict(float)
         for i in idx:
-            for fam, v in family_sums.get(ids[i], {}).items():
-                mean_families[fam] += v / len(idx)
-        c_risk = float(model.risk(np.array([capped_total(mean_families, c_score, model)]))[0])
-        top: dict[str, float] = defaultdict(float)
-        for i in idx:
-            for c, f in parts.get(ids[i], []):
-                top[f.detector] += c / len(idx)
+            for det, v in scores.get(ids[i], {}).items():
+                mean_scores[det] += v / len(idx)
+        total, parts = model.evidence(dict(mean_scores), c_score)
+        c_risk = float(model.risk(np.array([total]))[0])
         items = [f"cluster score {c_score:.2f}"] if c_score > 0 else []
-        items += [f"{d} avg {v:.2f}" for d, v in sorted(top.items(), key=lambda kv: -kv[1])[:MAX_REASONS]]
+        items += [
+            f"{d} avg {mean_scores[d]:.2f}"
+            for d, v in sorted(parts.items(), key=lambda kv: -kv[1])
+            if d != "cluster" and v > 0
+        ][:MAX_REASONS]
         cluster = clusters.get(cid)
         rows["cluster_id"].append(cid)
         rows["accounts"].append(len(cluster.members) if cluster is not None else len(idx))

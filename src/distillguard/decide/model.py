@@ -1,13 +1,13 @@
 """The fusion model: how detector scores add up to a calibrated risk.
 
-Fusion is additive in log-odds: every detector contributes `weight * score` (its score is 0
-when it did not fire). Detectors are grouped in evidence families (content, behaviour,
-infrastructure, coordination) and each family's sum is capped, because rules of one family
-see the same facet of an account and are not independent witnesses. The account's cluster
-contributes `cluster_weight * cluster_score` to the coordination family. A Platt scaling
-`sigmoid(a * z + b)` turns the sum into a probability. No family's cap reaches the decision
-margin alone (see docs/detection.md): a flag always needs two independent kinds of evidence.
-The shipped parameters live in `fusion.json` next to this module.
+Fusion is additive in log-odds. Every detector contributes `weight * score` (0 when it did not
+fire) and the account's cluster `cluster_weight * cluster_score`. Detectors are grouped in four
+evidence families (content, behaviour, infrastructure, coordination; the cluster counts as
+coordination) and every pair of families gets an interaction term `pair_weight * F_a * F_b`,
+where `F` is the family's strongest score: agreement between independent kinds of evidence is
+worth more than either alone, and a family on its own gets only its (small) main effects. A
+Platt scaling `sigmoid(a * z + b)` turns the sum into a probability. The shipped parameters
+live in `fusion.json` next to this module, with the command that produced them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class FusionModel:
     default_weight: float = 1.0  # for detectors this model has no weight for
     families: dict[str, str] = field(default_factory=dict)  # detector id -> evidence family
     family_caps: dict[str, float] = field(default_factory=dict)  # family -> most log-odds it may add
+    pair_weights: dict[str, float] = field(default_factory=dict)  # "famA|famB" -> interaction weight
     platt_a: float = 1.0  # calibration: risk = sigmoid(platt_a * z + platt_b)
     platt_b: float = 0.0
     threshold: float = 0.5  # the shipped decision threshold on calibrated risk
@@ -39,10 +40,44 @@ class FusionModel:
         return self.weights.get(detector, self.default_weight)
 
     def family(self, detector: str) -> str:
-        return self.families.get(detector, "coordination")
+        return "coordination" if detector == "cluster" else self.families.get(detector, "coordination")
 
     def cap(self, family: str) -> float:
         return self.family_caps.get(family, float("inf"))
+
+    def evidence(
+        self, scores: dict[str, float], cluster_score: float = 0.0
+    ) -> tuple[float, dict[str, float]]:
+        """Summed log-odds evidence of one subject (bias excluded) and each detector's share of it.
+
+        `scores` maps detector id -> score in [0, 1]; the cluster's share is keyed "cluster". An
+        interaction term is split evenly between the strongest detectors of its two families.
+        """
+        parts: dict[str, float] = {}
+        sums: dict[str, float] = {}
+        top: dict[str, tuple[float, str]] = {}
+        for det, sc in scores.items():
+            if sc <= 0:
+                continue
+            fam = self.family(det)
+            parts[det] = parts.get(det, 0.0) + self.weight(det) * sc
+            sums[fam] = sums.get(fam, 0.0) + self.weight(det) * sc
+            if sc > top.get(fam, (0.0, ""))[0]:
+                top[fam] = (sc, det)
+        if cluster_score > 0:
+            parts["cluster"] = self.cluster_weight * cluster_score
+            sums["coordination"] = sums.get("coordination", 0.0) + parts["cluster"]
+            if cluster_score > top.get("coordination", (0.0, ""))[0]:
+                top["coordination"] = (cluster_score, "cluster")
+        total = sum(min(v, self.cap(fam)) for fam, v in sums.items())
+        for key, v in self.pair_weights.items():
+            fa, fb = key.split("|")
+            if v and fa in top and fb in top:
+                term = v * top[fa][0] * top[fb][0]
+                total += term
+                for det in (top[fa][1], top[fb][1]):
+                    parts[det] = parts.get(det, 0.0) + term / 2
+        return total, parts
 
     def logit(self, evidence: np.ndarray) -> np.ndarray:
         """Raw log-odds from a summed evidence array (sum of weight * score, cluster included)."""
@@ -66,6 +101,10 @@ def shipped() -> FusionModel:
     """The model shipped with distillguard (package data `decide/fusion.json`)."""
     text = resources.files("distillguard.decide").joinpath("fusion.json").read_text()
     return FusionModel(**json.loads(text))
+
+
+FAMILIES = ("content", "behaviour", "infrastructure", "coordination")
+PAIRS = tuple(f"{a}|{b}" for i, a in enumerate(FAMILIES) for b in FAMILIES[i + 1 :])
 
 
 def logit(p: float) -> float:

@@ -6,8 +6,9 @@ cluster-level coordination detectors (when that module is present).
 
 import contextlib
 
-from distillguard.detect import behaviour, content, infrastructure, models
+from distillguard.detect import behaviour, content, infrastructure, linked, models
 from distillguard.detect.base import DetectionContext, Detector, register, registry, run_detectors
+from distillguard.detect.catalog import catalog
 
 with contextlib.suppress(ImportError):
     from distillguard.detect import coordination  # noqa: F401  (cluster-level detectors)
@@ -16,8 +17,10 @@ __all__ = [
     "DetectionContext",
     "Detector",
     "behaviour",
+    "catalog",
     "content",
     "infrastructure",
+    "linked",
     "models",
     "register",
     "registry",

@@ -73,41 +73,39 @@ class MachineCadence(AccountRule):
 class NoRamp(AccountRule):
     id = "no-ramp"
     description = (
-        "A newly created account that runs at full throughput from its first day: no exploration, "
-        "no ramp-up, its first day already its busiest."
+        "A young account that runs at full throughput from its first observed day: no exploration, "
+        "no ramp-up, its first day already (nearly) its busiest."
     )
     false_positives = "A migration of an existing workload to a fresh account."
     evidence_fields = (
         "exchanges",
+        "age_at_first_days",
+        "exchanges_per_active_day",
         "first_day_exchanges",
         "peak_day_exchanges",
         "first_day_ratio",
-        "age_at_first_days",
-        "created_in_window",
         "peak_hour_exchanges",
     )
     defaults: ClassVar[dict[str, float]] = {
+        "young_days": 7.0,
+        "old_days": 30.0,
+        "rate_lo": 40.0,
+        "rate_hi": 150.0,
         "ratio_lo": 0.5,
-        "ratio_hi": 0.9,
-        "volume_lo": 50,
-        "volume_hi": 300,
-        "new_age_days": 2.0,
+        "ratio_hi": 0.8,
     }
 
     def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
-        age = column(f, "age_at_first_days", np.inf)
-        new = (age <= o["new_age_days"]) | (column(f, "created_in_window", 0) > 0)
-        return (
-            ramp(column(f, "first_day_ratio", 0), o["ratio_lo"], o["ratio_hi"])
-            * ramp(column(f, "first_day_exchanges", 0), o["volume_lo"], o["volume_hi"])
-            * new
-        )
+        young = 1.0 - ramp(column(f, "age_at_first_days", np.inf), o["young_days"], o["old_days"])
+        busy = ramp(column(f, "exchanges_per_active_day", 0), o["rate_lo"], o["rate_hi"])
+        flat = ramp(column(f, "first_day_ratio", 0), o["ratio_lo"], o["ratio_hi"])
+        return young * busy * flat
 
     def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
         age = r.get("age_at_first_days")
         age_txt = "n/a" if age is None else f"{float(age):.1f} days"
         return (
-            f"Account first active {age_txt} after creation and sent {r.get('first_day_exchanges')} "
-            f"requests on its first day, {100 * float(r.get('first_day_ratio') or 0):.0f}% of its "
-            "busiest day."
+            f"Account first active {age_txt} after creation, already at "
+            f"{float(r.get('exchanges_per_active_day') or 0):.0f} requests per active day; its first day "
+            f"carried {100 * float(r.get('first_day_ratio') or 0):.0f}% of its busiest day's volume."
         )

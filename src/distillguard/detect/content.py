@@ -58,41 +58,85 @@ class SharedTemplate(AccountRule):
         "each repeated many times: one script driving many accounts."
     )
     false_positives = (
-        "Public benchmark prompts sent by several independent eval runners; a shared SDK's default prompt."
+        "Public benchmark prompts sent by several independent eval runners; popular prompts that many "
+        "people type; a shared SDK's default prompt."
     )
     evidence_fields = (
         "exchanges",
         "shared_template_share",
         "max_template_accounts",
         "shared_repeated_templates",
+        "template_diversity",
         "shared_system_share",
         "max_system_accounts",
-        "template_diversity",
     )
     defaults: ClassVar[dict[str, float]] = {
         "share_lo": 0.3,
         "share_hi": 0.8,
         "accounts_lo": 3,
         "accounts_hi": 10,
+        "repeated_lo": 2,
+        "repeated_hi": 6,
         "min_exchanges": 5,
     }
 
     def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
         n = column(f, "exchanges", 0)
-        tpl = ramp(column(f, "shared_template_share", 0), o["share_lo"], o["share_hi"]) * ramp(
-            column(f, "max_template_accounts", 0), o["accounts_lo"], o["accounts_hi"]
+        # Sharing alone is common (popular prompts); a script shows as shared skeletons that the
+        # account itself sends again and again.
+        return (
+            ramp(column(f, "shared_template_share", 0), o["share_lo"], o["share_hi"])
+            * ramp(column(f, "max_template_accounts", 0), o["accounts_lo"], o["accounts_hi"])
+            * ramp(column(f, "shared_repeated_templates", 0), o["repeated_lo"], o["repeated_hi"])
+            * (n >= o["min_exchanges"])
         )
-        sys = ramp(column(f, "shared_system_share", 0), o["share_lo"], o["share_hi"]) * ramp(
-            column(f, "max_system_accounts", 0), o["accounts_lo"], o["accounts_hi"]
-        )
-        return np.maximum(tpl, 0.8 * sys) * (n >= o["min_exchanges"])
 
     def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
         return (
             f"{_pct(r.get('shared_template_share'))} of {r.get('exchanges')} prompts use skeletons shared "
             f"with other accounts (up to {r.get('max_template_accounts')} accounts per skeleton); "
-            f"{_pct(r.get('shared_system_share'))} carry a system prompt shared by up to "
-            f"{r.get('max_system_accounts')} accounts."
+            f"{r.get('shared_repeated_templates')} shared skeletons are sent repeatedly."
+        )
+
+
+@register
+class ReasoningBudget(AccountRule):
+    id = "reasoning-budget"
+    description = (
+        "Most requests ask for extended thinking or high reasoning effort and most returned text is "
+        "reasoning: the account is collecting reasoning traces."
+    )
+    false_positives = "Evaluation runners measuring a reasoning model; research on reasoning."
+    evidence_fields = (
+        "exchanges",
+        "thinking_share",
+        "effort_high_share",
+        "thinking_budget_mean",
+        "reasoning_char_share",
+        "max_tokens_mean",
+    )
+    defaults: ClassVar[dict[str, float]] = {
+        "share_lo": 0.15,
+        "share_hi": 0.5,
+        "reasoning_lo": 0.2,
+        "reasoning_hi": 0.5,
+        "min_exchanges": 10,
+    }
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        asked = np.maximum(column(f, "thinking_share", 0), column(f, "effort_high_share", 0))
+        return (
+            ramp(asked, o["share_lo"], o["share_hi"])
+            * ramp(column(f, "reasoning_char_share", 0), o["reasoning_lo"], o["reasoning_hi"])
+            * (n >= o["min_exchanges"])
+        )
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{_pct(r.get('thinking_share'))} of {r.get('exchanges')} requests ask for extended thinking "
+            f"(high effort {_pct(r.get('effort_high_share'))}); {_pct(r.get('reasoning_char_share'))} "
+            "of the returned text is reasoning."
         )
 
 

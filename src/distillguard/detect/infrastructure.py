@@ -46,6 +46,24 @@ class IpRotation(AccountRule):
 
 
 @register
+class SharedPayment(AccountRule):
+    id = "shared-payment"
+    description = "The account's payment method also pays for accounts of other, unrelated organisations."
+    false_positives = "Agencies or resellers paying for their clients' accounts; a parent company's card."
+    evidence_fields = ("payment_fingerprint", "payment_accounts", "payment_orgs", "tier", "verified")
+    defaults: ClassVar[dict[str, float]] = {"orgs_lo": 1, "orgs_hi": 4}
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        return ramp(column(f, "payment_orgs", 0), o["orgs_lo"], o["orgs_hi"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"Its payment method pays for {r.get('payment_accounts')} accounts in "
+            f"{r.get('payment_orgs')} different organisations."
+        )
+
+
+@register
 class AbusedTier(AccountRule):
     id = "abused-tier"
     description = "An unverified account on a tier most abused for harvesting (education, research, startup)."

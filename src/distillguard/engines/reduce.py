@@ -8,6 +8,7 @@ driver, one row per account, cast to the column types the embedded engine gives.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,15 +84,23 @@ def account_features(spark: SparkSession, exchanges: DataFrame, accounts: pa.Tab
 
     Returns one row per account, ordered by account_id, with the embedded engine's column types.
     """
+    from pyspark import StorageLevel
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    exchanges.createOrReplaceTempView(EXCHANGES_VIEW)
-    accounts = accounts.cast(ACCOUNT_SCHEMA)
-    spark.createDataFrame(accounts, schema=from_arrow_schema(ACCOUNT_SCHEMA)).createOrReplaceTempView(
-        ACCOUNTS_VIEW
-    )
     sql = spark_sql(render("spark", exchanges=EXCHANGES_VIEW, accounts=ACCOUNTS_VIEW))
-    return conform(spark.sql(sql).toArrow(), embedded_feature_schema())
+    # Spark recomputes a CTE at every reference (the definition reads `exchanges` some twenty
+    # times): keep the columns it reads, without the prompt texts, cached once.
+    used = [c for c in exchanges.columns if re.search(rf"\b{c}\b", sql)]
+    view = exchanges.select(*used).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        view.createOrReplaceTempView(EXCHANGES_VIEW)
+        accounts = accounts.cast(ACCOUNT_SCHEMA)
+        spark.createDataFrame(accounts, schema=from_arrow_schema(ACCOUNT_SCHEMA)).createOrReplaceTempView(
+            ACCOUNTS_VIEW
+        )
+        return conform(spark.sql(sql).toArrow(), embedded_feature_schema())
+    finally:
+        view.unpersist()
 
 
 TEMPLATE_COLUMNS = TEMPLATES_SCHEMA.names

@@ -246,7 +246,8 @@ acct AS (
   GROUP BY account_id
 ),
 pay AS (
-  SELECT payment_fingerprint, COUNT(DISTINCT account_id) AS payment_accounts
+  SELECT payment_fingerprint, COUNT(DISTINCT account_id) AS payment_accounts,
+    COUNT(DISTINCT COALESCE(org_id, account_id)) AS payment_orgs
   FROM {accounts} WHERE payment_fingerprint IS NOT NULL GROUP BY payment_fingerprint
 )
 SELECT
@@ -259,6 +260,7 @@ SELECT
   b.active_days,
   CAST(b.active_hours AS DOUBLE) / GREATEST(FLOOR((w.w1 - w.w0) / 3600) + 1, 1) AS window_hour_coverage,
   CAST(b.exchanges AS DOUBLE) / b.active_hours AS exchanges_per_active_hour,
+  CAST(b.exchanges AS DOUBLE) / b.active_days AS exchanges_per_active_day,
   hs.peak_hour_exchanges,
   ds.peak_day_exchanges,
   ds.first_day_exchanges,
@@ -326,6 +328,7 @@ SELECT
   CASE WHEN a.created_t IS NOT NULL AND a.created_t >= w.w0 - 86400 THEN 1 ELSE 0 END AS created_in_window,
   a.payment_fingerprint,
   COALESCE(py.payment_accounts, 0) AS payment_accounts,
+  COALESCE(py.payment_orgs, 0) AS payment_orgs,
   a.org_id,
   a.email_domain
 FROM base b

@@ -225,7 +225,10 @@ def ingest_paths(
                 parts += 1
                 collect(*map_batch(kind, label, payload, first, mapping, part, with_signals))
         else:
+            # forkserver, not fork: the caller may hold DuckDB or Arrow threads. The server imports
+            # the map step once; each worker is then forked from it without re-importing.
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["distillguard.ingest.loader", "distillguard.signals"])
             with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
                 pending: deque[Future] = deque()
                 try:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from distillguard.config import describe_yaml_error
 from distillguard.ingest.timestamps import TIMESTAMP_FORMATS
 
 # Contract fields a mapping may fill from the source record.
@@ -246,7 +247,7 @@ def load_mapping(path_or_name: str | Path) -> FieldMapping:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise MappingError(f"{label}: not valid YAML: {exc}") from exc
+        raise MappingError(f"{label}: {describe_yaml_error(exc)}") from None
     if not isinstance(data, dict):
         raise MappingError(f"{label}: a mapping file must hold a YAML mapping at its top level")
     try:

@@ -8,7 +8,7 @@ with a reason code (see `REJECT_REASONS` and docs/data-contracts.md); nothing is
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -44,6 +44,8 @@ REJECT_REASONS: dict[str, str] = {
 _STR_FIELDS = ("api_key_id", "client_ip", "asn", "user_agent", "client_fp")
 _OVERRIDES = ("input_tokens", "output_tokens", "reasoning_tokens", "response_chars", "reasoning_chars")
 _COLUMNS = [f.name for f in EXCHANGE_SCHEMA]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Rejected(Exception):
@@ -178,7 +180,15 @@ class RowBuffer:
         return len(self.columns["exchange_id"])
 
     def table(self) -> pa.Table:
-        return pa.Table.from_pydict(self.columns, schema=EXCHANGE_SCHEMA)
+        arrays = []
+        for fld in EXCHANGE_SCHEMA:
+            values = self.columns[fld.name]
+            if fld.name == "ts":  # aware datetimes convert slowly; integer microseconds do not
+                micros = [(v - _EPOCH) // _MICROSECOND for v in values]
+                arrays.append(pa.array(micros, pa.int64()).cast(fld.type))
+            else:
+                arrays.append(pa.array(values, fld.type))
+        return pa.Table.from_arrays(arrays, schema=EXCHANGE_SCHEMA)
 
 
 def reject(source: str, line: int, reason: str, detail: str = "") -> dict[str, Any]:

@@ -19,9 +19,65 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "template": 0.6,
     "system_prompt": 0.4,
     "tool_schema": 0.3,
-    "lockstep": 0.8,
-    "fingerprint": 0.4,
+    "lockstep": 0.4,
+    "cadence": 0.5,
+    "fingerprint": 0.2,
 }
+
+
+# Values that millions of unrelated customers share: sharing them is no evidence at all, however
+# rare they happen to be in a small scan. Regular expressions over the user agent, matched at start.
+COMMON_USER_AGENTS: list[str] = [
+    r"(Async)?(Anthropic|OpenAI)/(Python|JS|Node|Go|Java)",
+    r"(anthropic|openai)[-_ ](python|typescript|node|go|java|sdk)",
+    r"python-(requests|httpx|urllib)",
+    r"(aiohttp|httpx|urllib|requests|axios|node-fetch|undici|got|okhttp|curl|wget|Wget)/",
+    r"Go-http-client/",
+    r"(Java|Apache-HttpClient|Dart|Ruby|PostmanRuntime|insomnia)",
+    r"(langchain|litellm|llamaindex|llama-index|vercel-ai|ai-sdk)",
+    r"Mozilla/5\.0",
+]
+# Free-mail providers: an email domain shared with them says nothing about an organisation.
+COMMON_EMAIL_DOMAINS: list[str] = [
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "mail.ru",
+    "yandex.ru",
+    "yandex.com",
+    "zoho.com",
+    "fastmail.com",
+    "tutanota.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "sina.com",
+    "foxmail.com",
+    "naver.com",
+    "daum.net",
+    "hanmail.net",
+    "rediffmail.com",
+    "seznam.cz",
+    "libero.it",
+    "orange.fr",
+]
 
 
 class LinkConfig(BaseModel):
@@ -33,6 +89,9 @@ class LinkConfig(BaseModel):
     seed: int = 7  # Leiden is randomized; a fixed seed makes clusters reproducible
     resolution: float = 1.0  # RB-configuration resolution; >1 splits communities finer
     min_cluster_size: int = 2
+    # Accounts of one declared organisation share payment, domain and network by design; linking
+    # them would only rediscover the organisation. Set true to link them anyway.
+    link_within_org: bool = False
 
     # Shared-key blocking: each account is paired with at most `block_window` others per key
     # (neighbours in one global account order, so different keys propose the same pairs), and
@@ -42,25 +101,32 @@ class LinkConfig(BaseModel):
 
     ip_window_hours: float = 24.0  # an IP shared within this window is "the same machine"
     ipv6_prefix: int = 48
-    creation_burst_hours: float = 6.0  # accounts created within one window form a burst
+    creation_burst_hours: list[float] = Field(default_factory=lambda: [6.0, 48.0])  # burst window sizes
     lockstep_window_minutes: float = 10.0
+    cadence_tolerance: float = 0.04  # gaps within ±2% of the period count as one machine cadence
+    cadence_min_exchanges: int = 10
 
     fingerprint_min_exchanges: int = 10  # fewer exchanges make a noisy behaviour vector
     fingerprint_bands: int = 16
     fingerprint_bits: int = 8
 
+    common_user_agents: list[str] = Field(default_factory=lambda: list(COMMON_USER_AGENTS))
+    common_email_domains: list[str] = Field(default_factory=lambda: list(COMMON_EMAIL_DOMAINS))
+
     kind_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     # A kind counts for a pair only when they share at least this many of its keys: two accounts
     # that send a popular template in the same window once or twice is chance, not lockstep.
     min_shared: dict[str, int] = Field(default_factory=lambda: {"lockstep": 4, "fingerprint": 8})
-    # Similarity at which one kind links a pair on its own: a shared payment method, a shared API
-    # key, or repeated lockstep (the same template in the same windows, as CopyCatch looks for).
-    strong: dict[str, float] = Field(
-        default_factory=lambda: {"payment": 0.5, "api_key": 0.5, "lockstep": 0.3}
-    )
-    evidence_min: float = 0.05  # weighted similarity one piece of evidence needs to count as agreeing
+    # Similarity at which one kind links a pair on its own: a shared payment method or API key.
+    strong: dict[str, float] = Field(default_factory=lambda: {"payment": 0.5, "api_key": 0.5})
+    evidence_min: float = 0.06  # weighted similarity one piece of evidence needs to count as agreeing
     min_agreeing: int = 2  # weak evidence must come from this many independent kinds
-    min_weight: float = 0.15  # combined weight an edge needs to be kept
+    min_weight: float = 0.2  # combined weight an edge needs to be kept
+    # Weak links also need evidence of a common operator (payment, network, client, creation
+    # burst, cadence): content and timing alone are what independent eval runners share. Turn off
+    # for exchanges-only scans of pools with an IP per request, at the cost of such false links.
+    require_identity: bool = True
+    identity_min: float = 0.05
 
     density_scale: float = 2.0  # FRAUDAR density at which the cluster score reaches 1 - 1/e
     density_c: float = 5.0  # column weight 1 / log(c + degree), as in FRAUDAR

@@ -25,6 +25,10 @@ def bucket(col: str, seconds: int, offset: int = 0) -> str:
     return f"strftime(to_timestamp({start}), '%Y-%m-%dT%H:%MZ')"
 
 
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def build_prefixes(con: Any, ipv6_prefix: int) -> int:
     """Table PREFIX(ip, prefix): IPv4 /24, IPv6 /`ipv6_prefix`. Returns how many distinct client_ip
     values are not addresses (host names, redacted values): they get no prefix evidence."""
@@ -62,13 +66,24 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
             f"FROM {EX} e JOIN {PREFIX} p ON p.ip = e.client_ip GROUP BY ALL",
         ),
     ]
-    for kind, col in (("user_agent", "user_agent"), ("client_fp", "client_fp"), ("api_key", "api_key_id")):
+    common_ua = (
+        _sql_str("^(" + "|".join(f"(?:{p})" for p in cfg.common_user_agents) + ")")
+        if cfg.common_user_agents
+        else None
+    )
+    ua_filter = f"WHERE NOT regexp_matches(user_agent, {common_ua})" if common_ua else ""
+    specs.append(
+        KeySpec(
+            "user_agent", f"SELECT aid, user_agent AS key, count(*) AS n FROM {EX} {ua_filter} GROUP BY ALL"
+        )
+    )
+    for kind, col in (("client_fp", "client_fp"), ("api_key", "api_key_id")):
         specs.append(KeySpec(kind, f"SELECT aid, {col} AS key, count(*) AS n FROM {EX} GROUP BY ALL"))
 
-    def account_spec(kind: str, key_sql: str, where: str) -> KeySpec:
+    def account_spec(kind: str, key_sql: str, where: str, weight: float = 1.0) -> KeySpec:
         return KeySpec(
             kind,
-            f"SELECT a.aid, {key_sql} AS key, 1 AS n FROM accounts s "
+            f"SELECT a.aid, {key_sql} AS key, {weight} AS n FROM accounts s "
             f"JOIN {ACCT} a ON a.account_id = CAST(s.account_id AS VARCHAR) WHERE {where}",
             per_exchange=False,
         )
@@ -76,15 +91,16 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
     if "payment_fingerprint" in acct_cols:
         specs.append(account_spec("payment", "CAST(s.payment_fingerprint AS VARCHAR)", "TRUE"))
     if "email_domain" in acct_cols:
-        specs.append(account_spec("email_domain", "lower(CAST(s.email_domain AS VARCHAR))", "TRUE"))
+        common = ", ".join(_sql_str(d.lower()) for d in cfg.common_email_domains) or "''"
+        domain = "lower(CAST(s.email_domain AS VARCHAR))"
+        specs.append(account_spec("email_domain", domain, f"{domain} NOT IN ({common})"))
     if "created_at" in acct_cols:
-        secs = max(60, int(cfg.creation_burst_hours * 3600))
-        for grid, offset in (("", 0), ("+", secs // 2)):
-            specs.append(
-                account_spec(
-                    "creation_burst",
-                    f"{bucket('s.created_at', secs, offset)} || '{grid}'",
-                    "s.created_at IS NOT NULL",
-                )
-            )
+        # Several window sizes, each on two grids offset by half a window: accounts created
+        # minutes apart share every key, accounts of one multi-day burst share the widest ones.
+        scales = [max(60, int(h * 3600)) for h in cfg.creation_burst_hours]
+        for secs in scales:
+            for grid, offset in (("", 0), ("+", secs // 2)):
+                label = f"{bucket('s.created_at', secs, offset)} || ' /{secs // 3600}h{grid}'"
+                weight = 1 / (2 * len(scales))
+                specs.append(account_spec("creation_burst", label, "s.created_at IS NOT NULL", weight))
     return specs

@@ -32,6 +32,7 @@ FAMILY_OF: dict[str, str] = {
     "system_prompt": "content",
     "tool_schema": "content",
     "lockstep": "timing",
+    "cadence": "timing",
     "fingerprint": "behaviour",
 }
 FAMILIES: tuple[str, ...] = ("infrastructure", "content", "timing", "behaviour")
@@ -43,6 +44,13 @@ EVIDENCE_OF: dict[str, str] = {kind: kind for kind in FAMILY_OF} | {
     "client_fp": "user_agent",
 }
 EVIDENCE: tuple[str, ...] = tuple(dict.fromkeys(EVIDENCE_OF.values()))
+
+# Evidence only a common operator produces: the same payment method, network, client, account
+# creation burst or machine cadence. Independent customers share content and timing (a public
+# benchmark run on release day) but not these, so a weak link needs some of this evidence.
+IDENTITY_KINDS: frozenset[str] = frozenset(k for k, f in FAMILY_OF.items() if f == "infrastructure") | {
+    "cadence"
+}
 
 ACCT = "_dg_link_acct"
 EX = "_dg_link_ex"

@@ -15,7 +15,7 @@ from distillguard.link.clusters import Cluster, by_member, groups_from_membershi
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities
 from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
-from distillguard.link.pairs import build_candidates, combine, score_shared_keys
+from distillguard.link.pairs import PAIRS, build_candidates, combine, drop_same_org, score_shared_keys
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -76,8 +76,11 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         build_keys(con, specs, n)
         lap("keys")
         stats["candidate_pairs"] = build_candidates(con, cfg, n)
+        if not cfg.link_within_org and "org_id" in acct_cols:
+            stats["same_org_pairs_dropped"] = drop_same_org(con)
         lap("candidates")
-        scores = score_shared_keys(con)
+        lockstep = timing.build_lockstep(con, PAIRS, cfg)
+        scores = score_shared_keys(con, {"lockstep": lockstep})
         lap("scores")
         kept_rows, a, b, w = combine(scores, cfg)
         stats["edges"] = len(a)

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import EVIDENCE, EVIDENCE_OF, KEYS
+from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS
 
 PAIRS = "_dg_link_pairs"
 
@@ -38,32 +38,53 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
-def add_pairs(con: Any, pairs: pa.Table) -> None:
-    """Add candidate pairs (columns a, b) proposed by a family that does not use shared keys."""
-    if pairs.num_rows == 0:
-        return
-    con.register("_dg_link_extra", pairs)
+def drop_same_org(con: Any) -> int:
+    """Remove candidate pairs of accounts that declare the same organisation; return how many.
+
+    One organisation's accounts share payment, domain, office network and prompts by design: the
+    graph looks for hidden links between accounts that present themselves as unrelated."""
+    before = int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
     con.execute(
-        f"""INSERT INTO {PAIRS}
-        SELECT DISTINCT least(a, b), greatest(a, b) FROM _dg_link_extra WHERE a <> b
-        EXCEPT SELECT a, b FROM {PAIRS}"""
+        f"""
+        CREATE OR REPLACE TEMP TABLE _dg_link_org AS
+        SELECT a.aid, CAST(s.org_id AS VARCHAR) AS org FROM accounts s
+        JOIN {ACCT} a ON a.account_id = CAST(s.account_id AS VARCHAR)
+        WHERE s.org_id IS NOT NULL AND CAST(s.org_id AS VARCHAR) <> ''
+        """
     )
-    con.unregister("_dg_link_extra")
+    con.execute(
+        f"DELETE FROM {PAIRS} p USING _dg_link_org x, _dg_link_org y "
+        "WHERE x.aid = p.a AND y.aid = p.b AND x.org = y.org"
+    )
+    return before - int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
-def score_shared_keys(con: Any, top: int = 3) -> pa.Table:
-    """Per candidate pair and kind: similarity, number of shared keys and the top shared keys."""
+def score_shared_keys(con: Any, overrides: dict[str, str] | None = None, top: int = 3) -> pa.Table:
+    """Per candidate pair and kind: similarity, number of shared keys and the top shared keys.
+
+    `overrides` maps a kind to a table (a, b, sim) whose similarity replaces the shared-key one
+    (lockstep measures excess over chance, see `timing.py`); pairs missing there get 0."""
+    overrides = overrides or {}
+    sim = "least(1.0, sum(least(x.tf, y.tf) * x.idf))"
+    joins, cases = [], []
+    for i, (kind, table) in enumerate(sorted(overrides.items())):
+        joins.append(f"LEFT JOIN {table} o{i} ON o{i}.a = s.a AND o{i}.b = s.b AND s.kind = '{kind}'")
+        cases.append(f"WHEN s.kind = '{kind}' THEN coalesce(o{i}.sim, 0.0)")
+    sim_out = f"CASE {' '.join(cases)} ELSE s.sim END" if cases else "s.sim"
     return con.sql(
         f"""
-        SELECT p.a, p.b, x.kind,
-               least(1.0, sum(least(x.tf, y.tf) * x.idf)) AS sim,
-               count(*) AS shared,
-               to_json(arg_max(x.key || ' (' || x.df || ' accounts)', least(x.tf, y.tf) * x.idf, {top}))
-                   AS top_keys
-        FROM {PAIRS} p
-        JOIN {KEYS} x ON x.aid = p.a
-        JOIN {KEYS} y ON y.aid = p.b AND y.kind = x.kind AND y.key = x.key
-        GROUP BY p.a, p.b, x.kind
+        WITH s AS (
+            SELECT p.a, p.b, x.kind, {sim} AS sim, count(*) AS shared,
+                   to_json(arg_max(x.key || ' (' || x.df || ' accounts)', least(x.tf, y.tf) * x.idf, {top}))
+                       AS top_keys
+            FROM {PAIRS} p
+            JOIN {KEYS} x ON x.aid = p.a
+            JOIN {KEYS} y ON y.aid = p.b AND y.kind = x.kind AND y.key = x.key
+            GROUP BY p.a, p.b, x.kind
+        )
+        SELECT s.a, s.b, s.kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared, s.top_keys
+        FROM s {" ".join(joins)}
+        ORDER BY s.a, s.b, s.kind
         """
     ).to_arrow_table()
 
@@ -73,8 +94,10 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
 
     A pair is kept when one strong kind (shared payment, shared API key, lockstep) is similar
     enough on its own, or when at least `min_agreeing` independent pieces of evidence (see
-    `keys.EVIDENCE_OF`) each reach `evidence_min` and the combined weight reaches `min_weight`:
-    a shared benchmark alone, or a common user agent alone, links nobody.
+    `keys.EVIDENCE_OF`) each reach `evidence_min`, the combined weight reaches `min_weight` and
+    (with `require_identity`) at least `identity_min` of it is evidence of a common operator
+    (`keys.IDENTITY_KINDS`): a shared benchmark alone, a common user agent alone, or eval runners
+    sending one benchmark in the same hour of release day, link nobody.
     """
     empty = (scores.slice(0, 0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     if scores.num_rows == 0:
@@ -97,7 +120,12 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
     np.logical_or.at(strong, inv, strong_row)
     agreeing = (ev >= cfg.evidence_min).sum(axis=1)
     total = ev.sum(axis=1)
-    keep_pair = strong | ((agreeing >= cfg.min_agreeing) & (total >= cfg.min_weight))
+    identity_col = np.array([e in IDENTITY_KINDS for e in EVIDENCE])
+    identity = ev[:, identity_col].sum(axis=1)
+    weak_ok = (agreeing >= cfg.min_agreeing) & (total >= cfg.min_weight)
+    if cfg.require_identity:
+        weak_ok &= identity >= cfg.identity_min
+    keep_pair = strong | weak_ok
     keep_row = keep_pair[inv] & (weight_k > 0)
     kept_rows = scores.filter(pa.array(keep_row)).append_column(
         "weight", pa.array(weight_k[keep_row], pa.float64())

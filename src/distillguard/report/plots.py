@@ -77,12 +77,12 @@ def _to_svg(fig: Any) -> str:
 
 def linkage_graph(
     edges: list[tuple[str, str, str]], accounts: dict[str, dict[str, Any]], cluster_colors: dict[str, str]
-) -> tuple[str, int]:
+) -> tuple[str, int, set[str]]:
     """Draw the graph of linked accounts, laid out with igraph, coloured by cluster.
 
     `edges` are (account, account, kinds); `accounts` maps an id to its verdict (cluster_id, risk,
     flagged, exchanges). At most GRAPH_MAX_NODES accounts are drawn, the riskiest first; returns
-    (svg markup, accounts left out)."""
+    (svg markup, accounts left out, clusters drawn)."""
     degree: dict[str, int] = {}
     for a, b, _ in edges:
         degree[a] = degree.get(a, 0) + 1
@@ -92,7 +92,7 @@ def linkage_graph(
     index = {a: i for i, a in enumerate(keep)}
     kept_edges = [(index[a], index[b], k) for a, b, k in edges if a in index and b in index]
     if not keep:
-        return "", 0
+        return "", 0, set()
     g = ig.Graph(n=len(keep), edges=[(a, b) for a, b, _ in kept_edges])
     # A fixed circular start makes the force layout deterministic from scan to scan.
     start = ig.Graph.Ring(len(keep)).layout_circle().coords
@@ -112,4 +112,5 @@ def linkage_graph(
                 "r": 3.5 + min(6.0, volume**0.33 / 2),
             }
         )
-    return svg.link_graph(nodes, kept_edges, coords), len(ranked) - len(keep)
+    drawn = {n["cluster"] for n in nodes}
+    return svg.link_graph(nodes, kept_edges, coords), len(ranked) - len(keep), drawn

@@ -58,11 +58,8 @@ def _scalar(value: Any) -> str:
 def write_report(scan_dir: Path, out: Path | None = None, *, max_drilldowns: int = MAX_DRILLDOWNS) -> Path:
     """Write the HTML report of the scan in `scan_dir` (to scan_dir/report.html unless `out` is given)
     and return its path. Raises `ScanDirError` with a one-line reason when the directory is incomplete."""
-    scan = open_scan(scan_dir)
-    try:
+    with open_scan(scan_dir) as scan:
         context = build_context(scan, max_drilldowns=max_drilldowns)
-    finally:
-        scan.con.close()
     target = Path(out) if out else Path(scan_dir) / "report.html"
     env = _env()
     # The page's one script is allowed by its hash: script text injected through the data would not run
@@ -117,18 +114,17 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
         d["panel_id"] = f"acct-{i}"
         d["timeline_svg"] = svg.stacked_timeline(d["timeline"], models)
         d["cadence_svg"] = svg.hour_cadence(d["hours"], reference)
-    panel_of = {d["verdict"]["account_id"]: d["panel_id"] for d in drills}
 
-    graph_svg, graph_left_out = "", 0
+    graph_svg, graph_left_out, graph_clusters = "", 0, set()
     if scan.has_edges:
-        graph_svg, graph_left_out = _graph(scan, cluster_colors)
+        graph_svg, graph_left_out, graph_clusters = _graph(scan, cluster_colors)
         if graph_left_out:
             notes.append(
                 f"the linkage graph draws the {plots.GRAPH_MAX_NODES} riskiest linked accounts; "
                 f"{graph_left_out} more are in store/edges.parquet"
             )
 
-    all_timeline = views._series(
+    all_timeline = views.series(
         scan.con.execute(
             f"SELECT 'all', model, floor(epoch(ts) / {axis['width']}), count(*) FROM exchanges GROUP BY ALL"
         ).fetchall(),
@@ -149,10 +145,10 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
         "other_clusters": clusters[~clusters["flagged"]].head(50).to_dict("records"),
         "other_clusters_total": int((~clusters["flagged"]).sum()),
         "graph_svg": graph_svg,
+        "graph_clusters": [(cid, col) for cid, col in cluster_colors.items() if cid in graph_clusters],
         "drills": drills,
-        "panel_of": panel_of,
         "drill_rows": accounts[accounts["account_id"].isin(drill_ids)].to_dict("records"),
-        "heavy": [d for d in drills if d["verdict"]["account_id"] in set(heavy_ids)],
+        "heavy": drills[len(drill_ids) :],  # account_views keeps the order it was given
         "counts": {
             "accounts": len(accounts),
             "flagged": len(flagged),
@@ -164,7 +160,7 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
     }
 
 
-def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int]:
+def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int, set[str]]:
     rows = scan.con.execute(
         "SELECT least(src, dst) AS a, greatest(src, dst) AS b, string_agg(DISTINCT kind, ', ' ORDER BY kind) "
         "FROM edges WHERE src <> dst GROUP BY ALL"

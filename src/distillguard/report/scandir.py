@@ -32,6 +32,7 @@ EXCHANGE_COLUMNS = (
     "skeleton_hash",
     "user_text",
 )
+META_COLUMNS = ("email_domain", "payment_fingerprint")  # optional account record, for infrastructure
 EDGE_COLUMNS = ("src", "dst", "kind", "weight", "evidence")
 
 
@@ -57,6 +58,15 @@ class Scan:
     has_edges: bool = False
     has_account_meta: bool = False
     notes: list[str] = field(default_factory=list)  # what was absent and what that costs the reader
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _hint(path: Path) -> str:
@@ -166,9 +176,15 @@ def open_scan(scan_dir: Path | str) -> Scan:
     scan = Scan(path=path, summary=summary, accounts=accounts, clusters=clusters, findings=findings, con=con)
 
     meta = store / "accounts.parquet"
-    if meta.is_file():
+    meta_columns = set(pq.read_schema(meta).names) if meta.is_file() else set()
+    if {"account_id", *META_COLUMNS} <= meta_columns:
         con.execute(f"CREATE VIEW account_meta AS SELECT * FROM read_parquet('{_sql_path(meta)}')")
         scan.has_account_meta = True
+    elif meta_columns:
+        lacking = ", ".join(sorted({"account_id", *META_COLUMNS} - meta_columns))
+        scan.notes.append(
+            f"store/accounts.parquet lacks {lacking}: no payment or e-mail infrastructure shown"
+        )
     else:
         scan.notes.append("store/accounts.parquet is absent: no payment or e-mail infrastructure shown")
     edges = store / "edges.parquet"

@@ -54,30 +54,33 @@ def hbars(
 def stacked_timeline(
     series: dict[str, list[int]], models: Sequence[str], width: int = 360, height: int = 70
 ) -> str:
-    """Stacked bars per time bin, one colour per model (the order of `models` fixes the colours)."""
+    """Exchanges per time bin as stacked steps, one band per model (the order of `models` fixes the
+    colours). One polygon per model keeps hundreds of drill-downs light."""
     if not series:
         return ""
     bins = len(next(iter(series.values())))
     totals = [sum(s[i] for s in series.values()) for i in range(bins)]
-    top = max(totals) or 1
+    scale = (height - 2) / (max(totals) or 1)
     bw = width / bins
     parts = [
         f'<svg class="plot timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         'role="img">',
         f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#ccc"/>',
     ]
-    for i in range(bins):
-        y = float(height)
-        for m in models:
-            n = series.get(m, [0] * bins)[i]
-            if not n:
-                continue
-            h = (height - 2) * n / top
-            y -= h
-            parts.append(
-                f'<rect x="{i * bw:.1f}" y="{y:.1f}" width="{max(bw - 0.5, 0.5):.1f}" height="{h:.1f}" '
-                f'fill="{color(models.index(m))}"><title>{esc(m)}: {n}</title></rect>'
-            )
+    base = [0.0] * bins
+    for m in models:
+        counts = series.get(m)
+        if not counts or not any(counts):
+            continue
+        top = [base[i] + counts[i] for i in range(bins)]
+        upper = [(x, height - top[i] * scale) for i in range(bins) for x in (i * bw, (i + 1) * bw)]
+        lower = [(x, height - base[i] * scale) for i in reversed(range(bins)) for x in ((i + 1) * bw, i * bw)]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower)
+        parts.append(
+            f'<polygon points="{points}" fill="{color(models.index(m))}">'
+            f"<title>{esc(m)}: {sum(counts):,} exchanges</title></polygon>"
+        )
+        base = top
     parts.append("</svg>")
     return "".join(parts)
 

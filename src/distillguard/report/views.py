@@ -46,7 +46,7 @@ def _iso(epoch: float | None) -> str:
     return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _series(rows: list[tuple], axis: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
+def series(rows: list[tuple], axis: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
     """(key, model, bin, count) rows -> {key: {model: counts per bin}}."""
     out: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for key, model, b, n in rows:
@@ -76,7 +76,7 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
     con.register("sel_members", members[["account_id", "cluster_id"]])
     width = axis["width"]
     base = "FROM exchanges x JOIN sel_members m USING (account_id)"
-    timeline = _series(
+    timeline = series(
         con.execute(
             f"SELECT m.cluster_id, x.model, floor(epoch(x.ts) / {width}) AS b, count(*) {base} GROUP BY ALL"
         ).fetchall(),
@@ -191,7 +191,7 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
     _ids_table(scan, "sel_accounts", account_ids)
     base = "FROM exchanges x JOIN sel_accounts s USING (account_id)"
     width = axis["width"]
-    timeline = _series(
+    timeline = series(
         con.execute(
             f"SELECT x.account_id, x.model, floor(epoch(x.ts) / {width}), count(*) {base} GROUP BY ALL"
         ).fetchall(),
@@ -291,9 +291,15 @@ def _evidence(raw: Any) -> Any:
 def _account_meta(scan: Scan) -> dict[str, dict[str, Any]]:
     rows = scan.con.sql("SELECT * FROM account_meta JOIN sel_accounts USING (account_id)").to_arrow_table()
     return {
-        r["account_id"]: {k: v for k, v in r.items() if k != "account_id" and v is not None}
+        r["account_id"]: {k: _meta_value(v) for k, v in r.items() if k != "account_id" and v is not None}
         for r in rows.to_pylist()
     }
+
+
+def _meta_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value
 
 
 def human_day(scan: Scan) -> list[float]:

@@ -93,6 +93,9 @@ def read_bundle(path: Path) -> ReceivedBundle:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (stix2.exceptions.STIXError, ValueError, TypeError) as exc:
             raise BundleError(f"{path}: {where}: {exc}") from None
+        confidence = obj.get("confidence")
+        if confidence is not None and not (isinstance(confidence, int) and 0 <= confidence <= 100):
+            raise BundleError(f"{path}: {where}: 'confidence' is {confidence!r}, expected an integer 0-100")
         kind = obj["type"]
         for ext in (obj.get("extensions") or {}).values():
             if isinstance(ext, dict) and isinstance(ext.get("pseudonym_key_id"), str):

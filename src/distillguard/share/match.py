@@ -85,11 +85,8 @@ def match_bundle(bundle_path: Path, scan_dir: Path, config: object | None = None
     except ValueError as exc:
         pseudonym = None
         reason = str(exc)
-    scan = open_scan(scan_dir)
-    try:
+    with open_scan(scan_dir) as scan:
         return _match(bundle, scan, pseudonym, None if pseudonym else reason)
-    finally:
-        scan.con.close()
 
 
 def _match(

@@ -17,6 +17,7 @@ marking. Prompt text appears only when `share.include_prompts` is set.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ import stix2
 from distillguard.report.scandir import Scan, open_scan
 from distillguard.share.observables import ClusterObservables, Observable, collect
 from distillguard.share.pseudonym import Pseudonymizer, ShareConfig, resolve_key, share_config
+
+log = logging.getLogger(__name__)
 
 # Stable identifiers of the distillguard extension, so that every bundle refers to the same definition.
 _NS = uuid.UUID("6f1c0b1e-4d5a-5b8e-9a57-1f6e2d7c3b40")
@@ -157,7 +160,8 @@ def _cluster_objects(
 ) -> list[Any]:
     confidence = _confidence(verdict["risk"])
     first, last = _ts(obs.first_seen), _ts(max(obs.last_seen, obs.first_seen))
-    capabilities = [c for c in str(verdict.get("capabilities") or "").split(",") if c]
+    # clusters.csv lists "math_reasoning 48%, chat 17%"; the bundle carries the names
+    capabilities = [c.split()[0] for c in str(verdict.get("capabilities") or "").split(",") if c.strip()]
     seed = "|".join((common["created_by_ref"], scan_key, obs.cluster_id))
     campaign = stix2.Campaign(
         id=f"campaign--{uuid.uuid5(_NS, seed)}",
@@ -243,11 +247,14 @@ def write_bundle(scan_dir: Path, config: object | None = None, out: Path | None 
     Pseudonyms use `share.pseudonym_key` or the key in the environment variable named by
     `share.pseudonym_key_env` (DISTILLGUARD_SHARE_KEY by default); without one, a random key is drawn
     for this bundle and recorded as `pseudonym_key_id: ephemeral`, so its pseudonyms match nothing."""
-    scan = open_scan(scan_dir)
-    try:
-        bundle, _ = build_bundle(scan, config)
-    finally:
-        scan.con.close()
+    with open_scan(scan_dir) as scan:
+        bundle, pseudonym = build_bundle(scan, config)
+    if pseudonym.ephemeral:
+        log.warning(
+            "no pseudonym key (share.pseudonym_key or $%s): the bundle's pseudonyms use a one-off key "
+            "and will match nothing",
+            share_config(config).pseudonym_key_env,
+        )
     target = Path(out) if out else Path(scan_dir) / "indicators.stix.json"
     target.write_text(bundle.serialize(pretty=True) + "\n", encoding="utf-8")
     return target

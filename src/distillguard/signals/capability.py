@@ -9,18 +9,17 @@ of ``PRIORITY`` (the most specific capability a harvest campaign would target fi
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pyarrow as pa
 
 from distillguard.signals.elicitation import family_hits
 from distillguard.signals.patterns import CAPABILITY_FAMILIES
+from distillguard.signals.regex import compile_pattern
 
 CAPABILITIES = ("coding", "tool_use", "math_reasoning", "data_analysis", "vision", "chat", "roleplay")
 PRIORITY = ("tool_use", "vision", "coding", "data_analysis", "math_reasoning", "roleplay", "chat")
 _RE2 = {k: "(?m)" + v for k, v in CAPABILITY_FAMILIES.items()}
-_COMPILED = {k: re.compile(v, re.ASCII | re.MULTILINE) for k, v in CAPABILITY_FAMILIES.items()}
+_COMPILED = {k: compile_pattern(v) for k, v in _RE2.items()}
 
 
 def text_tags(folded: pa.Array) -> dict[str, np.ndarray]:

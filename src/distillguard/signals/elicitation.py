@@ -9,20 +9,18 @@ the rule behind a score for evidence.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.patterns import SIGNALS, Rule
+from distillguard.signals.regex import compile_pattern
 
-_COMPILED: dict[str, dict[str, re.Pattern[str]]] = {
-    name: {fam: re.compile(pat, re.ASCII | re.MULTILINE) for fam, pat in fams.items()}
-    for name, (fams, _) in SIGNALS.items()
-}
 # RE2 gets the same flag as Python: ^ anchors at line starts.
 _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, _) in SIGNALS.items()}
+_UNION = {name: "(?m)(?:" + ")|(?:".join(fams.values()) + ")" for name, (fams, _) in SIGNALS.items()}
+_COMPILED = {name: {fam: compile_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
+_UNION_COMPILED = {name: compile_pattern(p) for name, p in _UNION.items()}
 
 
 def _combine(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -44,11 +42,21 @@ def family_hits(folded: pa.Array, families: dict[str, str]) -> dict[str, np.ndar
 
 
 def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
-    """Scores of every content signal for a column of folded text (no nulls)."""
+    """Scores of every content signal for a column of folded text (no nulls).
+
+    Most traffic matches no family of a signal, so one scan with the union of the families
+    finds the rows worth scoring; only those are scanned family by family.
+    """
     out: dict[str, np.ndarray] = {}
+    n = len(folded)
     for name, (_, rules) in SIGNALS.items():
-        hits = family_hits(folded, _RE2[name])
-        out[name] = _combine(rules, hits, len(folded))
+        score = np.zeros(n, dtype=np.float32)
+        candidates = pc.match_substring_regex(folded, _UNION[name])
+        if pc.any(candidates).as_py():
+            rows = pc.indices_nonzero(candidates).to_numpy()
+            hits = family_hits(pc.take(folded, pa.array(rows)), _RE2[name])
+            score[rows] = _combine(rules, hits, len(rows))
+        out[name] = score
     return out
 
 
@@ -56,6 +64,9 @@ def score_text(folded: str) -> dict[str, float]:
     """Scores of every content signal for one folded text; equal to ``score_array`` per row."""
     out: dict[str, float] = {}
     for name, (_, rules) in SIGNALS.items():
+        if _UNION_COMPILED[name].search(folded) is None:
+            out[name] = 0.0
+            continue
         hit = {fam: rx.search(folded) is not None for fam, rx in _COMPILED[name].items()}
         out[name] = max((r.score for r in rules if all(hit[f] for f in r.needs)), default=0.0)
     return out

@@ -48,7 +48,8 @@ COT_FAMILIES: dict[str, str] = {
     ),
     # Weak trace requests: write down / show the reasoning, think aloud.
     "trace_weak": (
-        r"(?:write|show|share|give|provide|include|present|put)(?: out| down| me| us)?(?: all| of)?"
+        r"(?:write|show|share|give|provide|include|present|put|describe|detail|articulate|verbali[sz]e)"
+        r"(?: out| down| me| us)?(?: all| of)?"
         r" (?:your|the|its) (?:own )?" + _TRACE + r"|think (?:out loud|aloud)"
     ),
     # Emit the model's own reasoning trace.
@@ -62,6 +63,8 @@ COT_FAMILIES: dict[str, str] = {
         + _RAW
         + r"(?: [a-z-]+){0,2} "
         + _TRACE
+        + r"|summari[sz]e (?:your|the) (?:own |internal |hidden |full )?"
+        r"(?:reasoning|thinking|thought process)"
         + r"|reconstruct(?:s|ing)?(?: [a-z-]+){0,4} "
         + _TRACE
         + r"|(?:generate|produce|compose|construct|create|synthesi[sz]e|fabricate) (?:a|an|the)"
@@ -96,7 +99,9 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:thinking|reasoning|thought|thoughts)(?: content| process| trace)? "
         r"(?:must|should|needs to|has to|shall)"
         r"(?: [a-z]+){0,3} (?:in|use|match|be consistent with|follow|mirror|be the same as)"
-        r"(?: [a-z']+){0,4} (?:user'?s?|question'?s?|input'?s?|prompt'?s?) ?(?:language)?|"
+        r"(?: [a-z']+){0,6} (?:user'?s?|question'?s?|input'?s?|prompt'?s?) ?(?:language)?|"
+        r"(?:thinking|reasoning|thought)[^.]{0,60} same language as "
+        r"(?:the |your )?(?:user|question|prompt|input)|"
         r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
         r"(?: content| process)? (?:must|should|has to|needs to|shall)|"
         r"(?:think|reason) in the (?:same )?language (?:as|of) the (?:user|question|prompt)"
@@ -214,7 +219,8 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径)|社会主义核心价值观|规避"
     ),
     "sensitive_topic": (
-        r"tiananmen|june (?:4|fourth)(?:th)?,? 1989|tank man|falun ?gong|xinjiang|uyghur|uighur|tibet|"
+        r"tiananmen|june (?:4|fourth)(?:th)?,? 1989|tank man|1989 (?:protests?|massacre|crackdown)|"
+        r"(?:protests?|massacre|crackdown) (?:of|in) 1989|falun ?gong|xinjiang|uyghur|uighur|tibet|"
         r"dalai lama|taiwan(?:ese)? (?:independence|sovereignty)|hong kong (?:protest|democracy|"
         r"independence)|xi jinping|winnie the pooh|\bccp\b|chinese communist party|great firewall|"
         r"cultural revolution|great leap forward|liu xiaobo|political prisoner|dissident|"
@@ -222,8 +228,10 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"文化大革命|文革|大跃进|刘晓波|异见|翻墙"
     ),
     "explicit_censorship": (
-        r"censorship[- ](?:safe|proof|free|compliant|friendly)|(?:avoid|evade|bypass|pass|survive)"
+        r"censorship[- ](?:safe|proof|free|compliant|friendly)|"
+        r"(?:avoid|evade|bypass|pass|survive|escape|dodge)(?:s|es|ing|ed)?"
         r"(?: [a-z-]+){0,2} (?:censorship|being censored|the censors)|"
+        r"(?:for|by|past|to) (?:the )?(?:chinese|mainland|government|state|party) censors?|"
         r"won'?t (?:be|get) (?:censored|flagged|blocked)|"
         r"规避审查|通过审查|避免审查|不被审查|不会被屏蔽|过审"
     ),

@@ -19,7 +19,7 @@ The MinHash is computed with numpy over all shingles of a batch at once, on dist
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,42 +27,54 @@ import pyarrow.compute as pc
 import xxhash
 
 from distillguard.signals.normalize import WHITESPACE_RE, lower_array
+from distillguard.signals.regex import compile_pattern
 
-# (pattern, replacement), applied in order on case-preserved normalized text.
-_MONTHS = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?"
+# (pattern, replacement), applied in order on case-preserved normalized text. Only the name rule
+# depends on case; every other rule matches upper and lower case alike.
+NAME_RULE = r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)+\b"
+_UNICODE_QUOTES = r"“[^”\n]{1,300}”|「[^」\n]{1,300}」|«[^»\n]{1,300}»|‘[^’\n]{1,300}’"
+_MONTHS = "(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zA-Z]*\\.?"
 SLOT_RULES: list[tuple[str, str]] = [
     (r"(?s)```.*?(?:```|$)", " <code> "),
     (r"`[^`\n]{1,300}`", " <code> "),
-    (r"(?:https?|ftp)://[^ \t\n\r\f\v<>\"']+|www\.[^ \t\n\r\f\v<>\"']+", " <url> "),
+    (r"(?i:https?|ftp)://[^ \t\n\r\f\v<>\"']+|(?i:www)\.[^ \t\n\r\f\v<>\"']+", " <url> "),
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", " <email> "),
     (
         r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b"
         + _MONTHS
-        + r" \d{1,2}(?:st|nd|rd|th)?,? \d{4}\b|\b\d{1,2} "
+        + r"[ \t]+\d{1,2}(?i:st|nd|rd|th)?,?[ \t]+\d{4}\b|\b\d{1,2}[ \t]+"
         + _MONTHS
-        + r",? \d{4}\b",
+        + r",?[ \t]+\d{4}\b",
         " <date> ",
     ),
     (r"(?m)^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+[^\n]*", " <item> "),
-    (r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|「[^」\n]{1,300}」|«[^»\n]{1,300}»|‘[^’\n]{1,300}’", " <q> "),
-    (r"(^|[ \t\n(\[:=])'[^'\n]{1,300}'", "\\1 <q> "),
-    (r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)+\b", " <name> "),
+    (r"\"[^\"\n]{1,300}\"", " <q> "),
+    (_UNICODE_QUOTES, " <q> "),
+    (r"\B'[^'\n]{1,300}'", " <q> "),  # an opening ' not glued to a word: not "don't ... it's"
+    (NAME_RULE, " <name> "),
     (r"[-+]?\d+(?:[.,:]\d+)*%?", " <num> "),
 ]
 # After lower-casing: punctuation goes (placeholders keep their angle brackets), repeated
 # placeholders collapse, CJK characters become tokens of their own for shingling.
-_PUNCT = r"[!-/:-;=?-@\[-`{-~，。！？、；：“”‘’（）《》【】…—·「」『』]+"
+_PUNCT = r"[!-/:-;=?-@\[-`{-~]+"
+_WIDE_PUNCT = r"[，。！？、；：“”‘’（）《》【】…—·「」『』]+"
 _CJK = "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])"
+# RE2 has no back-references in patterns, hence one rule per placeholder.
+_REPEATS = [(f"{p}(?: {p})+", p) for p in ("<item>", "<num>", "<q>", "<name>", "<code>")]
+_ANY_REPEAT = "<(?:item|num|q|name|code)> <(?:item|num|q|name|code)>"
 FOLD_RULES: list[tuple[str, str]] = [
     (_PUNCT, " "),
+    (_WIDE_PUNCT, " "),
     (_CJK, " \\1 "),
     (WHITESPACE_RE, " "),
-    # RE2 has no back-references in patterns, hence one rule per placeholder.
-    *[(f"{p}(?: {p})+", p) for p in ("<item>", "<num>", "<q>", "<name>", "<code>")],
+    *_REPEATS,
 ]
+# Rules that can only match non-ASCII text: the column path runs them on non-ASCII rows alone.
+_NON_ASCII_ONLY = {_UNICODE_QUOTES, _WIDE_PUNCT, _CJK}
 
-_SLOT_RES = [(re.compile(p, re.ASCII), r) for p, r in SLOT_RULES]
-_FOLD_RES = [(re.compile(p, re.ASCII), r) for p, r in FOLD_RULES]
+_SLOT_RES = [(compile_pattern(p), r) for p, r in SLOT_RULES]
+_NAME_RX = compile_pattern(NAME_RULE)
+_FOLD_RES = [(compile_pattern(p), r) for p, r in FOLD_RULES]
 
 # MinHash / LSH geometry: NUM_PERM = BANDS * ROWS. A pair of skeletons with word-shingle Jaccard
 # s shares at least one band key with probability 1 - (1 - s**ROWS)**BANDS.
@@ -75,25 +87,33 @@ _rng = np.random.default_rng(20260101)  # fixed: permutations must be identical 
 _PERM_A = (_rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)).reshape(-1, 1)
 _PERM_B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
 del _rng
-_CHUNK = 1 << 16  # shingles per signature block: bounds memory at NUM_PERM * _CHUNK * 8 bytes
+_CHUNK = 1 << 13  # shingles per signature block: keeps the (NUM_PERM, _CHUNK) temporaries in cache
 
 
-# A prompt where most words start with a capital letter is shouted or title-cased (an evasion, or
-# a style): it is lower-cased before slot masking so that it is not taken for one long name.
-_WORD_START = r"\b[A-Za-z]"
-_CAP_START = r"\b[A-Z]"
+# A prompt where most words start with a capital letter (shouted, title-cased) or with many
+# case flips inside words (rAnDoM cAsE) is case-tricked: it is lower-cased before slot masking
+# so that it is not taken for one long name. Names in it then stay words: case tricks and
+# capitalized-name slots cannot both be undone from the text alone.
+# Counted with Arrow's count_substring_regex, which restarts the search after each match without
+# the preceding context: the patterns must not rely on \b or ^.
+_WORD_START = r"[A-Za-z]+"
+_CAP_START = r"[A-Z][A-Za-z]*"
+_CASE_FLIP = r"[a-z][A-Z]"
 _MIN_WORDS_FOR_CASE_CHECK = 4
+_COUNT_RES = [compile_pattern(p) for p in (_WORD_START, _CAP_START, _CASE_FLIP)]
 
 
-def _shouted(words: int, caps: int) -> bool:
-    return words >= _MIN_WORDS_FOR_CASE_CHECK and 2 * caps > words
+def _case_tricked(words: Any, caps: Any, flips: Any) -> Any:
+    """Works on ints (one prompt) and on numpy arrays (a column) alike."""
+    return (words >= _MIN_WORDS_FOR_CASE_CHECK) & ((2 * caps > words) | ((flips >= 3) & (5 * flips > words)))
 
 
 def skeleton_text(normalized: str) -> str:
     """Skeleton of one normalized prompt (output of ``normalize.normalize_text``)."""
-    words = len(re.findall(_WORD_START, normalized, re.ASCII))
-    if _shouted(words, len(re.findall(_CAP_START, normalized, re.ASCII))):
-        normalized = normalized.lower()
+    if _NAME_RX.search(normalized):
+        counts = [len(rx.findall(normalized)) for rx in _COUNT_RES]
+        if _case_tricked(*counts):
+            normalized = normalized.lower()
     for rx, rep in _SLOT_RES:
         normalized = rx.sub(rep, normalized)
     text = normalized.lower()
@@ -102,19 +122,49 @@ def skeleton_text(normalized: str) -> str:
     return text.strip()
 
 
+def _where(arr: pa.Array, mask: pa.Array, fn: Any) -> pa.Array:
+    """Apply the column function ``fn`` to the rows selected by ``mask`` only."""
+    if not pc.any(mask).as_py():
+        return arr
+    return pc.replace_with_mask(arr, mask, fn(pc.filter(arr, mask)))
+
+
+def _replace(arr: pa.Array, pat: str, rep: str, non_ascii: pa.Array) -> pa.Array:
+    if pat in _NON_ASCII_ONLY:
+        return _where(arr, non_ascii, lambda a: pc.replace_substring_regex(a, pat, rep))
+    return pc.replace_substring_regex(arr, pat, rep)
+
+
+def _lower_if_case_tricked(arr: pa.Array) -> pa.Array:
+    counts = [
+        pc.count_substring_regex(arr, p).to_numpy(zero_copy_only=False)
+        for p in (_WORD_START, _CAP_START, _CASE_FLIP)
+    ]
+    return pc.if_else(pa.array(_case_tricked(*counts)), lower_array(arr), arr)
+
+
 def skeleton_array(normalized: pa.Array) -> pa.Array:
-    """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row."""
-    words = pc.count_substring_regex(normalized, _WORD_START).to_numpy(zero_copy_only=False)
-    caps = pc.count_substring_regex(normalized, _CAP_START).to_numpy(zero_copy_only=False)
-    shouted = (words >= _MIN_WORDS_FOR_CASE_CHECK) & (2 * caps > words)
-    arr = normalized
-    if shouted.any():
-        arr = pc.if_else(pa.array(shouted), lower_array(normalized), normalized)
+    """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row.
+
+    Steps that can only change some rows (case-trick check, CJK tokens, repeated placeholders)
+    run on those rows alone, found with one cheap scan each.
+    """
+    arr = _where(normalized, pc.match_substring_regex(normalized, NAME_RULE), _lower_if_case_tricked)
+    # Masking never makes an ASCII row non-ASCII, so this mask stays a superset of the rows that
+    # the non-ASCII-only rules can change.
+    non_ascii = pc.invert(pc.string_is_ascii(arr))
     for pat, rep in SLOT_RULES:
-        arr = pc.replace_substring_regex(arr, pat, rep)
+        arr = _replace(arr, pat, rep, non_ascii)
     arr = lower_array(arr)
-    for pat, rep in FOLD_RULES:
-        arr = pc.replace_substring_regex(arr, pat, rep)
+    for pat, rep in FOLD_RULES[:4]:
+        arr = _replace(arr, pat, rep, non_ascii)
+
+    def collapse(a: pa.Array) -> pa.Array:
+        for pat, rep in _REPEATS:
+            a = pc.replace_substring_regex(a, pat, rep)
+        return a
+
+    arr = _where(arr, pc.match_substring_regex(arr, _ANY_REPEAT), collapse)
     return pc.utf8_trim_whitespace(arr)
 
 

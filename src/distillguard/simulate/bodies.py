@@ -5,8 +5,9 @@ loop history, thinking budget or reasoning effort, answer size). `BodyPool.add` 
 exact JSON of an Anthropic Messages, OpenAI Chat Completions or OpenAI Responses request and the
 matching response (content blocks, `thinking` blocks with signatures, `reasoning` items,
 `tool_use` / `tool_calls` / `function_call` items, `usage`). Rendering happens once per distinct
-body; the writer only splices the per-exchange response id and creation time into the bytes,
-which is what makes million-exchange worlds take seconds.
+body (sources that repeat a request reuse its index); the writer only splices the per-exchange
+response id and creation time into the bytes, which is what makes million-exchange worlds take
+seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import xxhash
 
 from distillguard.simulate.text import TextBank
 
@@ -56,28 +58,21 @@ class BodyPool:
     def __init__(self, rng: np.random.Generator, text: TextBank) -> None:
         self._rng = rng
         self._text = text
-        self._index: dict[bytes, int] = {}
         self.flavor: list[int] = []
         self.request: list[bytes] = []
         self.tail: list[bytes] = []  # response JSON after the spliced id / creation time
         self.latency_ms: list[float] = []
-        self.error_tail: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self.request)
 
     def add(self, spec: RequestSpec) -> int:
-        """Index of the rendered body for `spec`, rendering it on first use."""
-        key = orjson.dumps([getattr(spec, f) for f in RequestSpec.__slots__])
-        found = self._index.get(key)
-        if found is not None:
-            return found
+        """Render `spec` and return the new body's index (callers reuse indexes to repeat a body)."""
         idx = len(self.request)
         render = _RENDERERS[spec.flavor]
         req, tail, out_tokens = render(spec, idx, self._rng, self._text)
-        self._index[key] = idx
         self.flavor.append(FLAVOR_CODES[spec.flavor])
-        self.request.append(orjson.dumps(req))
+        self.request.append(req)
         self.tail.append(tail)
         # Time to first token plus decoding at a model-dependent speed.
         self.latency_ms.append(
@@ -91,8 +86,8 @@ def _tokens(chars: int) -> int:
 
 
 def _ident(prefix: str, idx: int, rng: np.random.Generator, n: int = 24) -> str:
-    raw = rng.bytes(18) + idx.to_bytes(6, "little")
-    return prefix + base64.b32encode(raw).decode().rstrip("=").lower()[:n]
+    h = xxhash.xxh128_hexdigest(b"%d:%r" % (idx, rng.random()))
+    return prefix + h[:n]
 
 
 def _tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -> dict[str, Any]:
@@ -118,14 +113,6 @@ def _tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -
         else:
             args[name] = text.arg_value(name, rng)
     return args
-
-
-def _prompt_tokens(spec: RequestSpec) -> int:
-    chars = len(spec.user) + len(spec.system or "")
-    for turn in spec.history:
-        chars += sum(len(str(x)) for x in turn[1:])
-    chars += sum(len(orjson.dumps(t)) for t in spec.tools)
-    return _tokens(chars) + 8 + 4 * len(spec.history)
 
 
 # ---------------------------------------------------------------- Anthropic Messages
@@ -176,6 +163,7 @@ def _anthropic(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
     if spec.end_user:
         req["metadata"] = {"user_id": spec.end_user}
 
+    req_bytes = orjson.dumps(req)
     content: list[dict[str, Any]] = []
     thinking_chars = 0
     if spec.thinking_budget:
@@ -210,14 +198,14 @@ def _anthropic(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
         "stop_reason": stop,
         "stop_sequence": None,
         "usage": {
-            "input_tokens": _prompt_tokens(spec),
+            "input_tokens": _tokens(len(req_bytes)),
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
             "output_tokens": out_tokens,
             "service_tier": "standard",
         },
     }
-    return req, orjson.dumps(resp)[1:], out_tokens
+    return req_bytes, orjson.dumps(resp)[1:], out_tokens
 
 
 def _sig(rng: np.random.Generator) -> str:
@@ -281,6 +269,7 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
     if spec.end_user:
         req["user"] = spec.end_user
 
+    req_bytes = orjson.dumps(req)
     reasoning_tokens = _tokens(spec.reasoning_chars or 1200) if spec.effort else 0
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None, "annotations": []}
     if spec.call_tool and spec.tools:
@@ -300,7 +289,7 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
     out_tokens = _tokens(answer_chars) + reasoning_tokens
     if out_tokens >= spec.max_tokens:
         finish = "length"
-    in_tokens = _prompt_tokens(spec)
+    in_tokens = _tokens(len(req_bytes))
     resp = {
         "model": spec.model,
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
@@ -319,7 +308,7 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
         "service_tier": "default",
         "system_fingerprint": "fp_" + _ident("", idx % 7, np.random.default_rng(idx % 7), 10),
     }
-    return req, orjson.dumps(resp)[1:], out_tokens
+    return req_bytes, orjson.dumps(resp)[1:], out_tokens
 
 
 # ---------------------------------------------------------------- OpenAI Responses
@@ -373,6 +362,7 @@ def _responses(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
     if spec.end_user:
         req["user"] = spec.end_user
 
+    req_bytes = orjson.dumps(req)
     output: list[dict[str, Any]] = []
     reasoning_tokens = 0
     if spec.effort:
@@ -412,7 +402,7 @@ def _responses(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
         )
         answer_chars = len(answer)
     out_tokens = _tokens(answer_chars) + reasoning_tokens
-    in_tokens = _prompt_tokens(spec)
+    in_tokens = _tokens(len(req_bytes))
     resp = {
         "status": "completed",
         "error": None,
@@ -441,15 +431,10 @@ def _responses(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
         "user": spec.end_user,
         "metadata": {},
     }
-    return req, orjson.dumps(resp)[1:], out_tokens
+    return req_bytes, orjson.dumps(resp)[1:], out_tokens
 
 
 _RENDERERS = {"anthropic_messages": _anthropic, "openai_chat": _chat, "openai_responses": _responses}
-
-# Splice points of the per-exchange prefix, by flavour code: the writer emits
-# HEAD[code] + response id + MID[code] + (creation time when MID ends with ':') + "," + tail.
-RESPONSE_HEAD = (b'{"id":"msg_01', b'{"id":"chatcmpl-', b'{"id":"resp_')
-RESPONSE_MID = (b'"', b'","object":"chat.completion","created":', b'","object":"response","created_at":')
 
 ERROR_BODIES = {
     (0, 429): orjson.dumps(

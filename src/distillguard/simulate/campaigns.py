@@ -16,7 +16,7 @@ import numpy as np
 
 from distillguard.simulate import phrases, timing
 from distillguard.simulate.bodies import RequestSpec
-from distillguard.simulate.legit import DEFAULT_FLAVORS, _answer
+from distillguard.simulate.legit import DEFAULT_FLAVORS, REPEAT, _answer, pick, weighted, weighted_index
 from distillguard.simulate.scenario import CampaignSpec
 from distillguard.simulate.style import block_hosts, hosts_in, random_block
 from distillguard.simulate.timing import DAY, HOUR, US
@@ -71,10 +71,9 @@ _HARVEST_TOOLS = (
 
 
 def _weighted(rng: np.random.Generator, weights: dict[str, float], n: int | None = None):
-    names = list(weights)
-    p = np.array([weights[k] for k in names], dtype=float)
-    picks = rng.choice(len(names), size=n, p=p / p.sum())
-    return names[int(picks)] if n is None else [names[int(i)] for i in picks]
+    if n is None:
+        return weighted(rng, weights)
+    return [weighted(rng, weights) for _ in range(n)]
 
 
 class _Content:
@@ -156,7 +155,7 @@ class _Content:
         if rng.random() < self.c.reasoning.thinking_share:
             reasoning_chars = _answer(rng, 1500, 8000)
             if flavor == "anthropic_messages":
-                think = int(rng.choice(self.c.reasoning.budgets))
+                think = pick(rng, self.c.reasoning.budgets)
             else:
                 effort = self.c.reasoning.effort
         tools = (own_tools or self.tools) if with_tools else ()
@@ -184,8 +183,8 @@ class _Content:
             tools=tools,
             thinking_budget=think,
             effort=effort,
-            max_tokens=(think or 0) + int(rng.choice([4096, 8192, 16000])),
-            temperature=None if think else float(rng.choice([0.7, 1.0])),
+            max_tokens=(think or 0) + pick(rng, (4096, 8192, 16000)),
+            temperature=None if think else pick(rng, (0.7, 1.0)),
             answer_chars=_answer(rng, 500, 4000),
             reasoning_chars=reasoning_chars,
             call_tool=with_tools and rng.random() < 0.6,
@@ -197,7 +196,7 @@ class _Content:
 def _customer_spec(world: World, rng: np.random.Generator, flavor: str, model: str) -> RequestSpec:
     """An ordinary request of a reseller's paying customer."""
     kinds = [("human", "chat"), ("human", "tool"), ("harvest", "code")]
-    origin, task = kinds[int(rng.choice(3, p=[0.6, 0.25, 0.15]))]
+    origin, task = kinds[weighted_index(rng, (0.6, 0.25, 0.15))]
     pool = world.prompts(origin, task)
     p = pool[int(rng.integers(len(pool)))]
     return RequestSpec(
@@ -235,7 +234,7 @@ def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -
         shared = rng.random() < c.payment.shared_share
         out.append(
             world.new_account(
-                archetype="campaign",
+                archetype="reseller" if c.reseller.customers_share > 0 else "campaign",
                 campaign_id=c.id,
                 tier=tier,
                 created_at=burst_at[i % cr.bursts] + int(rng.uniform(0, burst_len)),
@@ -313,41 +312,59 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
     content = _Content(world, c, rng)
     old_model = world.model(rng, (0.1, 0.3, 0.6))
     pivot_at = world.release + int(world.draw(c.pivot.within_hours, rng) * HOUR)
-    total = sum(len(t) for t in times)
-    size = min(POOL_CAP, max(20, total // 4))  # harvesters also re-sample a prompt
-    pools: dict[tuple[str, bool], np.ndarray] = {}
-
-    def pool(flavor: str, new: bool) -> np.ndarray:
-        if (flavor, new) not in pools:
-            model = world.style.new_model if new else old_model
-            pools[(flavor, new)] = np.array(
-                [world.body(content.spec(flavor, model)) for _ in range(size)], np.int32
-            )
-        return pools[(flavor, new)]
-
-    customers: dict[str, np.ndarray] = {}
     share = c.reseller.customers_share
+    days = max(1e-9, (world.end - world.start) / DAY)
+
+    # Plan first (flavour per account, pivoted exchanges, customers' times), so that each pool
+    # of distinct bodies is sized by how many exchanges will draw from it.
+    flavors = [_weighted(rng, c.flavors or DEFAULT_FLAVORS) for _ in range(n)]
+    pivoted = [(ts >= pivot_at) & (rng.random(len(ts)) < c.pivot.share) for ts in times]
+    customer_ts = [
+        timing.poisson(
+            rng, world.start, world.end, len(ts) / days * share / (1 - share + 1e-9), timing.GLOBAL_DAY
+        )
+        if share > 0
+        else np.empty(0, np.int64)
+        for ts in times
+    ]
+    need: dict[tuple[str, str], int] = {}
+    for i in range(n):
+        for key, count in (
+            ("old", int((~pivoted[i]).sum())),
+            ("new", int(pivoted[i].sum())),
+            ("customer", len(customer_ts[i])),
+        ):
+            need[(flavors[i], key)] = need.get((flavors[i], key), 0) + count
+    pools: dict[tuple[str, str], np.ndarray] = {}
+    for (flavor, key), count in sorted(need.items()):
+        if count == 0:
+            continue
+        size = min(POOL_CAP, max(10, count // REPEAT))  # harvesters also re-sample a prompt
+        if key == "customer":
+            specs = [_customer_spec(world, rng, flavor, world.model(rng)) for _ in range(size)]
+        else:
+            model = world.style.new_model if key == "new" else old_model
+            specs = [content.spec(flavor, model) for _ in range(size)]
+        pools[(flavor, key)] = np.array([world.body(s) for s in specs], np.int32)
+
+    def draw(flavor: str, key: str, k: int) -> np.ndarray:
+        pool = pools[(flavor, key)]
+        return pool[rng.integers(0, len(pool), k)]
+
     for i, acct in enumerate(accounts):
-        ts = times[i]
-        flavor = _weighted(rng, c.flavors or DEFAULT_FLAVORS)
-        pivoted = (ts >= pivot_at) & (rng.random(len(ts)) < c.pivot.share)
-        old, new = pool(flavor, False), (pool(flavor, True) if pivoted.any() else None)
-        body = old[rng.integers(0, len(old), len(ts))]
-        if new is not None:
-            body[pivoted] = new[rng.integers(0, len(new), int(pivoted.sum()))]
+        ts, flavor, piv = times[i], flavors[i], pivoted[i]
+        body = np.empty(len(ts), np.int32)
+        if (~piv).any():
+            body[~piv] = draw(flavor, "old", int((~piv).sum()))
+        if piv.any():
+            body[piv] = draw(flavor, "new", int(piv.sum()))
         agent = agents[i % len(agents)]
         world.emit(acct, ts, body, ips[i], agent, campaign=cidx)
-        if share > 0:  # the reseller's paying customers, on a human-shaped day, same account and exits
-            if flavor not in customers:
-                customers[flavor] = np.array(
-                    [world.body(_customer_spec(world, rng, flavor, world.model(rng))) for _ in range(size)],
-                    np.int32,
-                )
-            rate = len(ts) / max(1e-9, (world.end - world.start) / DAY) * share / (1 - share + 1e-9)
-            cts = timing.poisson(rng, world.start, world.end, rate, timing.GLOBAL_DAY)
+        cts = customer_ts[i]
+        if len(cts):  # the reseller's paying customers, on their own day, through the same account and exits
             cip = (
                 ips[i][rng.integers(0, len(ips[i]), len(cts))]
                 if len(ips[i])
                 else hosts_in(rng, world.style.residential_prefixes, len(cts))
             )
-            world.emit(acct, cts, customers[flavor][rng.integers(0, size, len(cts))], cip, agent, campaign=-1)
+            world.emit(acct, cts, draw(flavor, "customer", len(cts)), cip, agent, campaign=-1)

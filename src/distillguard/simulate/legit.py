@@ -42,6 +42,7 @@ DEFAULT_RATE: dict[str, tuple[float, float]] = {
 }
 DEFAULT_FLAVORS = {"anthropic_messages": 0.5, "openai_chat": 0.35, "openai_responses": 0.15}
 POOL_CAP = 2500  # distinct bodies per high-volume account; repeats beyond that are realistic
+REPEAT = 6  # a templated high-volume source sends each distinct body about this often
 
 _CI_TOOLS = (
     {
@@ -71,22 +72,44 @@ _CI_TOOLS = (
 
 
 def _flavor(rng: np.random.Generator, weights: dict[str, float] | None) -> str:
-    w = weights or DEFAULT_FLAVORS
-    names = list(w)
-    p = np.array([w[n] for n in names], dtype=float)
-    return names[int(rng.choice(len(names), p=p / p.sum()))]
+    return weighted(rng, weights or DEFAULT_FLAVORS)
+
+
+def pick(rng: np.random.Generator, options: tuple | list):
+    """One of `options`, uniformly (rng.choice is slow on small Python sequences)."""
+    return options[int(rng.integers(len(options)))]
+
+
+def weighted_index(rng: np.random.Generator, weights: tuple[float, ...]) -> int:
+    """An index drawn in proportion to `weights`."""
+    r = rng.random() * sum(weights)
+    for i, w in enumerate(weights):
+        r -= w
+        if r < 0:
+            return i
+    return len(weights) - 1
+
+
+def weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
+    """One key of `weights`, drawn in proportion to its weight (cheaper than rng.choice)."""
+    total = sum(weights.values())
+    r = rng.random() * total
+    for name, w in weights.items():
+        r -= w
+        if r < 0:
+            return name
+    return next(k for k, w in reversed(weights.items()) if w > 0)
 
 
 def _answer(rng: np.random.Generator, low: int = 200, high: int = 2500) -> int:
-    return int(np.exp(rng.uniform(np.log(low), np.log(high))))
+    """A log-uniform answer length in characters."""
+    return int(low * (high / low) ** rng.random())
 
 
 def _spec(world: World, rng: np.random.Generator, flavor: str, model: str, user: str, **kw) -> RequestSpec:
     kw.setdefault("answer_chars", _answer(rng))
-    kw.setdefault("max_tokens", int(rng.choice([1024, 2048, 4096, 8192])))
-    kw.setdefault(
-        "temperature", None if rng.random() < 0.5 else round(float(rng.choice([0.2, 0.5, 0.7, 1.0])), 1)
-    )
+    kw.setdefault("max_tokens", pick(rng, (1024, 2048, 4096, 8192)))
+    kw.setdefault("temperature", None if rng.random() < 0.5 else pick(rng, (0.2, 0.5, 0.7, 1.0)))
     return RequestSpec(flavor=flavor, model=model, user=user, **kw)
 
 
@@ -97,7 +120,7 @@ def _model_at(world: World, rng: np.random.Generator, ts: np.ndarray, base: str,
 
 def _pool_size(n: int) -> int:
     """Distinct bodies for `n` requests of one templated source: repeats are part of the shape."""
-    return min(POOL_CAP, max(20, n // 3))
+    return min(POOL_CAP, max(20, n // REPEAT))
 
 
 def _pool_pick(rng: np.random.Generator, pool: list[int], n: int) -> np.ndarray:
@@ -134,9 +157,7 @@ def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
             user = phrases.casual(prompts[int(rng.integers(len(prompts)))].text, rng)
         else:
             user = phrases.FOLLOW_UPS[int(rng.integers(len(phrases.FOLLOW_UPS)))]
-        think = (
-            int(rng.choice([2048, 4096])) if flavor == "anthropic_messages" and rng.random() < 0.1 else None
-        )
+        think = pick(rng, (2048, 4096)) if flavor == "anthropic_messages" and rng.random() < 0.1 else None
         s = _spec(
             world,
             rng,
@@ -299,10 +320,9 @@ def eval_runner(world: World, spec: ArchetypeSpec, idx: int) -> None:
         ts = timing.bursts(
             rng, world.start, world.end, np.array([start]), np.array([n]), (spacing * 0.3, spacing * 1.7)
         )
-        bodies = np.empty(len(ts), np.int32)
-        for i in range(len(ts)):
-            q = questions[i % len(questions)]
-            bodies[i] = world.body(
+        # One body per question: repeated samples send the same request again.
+        per_question = [
+            world.body(
                 RequestSpec(
                     flavor=flavor,
                     model=model,
@@ -316,6 +336,9 @@ def eval_runner(world: World, spec: ArchetypeSpec, idx: int) -> None:
                     kind="math",
                 )
             )
+            for q in questions[: min(len(questions), len(ts))]
+        ]
+        bodies = np.asarray(per_question, np.int32)[np.arange(len(ts)) % max(1, len(per_question))]
         world.emit(acct, ts, bodies, ips[rng.integers(0, len(ips), len(ts))], agent)
 
 
@@ -338,18 +361,17 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
         ("harvest", "general"),
         ("harvest", "roleplay"),
     ]
+    new_model = _model_at(world, rng, ts, "", 0.3)
     pools: dict[bool, list[int]] = {False: [], True: []}
     for new in (False, True):
-        for _ in range(_pool_size(len(ts))):
-            origin, task = kinds[int(rng.choice(len(kinds), p=[0.45, 0.2, 0.15, 0.1, 0.1]))]
+        for _ in range(_pool_size(int((new_model == new).sum()))):
+            origin, task = kinds[weighted_index(rng, (0.45, 0.2, 0.15, 0.1, 0.1))]
             prompts = world.prompts(origin, task)
             p = prompts[int(rng.integers(len(prompts)))]
             flavor = _flavor(rng, spec.flavors)
             model = world.style.new_model if new else world.model(rng)
             think = (
-                int(rng.choice([2048, 8192]))
-                if flavor == "anthropic_messages" and rng.random() < 0.15
-                else None
+                pick(rng, (2048, 8192)) if flavor == "anthropic_messages" and rng.random() < 0.15 else None
             )
             pools[new].append(
                 world.body(
@@ -369,7 +391,6 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
                     )
                 )
             )
-    new_model = _model_at(world, rng, ts, "", 0.3)
     bodies = np.where(
         new_model, _pool_pick(rng, pools[True], len(ts)), _pool_pick(rng, pools[False], len(ts))
     )
@@ -515,7 +536,7 @@ def new_account(world: World, spec: ArchetypeSpec, idx: int) -> None:
     kinds = [("human", "chat"), ("harvest", "code"), ("human", "tool")]
     bodies = np.empty(len(ts), np.int32)
     for i in range(len(ts)):
-        origin, task = kinds[int(rng.choice(3, p=[0.6, 0.25, 0.15]))]
+        origin, task = kinds[weighted_index(rng, (0.6, 0.25, 0.15))]
         prompts = world.prompts(origin, task)
         p = prompts[int(rng.integers(len(prompts)))]
         bodies[i] = world.body(

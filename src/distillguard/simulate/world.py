@@ -191,7 +191,13 @@ class World:
         return "org_" + self.rng.bytes(6).hex()
 
     def model(self, rng: np.random.Generator, weights: tuple[float, float, float] = (0.3, 0.5, 0.2)) -> str:
-        return self.style.models[int(rng.choice(3, p=np.array(weights) / sum(weights)))]
+        """One of the current models: cheap, mid, top, in proportion to `weights`."""
+        r = rng.random() * sum(weights)
+        for model, w in zip(self.style.models, weights, strict=True):
+            r -= w
+            if r < 0:
+                return model
+        return self.style.models[-1]
 
     # ------------------------------------------------------------------ content
 

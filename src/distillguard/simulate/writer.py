@@ -22,11 +22,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.schema import TS
-from distillguard.simulate.bodies import ERROR_BODIES, RESPONSE_HEAD, RESPONSE_MID
-from distillguard.simulate.style import ip_str
+from distillguard.simulate.bodies import ERROR_BODIES
 from distillguard.simulate.world import World
 
 CHUNK = 50_000
+_HEAD = (
+    b'{"id":"%s%016x","ts":"%sZ","account_id":"%s","api_key_id":"%s","client_ip":"%d.%d.%d.%d",'
+    b'"user_agent":%s,"request":'
+)
+_END = b',"status":%d,"latency_ms":%.1f}\n'
+# The response's opening, by flavour code, up to its pre-rendered tail.
+_RESPONSE_ID = (
+    b',"response":{"id":"msg_01%016x",',
+    b',"response":{"id":"chatcmpl-%016x","object":"chat.completion","created":%d,',
+    b',"response":{"id":"resp_%016x","object":"response","created_at":%d,',
+)
 
 
 def _statuses(world: World, rng: np.random.Generator, campaign: np.ndarray) -> np.ndarray:
@@ -52,69 +62,58 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
     status = _statuses(world, rng, campaign)
     pool = world.bodies
     flavor = np.asarray(pool.flavor, np.int8)[body] if n else np.empty(0, np.int8)
+    ip = ip.astype(np.int64)
     latency = np.asarray(pool.latency_ms)[body] * rng.lognormal(0.0, 0.35, n) if n else np.empty(0)
     latency = np.where(status == 200, latency, rng.uniform(20, 300, n)).round(1)
-    ts_text = np.datetime_as_string(ts.astype("datetime64[us]"), unit="ms") if n else np.empty(0, str)
+    ts_text = (
+        np.datetime_as_string(ts.astype("datetime64[us]"), unit="ms").astype("S23")
+        if n
+        else np.empty(0, "S23")
+    )
     created = (ts // 1_000_000).astype(np.int64)
 
     acct_ids = [a.account_id.encode() for a in world.accounts]
     key_ids = [k.encode() for k in world.keys]
     prefix = world.style.request_prefix.encode()
-    requests, tails = pool.request, pool.tail
-    ex_ids: list[str] = []
+    requests, tails, agents = pool.request, pool.tail, world.agents
     path = out_dir / "exchanges.jsonl"
     with path.open("wb") as fh:
         for lo in range(0, n, CHUNK):
             hi = min(n, lo + CHUNK)
-            lines = []
-            for i in range(lo, hi):
-                eid = f"{id_nums[i]:016x}"
-                ex_ids.append(world.style.request_prefix + eid)
-                b = body[i]
-                f = flavor[i]
-                st = int(status[i])
+            # Python lists of plain ints/bytes: per-element numpy access is what costs time.
+            cols = zip(
+                id_nums[lo:hi].tolist(),
+                ts_text[lo:hi].tolist(),
+                account[lo:hi].tolist(),
+                key[lo:hi].tolist(),
+                ((ip[lo:hi] >> 24) & 255).tolist(),
+                ((ip[lo:hi] >> 16) & 255).tolist(),
+                ((ip[lo:hi] >> 8) & 255).tolist(),
+                (ip[lo:hi] & 255).tolist(),
+                agent[lo:hi].tolist(),
+                body[lo:hi].tolist(),
+                flavor[lo:hi].tolist(),
+                status[lo:hi].tolist(),
+                latency[lo:hi].tolist(),
+                created[lo:hi].tolist(),
+                strict=True,
+            )
+            parts: list[bytes] = []
+            put = parts.append
+            for eid, t, a, k, o1, o2, o3, o4, ag, b, f, st, lat, cr in cols:
+                # Small formatted pieces around the large pre-rendered bodies: no copy of a body
+                # until the one join per chunk.
+                put(_HEAD % (prefix, eid, t, acct_ids[a], key_ids[k], o1, o2, o3, o4, agents[ag]))
+                put(requests[b])
                 if st == 200:
-                    resp = b"".join(
-                        (
-                            RESPONSE_HEAD[f],
-                            eid.encode(),
-                            RESPONSE_MID[f],
-                            str(created[i]).encode() if f else b"",
-                            b",",
-                            tails[b],
-                        )
-                    )
+                    put(_RESPONSE_ID[f] % (eid, cr) if f else _RESPONSE_ID[0] % eid)
+                    put(tails[b])
                 else:
-                    resp = ERROR_BODIES[(int(f), st)]
-                lines.append(
-                    b"".join(
-                        (
-                            b'{"id":"',
-                            prefix,
-                            eid.encode(),
-                            b'","ts":"',
-                            ts_text[i].encode(),
-                            b'Z","account_id":"',
-                            acct_ids[account[i]],
-                            b'","api_key_id":"',
-                            key_ids[key[i]],
-                            b'","client_ip":"',
-                            ip_str(int(ip[i])).encode(),
-                            b'","user_agent":',
-                            world.agents[agent[i]],
-                            b',"request":',
-                            requests[b],
-                            b',"response":',
-                            resp,
-                            b',"status":',
-                            str(st).encode(),
-                            b',"latency_ms":',
-                            repr(float(latency[i])).encode(),
-                            b"}\n",
-                        )
-                    )
-                )
-            fh.write(b"".join(lines))
+                    put(b',"response":')
+                    put(ERROR_BODIES[(f, st)])
+                put(_END % (st, lat))
+            fh.write(b"".join(parts))
+    ex_ids = [f"{world.style.request_prefix}{v:016x}" for v in id_nums.tolist()]
 
     with (out_dir / "accounts.jsonl").open("wb") as fh:
         fh.writelines(orjson.dumps(a.record()) + b"\n" for a in world.accounts)
@@ -136,7 +135,9 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
     table = pa.table(
         {
             "exchange_id": pa.array(ex_ids, pa.string()),
-            "account_id": pa.array([world.accounts[a].account_id for a in account], pa.string()),
+            "account_id": pa.DictionaryArray.from_arrays(
+            pa.array(account, pa.int32()), pa.array([a.account_id for a in world.accounts], pa.string())
+        ).cast(pa.string()),
             "ts": pa.array(ts, pa.int64()).cast(TS),
             "campaign_id": camp.cast(pa.string()),
         }

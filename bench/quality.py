@@ -1,0 +1,238 @@
+"""Detection quality: simulate -> scan -> evaluate on held-out worlds, plus the Glasswally peer file.
+
+    # the quality table of docs/detection.md (eval split, seeds >= 1000: never used for tuning)
+    python bench/quality.py eval --scenarios reference,stealth,quick --seeds 1000,1001
+
+    # training worlds (split=train, seeds < 1000) and the fusion fit shipped in decide/fusion.json
+    python bench/quality.py train --scenarios reference,stealth,quick --seeds 1,2,3 --fit
+
+Worlds and scans are cached under --root (default bench/.data/quality); --rescan re-runs the
+stages after ingest (features, link, detect, decide) on the cached stores, which is what changes
+when detection changes. The table goes to bench/results/quality.md (and .json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+GLASSWALLY = ROOT.parents[1] / "shared" / "peers" / "glasswally_labeled_5k.jsonl"
+TARGETS = {
+    "account_recall": 0.99,
+    "campaign_recall": 0.95,
+    "fpr": 0.001,
+    "archetype_fpr": 0.005,
+    "ari": 0.9,
+    "exchange_attribution": 0.99,
+}
+
+
+def world(scenario: str, seed: int, split: str, scale: float, root: Path) -> Path:
+    """Simulate one world (cached)."""
+    from distillguard.simulate import simulate
+
+    out = root / f"{scenario}-{split}-{seed}-x{scale:g}"
+    if not (out / "manifest.json").is_file():
+        simulate(scenario, out, scale=scale, seed=seed, split=split)
+    return out
+
+
+def scan(world_dir: Path, rescan: bool) -> Path:
+    """Scan a world (cached); with `rescan`, re-run the stages after ingest on the cached store."""
+    from distillguard.config import ScanConfig
+    from distillguard.pipeline import run_scan
+
+    out = Path(str(world_dir) + "_scan")
+    if not (out / "summary.json").is_file():
+        run_scan([world_dir / "exchanges.jsonl"], out, accounts=world_dir / "accounts.jsonl", config=ScanConfig())
+    elif rescan:
+        redetect(out)
+    return out
+
+
+def redetect(scan_dir: Path) -> dict[str, float]:
+    """Re-run features -> link -> detect -> decide on a finished scan's store; rewrite its outputs."""
+    from distillguard import decide, detect, features, link, outputs, store
+    from distillguard.config import ScanConfig
+
+    config = ScanConfig()
+    con = store.connect(scan_dir / "store")
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    store.write_table(scan_dir / "store", "account_features", features.materialize(con))
+    store.refresh_views(con, scan_dir / "store")
+    timings["features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    linkage = link.link_accounts(con, config.link)
+    timings["link"] = time.perf_counter() - t
+    ctx = detect.DetectionContext(con=con, linkage=linkage, config=config.detect)
+    t = time.perf_counter()
+    findings = detect.run_detectors(ctx)
+    timings["detect"] = time.perf_counter() - t
+    verdicts = decide.fuse(findings, ctx, threshold=config.threshold)
+    outputs.write_table_csv(verdicts.accounts, outputs.ACCOUNT_COLUMNS, scan_dir / "accounts.csv")
+    outputs.write_table_csv(verdicts.clusters, outputs.CLUSTER_COLUMNS, scan_dir / "clusters.csv")
+    outputs.write_findings(findings, scan_dir / "findings.jsonl")
+    summary_path = scan_dir / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["threshold"] = config.threshold
+    summary["flagged_accounts"] = int(sum(verdicts.accounts["flagged"].to_pylist()))
+    outputs.write_summary(summary, summary_path)
+    con.close()
+    return timings
+
+
+def glasswally(root: Path, rescan: bool) -> dict[str, Any]:
+    """Scan the Glasswally labelled file with its mapping; account-level agreement with its labels."""
+    import csv
+
+    from distillguard.config import ScanConfig
+    from distillguard.pipeline import run_scan
+
+    out = root / "glasswally_scan"
+    if not (out / "summary.json").is_file():
+        run_scan([GLASSWALLY], out, config=ScanConfig(mapping="glasswally"))
+    elif rescan:
+        redetect(out)
+    label: dict[str, str | None] = {}
+    with GLASSWALLY.open() as fh:
+        for line in fh:
+            r = json.loads(line)
+            label[r["account_id"]] = label.get(r["account_id"]) or r.get("campaign_label")
+    with (out / "accounts.csv").open() as fh:
+        flagged = {r["account_id"]: r["flagged"] == "true" for r in csv.DictReader(fh)}
+    campaign = [a for a, v in label.items() if v]
+    legit = [a for a, v in label.items() if not v]
+    per_campaign = defaultdict(list)
+    for a in campaign:
+        per_campaign[label[a]].append(flagged.get(a, False))
+    return {
+        "accounts": len(label),
+        "campaign_accounts": len(campaign),
+        "recall": sum(flagged.get(a, False) for a in campaign) / max(1, len(campaign)),
+        "false_positives": sum(flagged.get(a, False) for a in legit),
+        "fpr": sum(flagged.get(a, False) for a in legit) / max(1, len(legit)),
+        "campaign_recall": {c: sum(v) / len(v) for c, v in sorted(per_campaign.items())},
+    }
+
+
+def _row(name: str, rep: Any) -> dict[str, Any]:
+    d = rep.to_dict()
+    acc = d["accounts"]
+    out = {
+        "world": name,
+        "accounts": sum(acc.get(k, 0) for k in ("tp", "fp", "fn", "tn")),
+        "account_recall": acc.get("recall"),
+        "fpr": acc.get("fpr"),
+        "precision": acc.get("precision"),
+        "roc_auc": (d.get("ranking") or {}).get("roc_auc"),
+        "campaigns": {c["campaign_id"]: c.get("recall") for c in d.get("campaigns", [])},
+        "archetype_fpr": {a["archetype"]: a.get("rate") for a in d.get("archetypes", [])},
+        "ari": (d.get("clusters") or {}).get("ari_campaign_accounts"),
+        "ari_all": (d.get("clusters") or {}).get("ari_all_accounts"),
+        "exchange_attribution": _attributed(d.get("exchanges") or {}),
+    }
+    return out
+
+
+def _attributed(ex: dict[str, Any]) -> float | None:
+    per = ex.get("per_campaign") or {}
+    total = sum(v["exchanges"] for v in per.values())
+    return sum(v["attributed"] for v in per.values()) / total if total else None
+
+
+def _fmt(v: Any, target: float | None = None, lower_is_better: bool = False) -> str:
+    if v is None:
+        return "n/a"
+    miss = target is not None and ((v > target) if lower_is_better else (v < target))
+    text = f"{v:.4f}" if isinstance(v, float) else str(v)
+    return f"**{text}** (miss)" if miss else text
+
+
+def markdown(rows: list[dict[str, Any]], gw: dict[str, Any] | None, command: str) -> str:
+    lines = [
+        f"Command: `{command}`",
+        "",
+        "| world | accounts | account recall | FPR | worst campaign recall | worst archetype FPR "
+        "| ARI | campaign exchanges attributed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        worst_c = min(r["campaigns"].items(), key=lambda kv: kv[1] if kv[1] is not None else 1, default=("-", None))
+        worst_a = max(
+            r["archetype_fpr"].items(), key=lambda kv: kv[1] if kv[1] is not None else 0, default=("-", None)
+        )
+        lines.append(
+            f"| {r['world']} | {r['accounts']} | {_fmt(r['account_recall'], TARGETS['account_recall'])} "
+            f"| {_fmt(r['fpr'], TARGETS['fpr'], True)} "
+            f"| {worst_c[0]}: {_fmt(worst_c[1], TARGETS['campaign_recall'])} "
+            f"| {worst_a[0]}: {_fmt(worst_a[1], TARGETS['archetype_fpr'], True)} "
+            f"| {_fmt(r['ari'], TARGETS['ari'])} | {_fmt(r['exchange_attribution'], TARGETS['exchange_attribution'])} |"
+        )
+    if gw:
+        lines += [
+            "",
+            f"Glasswally peer file ({gw['accounts']} accounts, {gw['campaign_accounts']} in campaigns): "
+            f"account recall {gw['recall']:.3f}, false positives {gw['false_positives']} "
+            f"(FPR {gw['fpr']:.4f}); per campaign: "
+            + ", ".join(f"{c} {v:.2f}" for c, v in gw["campaign_recall"].items()),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", choices=["eval", "train"])
+    ap.add_argument("--scenarios", default="reference,stealth,quick")
+    ap.add_argument("--seeds", default=None, help="comma-separated; default 1000,1001 (eval) or 1,2,3 (train)")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--root", type=Path, default=ROOT / ".data" / "quality")
+    ap.add_argument("--rescan", action="store_true", help="re-run features..decide on cached scans")
+    ap.add_argument("--fit", action="store_true", help="train mode: fit the fusion model afterwards")
+    ap.add_argument("--fusion-out", type=Path, default=ROOT.parent / "src/distillguard/decide/fusion.json")
+    ap.add_argument("--no-glasswally", action="store_true")
+    args = ap.parse_args(argv)
+    split = args.mode
+    seeds = [int(s) for s in (args.seeds or ("1000,1001" if split == "eval" else "1,2,3")).split(",")]
+    if split == "eval" and min(seeds) < 1000:
+        ap.error("quality is reported on seeds >= 1000 only")
+    if split == "train" and max(seeds) >= 1000:
+        ap.error("training worlds use seeds < 1000 only")
+    args.root.mkdir(parents=True, exist_ok=True)
+    worlds = []
+    for scenario in args.scenarios.split(","):
+        for seed in seeds:
+            w = world(scenario, seed, split, args.scale, args.root)
+            scan(w, args.rescan)
+            worlds.append(w)
+            print(f"scanned {w.name}", file=sys.stderr, flush=True)
+    if split == "train":
+        if args.fit:
+            from distillguard.decide.train import train
+
+            model, report = train(worlds)
+            model.to_json(args.fusion_out)
+            print(json.dumps(report, indent=2))
+        return 0
+    from distillguard.evaluate import evaluate
+
+    rows = [_row(w.name, evaluate(w / "truth.jsonl", Path(str(w) + "_scan"))) for w in worlds]
+    gw = None if args.no_glasswally else glasswally(args.root, args.rescan)
+    command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = markdown(rows, gw, command)
+    results = ROOT / "results"
+    results.mkdir(exist_ok=True)
+    (results / "quality.md").write_text(text)
+    (results / "quality.json").write_text(json.dumps({"worlds": rows, "glasswally": gw}, indent=2) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,243 @@
+"""Fit the fusion model on labelled training worlds and choose the shipped threshold.
+
+Only simulator worlds made with split="train" and a seed below 1000 are accepted (their
+manifest.json says so): quality is reported on other worlds. The model is a logistic regression
+over detector scores, the account's cluster score and the products of evidence families' strongest
+scores (two independent kinds of evidence agreeing), with non-negative weights (evidence can
+only raise risk) and an L2 penalty; a Platt step calibrates the summed evidence, and no single
+detector's weight is allowed to reach the decision margin on its own.
+
+    python -m distillguard.decide.train WORLD_DIR... --out src/distillguard/decide/fusion.json
+
+Each WORLD_DIR holds the simulator's files (truth.jsonl, manifest.json) and `<WORLD_DIR>_scan`,
+the output of `distillguard scan` over it (or pass --scan-suffix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from distillguard.decide.fusion import account_scores
+from distillguard.decide.model import FAMILIES, PAIRS, FusionModel, logit, shipped
+from distillguard.findings import Finding
+
+MAX_TRAIN_SEED = 1000
+
+
+@dataclass
+class TrainingSet:
+    findings: list[list[Finding]]  # per world
+    cluster_of: list[dict[str, str]]  # per world
+    accounts: list[list[str]]  # per world, every account with a label
+    labels: list[np.ndarray]  # per world, 1 = campaign account
+    groups: list[list[str]]  # per world: campaign id or legitimate archetype, per account
+
+
+def check_training_world(world: Path) -> None:
+    """Raise ValueError unless `world` was simulated with split="train" and seed < 1000."""
+    manifest = json.loads((world / "manifest.json").read_text())
+    if manifest.get("split") != "train" or int(manifest.get("seed", MAX_TRAIN_SEED)) >= MAX_TRAIN_SEED:
+        raise ValueError(
+            f"{world}: fusion may only be trained on split='train' worlds with seed < {MAX_TRAIN_SEED} "
+            f"(this one is split={manifest.get('split')!r}, seed={manifest.get('seed')})"
+        )
+
+
+def load_world(
+    world: Path, scan: Path
+) -> tuple[list[Finding], dict[str, str], list[str], np.ndarray, list[str]]:
+    """Findings, cluster membership, accounts, labels and groups of one scanned training world."""
+    check_training_world(world)
+    findings = [
+        Finding(**json.loads(line)) for line in (scan / "findings.jsonl").read_text().splitlines() if line
+    ]
+    cluster_of: dict[str, str] = {}
+
+    with (scan / "accounts.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            if row.get("cluster_id"):
+                cluster_of[row["account_id"]] = row["cluster_id"]
+    truth = [json.loads(line) for line in (world / "truth.jsonl").read_text().splitlines() if line]
+    accounts = [t["account_id"] for t in truth]
+    labels = np.array([t["label"] == "campaign" for t in truth], dtype=float)
+    groups = [t["campaign_id"] or t["archetype"] for t in truth]
+    return findings, cluster_of, accounts, labels, groups
+
+
+def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per-account columns: detector scores, the cluster score, then one column per family pair
+    (the product of the two families' strongest scores); and the labels."""
+    rows, ys = [], []
+    col = {d: i for i, d in enumerate(detectors)}
+    fam_index = {f: i for i, f in enumerate(FAMILIES)}
+    per_world = zip(ts.findings, ts.cluster_of, ts.accounts, ts.labels, strict=True)
+    for findings, cluster_of, accounts, labels in per_world:
+        scores, _, cluster_score = account_scores(findings)
+        x = np.zeros((len(accounts), len(detectors) + 1 + len(PAIRS)))
+        for i, a in enumerate(accounts):
+            fam_max = np.zeros(len(FAMILIES))
+            for det, sc in scores.get(a, {}).items():
+                if det in col:
+                    x[i, col[det]] = sc
+                    j = fam_index.get(model.family(det))
+                    if j is not None:
+                        fam_max[j] = max(fam_max[j], sc)
+            c = cluster_score.get(cluster_of.get(a, ""), 0.0)
+            x[i, len(detectors)] = c
+            fam_max[fam_index["coordination"]] = max(fam_max[fam_index["coordination"]], c)
+            for k, pair in enumerate(PAIRS):
+                fa, fb = pair.split("|")
+                x[i, len(detectors) + 1 + k] = fam_max[fam_index[fa]] * fam_max[fam_index[fb]]
+        rows.append(x)
+        ys.append(labels)
+    return np.vstack(rows), np.concatenate(ys)
+
+
+def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1) -> tuple[np.ndarray, float]:
+    """Logistic regression with weights >= 0 (bias free): minimise log-loss + l2 * |w|^2 / 2."""
+    n, d = x.shape
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:d], theta[d]
+        z = x @ w + b
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        eps = 1e-12
+        value = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)) + 0.5 * l2 * w @ w
+        g = p - y
+        grad = np.concatenate([x.T @ g / n + l2 * w, [g.mean()]])
+        return value, grad
+
+    theta0 = np.concatenate([np.full(d, 0.5), [-3.0]])
+    bounds = [(0.0, None)] * d + [(None, None)]
+    res = minimize(loss, theta0, jac=True, bounds=bounds, method="L-BFGS-B")
+    return res.x[:d], float(res.x[d])
+
+
+def _totals(ts: TrainingSet, model: FusionModel) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    totals, ys, groups = [], [], []
+    per_world = zip(ts.findings, ts.cluster_of, ts.accounts, ts.labels, ts.groups, strict=True)
+    for findings, cluster_of, accounts, labels, grp in per_world:
+        scores, _, cluster_score = account_scores(findings)
+        for a in accounts:
+            total, _ = model.evidence(scores.get(a, {}), cluster_score.get(cluster_of.get(a, ""), 0.0))
+            totals.append(total)
+        ys.append(labels)
+        groups += grp
+    return np.array(totals), np.concatenate(ys), groups
+
+
+def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit risk = sigmoid(a * z + b) to labels by maximum likelihood (a > 0)."""
+    w, b = fit_nonnegative_logistic(z.reshape(-1, 1), y, l2=1e-4)
+    return max(float(w[0]), 1e-3), b
+
+
+def choose_threshold(risk: np.ndarray, y: np.ndarray, groups: list[str], max_fpr: float = 0.001) -> float:
+    """The lowest threshold whose false-positive rate on the training worlds is at most `max_fpr`
+    overall and for every legitimate group, rounded up to a round number and kept in [0.5, 0.95]."""
+    legit = y == 0
+    candidates = np.unique(np.concatenate([risk, [0.5]]))
+    groups_arr = np.array(groups)
+    for t in candidates:
+        if t < 0.5:
+            continue
+        flagged = risk >= t
+        if flagged[legit].mean() > max_fpr:
+            continue
+        ok = all(flagged[legit & (groups_arr == g)].mean() <= 5 * max_fpr for g in set(groups_arr[legit]))
+        if ok:
+            return float(min(0.95, np.ceil(t * 100) / 100))
+    return 0.95
+
+
+def train(worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01) -> tuple[FusionModel, dict]:
+    """Fit weights, caps, calibration and threshold on the given training worlds."""
+    from distillguard.detect import registry
+
+    ts = TrainingSet([], [], [], [], [])
+    for w in worlds:
+        f, c, a, y, g = load_world(w, Path(str(w) + scan_suffix))
+        ts.findings.append(f)
+        ts.cluster_of.append(c)
+        ts.accounts.append(a)
+        ts.labels.append(y)
+        ts.groups.append(g)
+    base = shipped()
+    detectors = sorted(d for d, cls in registry().items() if cls.subject_kind == "account")
+    x, y = design(ts, detectors, base)
+    w, b = fit_nonnegative_logistic(x, y, l2=l2)
+    n = len(detectors)
+    model = replace(
+        base,
+        weights={d: round(float(v), 4) for d, v in zip(detectors, w[:n], strict=True)},
+        cluster_weight=round(float(w[n]), 4),
+        pair_weights={p: round(float(v), 4) for p, v in zip(PAIRS, w[n + 1 :], strict=True)},
+        bias=round(b, 4),
+        default_weight=0.0,
+        family_caps={},
+        platt_a=1.0,
+        platt_b=0.0,
+    )
+    # Calibrate, choose the threshold, then make sure no single detector can cross it alone: a weight
+    # that could is clipped below the margin and the model re-calibrated (a few rounds at most).
+    threshold = 0.5
+    for _ in range(5):
+        z, yy, groups = _totals(ts, model)
+        a, bb = platt(model.logit(z), yy)
+        model = replace(model, platt_a=round(a, 4), platt_b=round(bb, 4))
+        threshold = choose_threshold(model.risk(z), yy, groups)
+        margin = (logit(threshold) - model.platt_b) / model.platt_a - model.bias
+        over = {d: w for d, w in model.weights.items() if w >= margin}
+        if not over and model.cluster_weight < margin:
+            break
+        model = replace(
+            model,
+            weights={d: min(w, round(0.9 * margin, 4)) for d, w in model.weights.items()},
+            cluster_weight=min(model.cluster_weight, round(0.9 * margin, 4)),
+        )
+    model = replace(model, threshold=threshold)
+    z, yy, groups = _totals(ts, model)
+    risk = model.risk(z)
+    flagged = risk >= threshold
+    report = {
+        "worlds": [str(w) for w in worlds],
+        "accounts": len(yy),
+        "campaign_accounts": int(yy.sum()),
+        "train_recall": round(float(flagged[yy == 1].mean()), 4),
+        "train_fpr": round(float(flagged[yy == 0].mean()), 5),
+        "threshold": threshold,
+    }
+    model = replace(
+        model,
+        provenance={
+            "method": "non-negative L2 logistic regression over detector scores, cluster score and "
+            "family-pair interactions; Platt calibration",
+            "command": "python -m distillguard.decide.train " + " ".join(Path(w).name for w in worlds),
+            "l2": l2,
+            **report,
+        },
+    )
+    return model, report
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("worlds", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--scan-suffix", default="_scan")
+    ap.add_argument("--l2", type=float, default=0.01)
+    args = ap.parse_args(argv)
+    model, report = train(args.worlds, args.scan_suffix, args.l2)
+    model.to_json(args.out)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

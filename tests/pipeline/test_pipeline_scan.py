@@ -1,0 +1,108 @@
+"""run_scan(): the scan output contract, the record invariant, and failures that must not lose a scan."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import orjson
+import pytest
+from pipeline_builders import QUESTIONS, exchange, write_log
+
+from distillguard.config import load_config
+from distillguard.findings import Finding
+from distillguard.outputs import ACCOUNT_COLUMNS, CLUSTER_COLUMNS, SUMMARY_COUNTS
+from distillguard.pipeline import run_scan
+from distillguard.store import connect
+
+BAD_LINES = [b"{broken", b'{"ts": "2026-03-01T00:00:00Z", "request": {}}', b"", b"7"]
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    tmp = tmp_path_factory.mktemp("scan")
+    repeat = orjson.dumps(exchange(0, "user-0", QUESTIONS[0], 0.0, "198.51.0.9"))  # the log's first line
+    log = write_log(tmp / "log.jsonl", extra_lines=[*BAD_LINES, repeat])
+    result = run_scan([log], tmp / "out", config=load_config(None))
+    return tmp / "out", result
+
+
+def test_summary_holds_the_counts_and_the_invariant(scanned: tuple[Path, object]) -> None:
+    out, _ = scanned
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    for key in (*SUMMARY_COUNTS, "threshold", "engine", "version", "started", "finished", "timings"):
+        assert key in summary, key
+    assert summary["input_records"] == 120 + 4  # three bad lines, one id repeat; the blank line is no record
+    assert (summary["exchanges"], summary["rejected"], summary["duplicates"]) == (120, 3, 1)
+    assert summary["exchanges"] + summary["rejected"] + summary["duplicates"] == summary["input_records"]
+    assert summary["accounts"] == 10 and summary["engine"] == "duckdb"
+    assert set(summary["timings"]) >= {
+        "ingest",
+        "templates",
+        "features",
+        "link",
+        "detect",
+        "decide",
+        "outputs",
+    }
+
+
+def test_rejects_file_has_one_row_per_rejected_record(scanned: tuple[Path, object]) -> None:
+    out, _ = scanned
+    rows = [orjson.loads(x) for x in (out / "rejects.jsonl").read_bytes().splitlines()]
+    assert [(r["line"], r["reason"]) for r in rows] == [
+        (121, "invalid_json"),
+        (122, "missing_account"),
+        (124, "not_object"),
+    ]
+    assert all(set(r) == {"source", "line", "reason", "detail"} for r in rows)
+
+
+def test_csv_outputs_follow_the_contract(scanned: tuple[Path, object]) -> None:
+    out, result = scanned
+    with (out / "accounts.csv").open() as fh:
+        accounts = list(csv.DictReader(fh))
+    assert tuple(accounts[0]) == ACCOUNT_COLUMNS
+    assert {a["account_id"] for a in accounts} == {f"user-{i}" for i in range(6)} | {
+        f"h{i}" for i in range(4)
+    }
+    risks = [float(a["risk"]) for a in accounts]
+    assert risks == sorted(risks, reverse=True) and all(0.0 <= r <= 1.0 for r in risks)
+    threshold = result.summary["threshold"]
+    assert all((a["flagged"] == "true") == (float(a["risk"]) >= threshold) for a in accounts)
+    with (out / "clusters.csv").open() as fh:
+        header = next(csv.reader(fh))
+    assert tuple(header) == CLUSTER_COLUMNS
+
+
+def test_findings_are_findings(scanned: tuple[Path, object]) -> None:
+    out, result = scanned
+    lines = (out / "findings.jsonl").read_bytes().splitlines()
+    assert len(lines) == result.summary["findings"]
+    for line in lines:
+        Finding(**orjson.loads(line))  # validates score range and evidence
+
+
+def test_store_can_be_reopened(scanned: tuple[Path, object]) -> None:
+    out, _ = scanned
+    con = connect(out / "store")
+    n, templated = con.execute("SELECT count(*), count(template_id) FROM exchanges").fetchone()
+    assert n == 120 and templated > 0
+    assert con.execute("SELECT count(*) FROM account_features").fetchone() == (10,)
+
+
+def test_a_failing_report_is_reported_without_losing_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import distillguard.report
+
+    def broken(scan_dir: Path) -> Path:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(distillguard.report, "write_report", broken)
+    result = run_scan([write_log(tmp_path / "log.jsonl")], tmp_path / "out")
+    assert result.errors and "report: RuntimeError: template missing" in result.errors[0]
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["errors"] == result.errors and summary["exchanges"] == 120
+    assert (tmp_path / "out" / "accounts.csv").is_file()
+    assert "template missing" in capsys.readouterr().err

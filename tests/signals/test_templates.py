@@ -1,0 +1,65 @@
+import duckdb
+import pyarrow as pa
+
+from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals
+
+LONG = (
+    "You are a meticulous tutor. Read the problem carefully, then write out every step of your "
+    "reasoning before stating the final answer in a box at the end of your reply. Problem: {}"
+)
+
+
+def _con(users: list, ids: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+    ids = ids or [f"x{i}" for i in range(len(users))]
+    sig = compute_signals(pa.table({"user_text": pa.array(users, pa.string())}))
+    table = pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names])
+    con = duckdb.connect()
+    con.register("exchanges", table)
+    return con
+
+
+def _assign(users: list, ids: list[str] | None = None) -> dict[str, str | None]:
+    res = assign_templates(_con(users, ids))
+    return dict(
+        zip(res.column("exchange_id").to_pylist(), res.column("template_id").to_pylist(), strict=True)
+    )
+
+
+def test_paraphrases_share_a_template_and_unrelated_prompts_do_not():
+    users = [
+        LONG.format("17 * 23"),
+        LONG.format("what is 4 + 9").replace("meticulous", "careful").replace("in a box", "inside a box"),
+        LONG.upper().format("1 + 1"),
+        "Summarize the plot of a famous novel in three short sentences for a school newsletter article.",
+    ]
+    tid = _assign(users)
+    assert tid["x0"] == tid["x1"] == tid["x2"]
+    assert tid["x3"] != tid["x0"]
+
+
+def test_short_generic_prompts_do_not_merge():
+    users = ["hi", "hello", "translate this", "thanks!", "help", "Hi"]
+    tid = _assign(users)
+    assert tid["x0"] == tid["x5"]  # same skeleton after case folding
+    assert len({tid[k] for k in ("x0", "x1", "x2", "x3", "x4")}) == 5
+
+
+def test_template_id_is_the_smallest_skeleton_hash_and_stable_under_row_order():
+    users = [LONG.format(i) + " please" * (i % 3) for i in range(6)] + ["unrelated short prompt"]
+    ids = [f"e{i}" for i in range(len(users))]
+    a = _assign(users, ids)
+    b = _assign(users[::-1], ids[::-1])
+    assert a == b
+    con = _con(users, ids)
+    hashes = [r[0] for r in con.execute("SELECT skeleton_hash FROM exchanges").fetchall()]
+    assert a["e0"] == min(h for h, u in zip(hashes, users, strict=True) if u.startswith("You are"))
+
+
+def test_null_skeleton_gets_null_template_and_every_row_is_returned():
+    tid = _assign([None, "", "hello world"])
+    assert tid["x0"] is None and tid["x1"] is None and tid["x2"] is not None
+
+
+def test_empty_exchanges():
+    res = assign_templates(_con([]))
+    assert res.num_rows == 0 and res.column_names == ["exchange_id", "template_id"]
