@@ -122,6 +122,20 @@ class Server:
             self.proc.kill()
 
 
+def redis_prefix() -> str:
+    return f"dgbench-{os.getpid()}:"
+
+
+def drop_keys(url: str, prefix: str) -> None:
+    """Remove the benchmark's keys from Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    for i in range(0, len(keys), 1000):
+        client.delete(*keys[i : i + 1000])
+
+
 def start_servers(redis_url: str | None, log_dir: Path) -> dict[str, Server]:
     up_port = free_port()
     servers = {
@@ -156,7 +170,7 @@ def start_servers(redis_url: str | None, log_dir: Path) -> dict[str, Server]:
     ]
     variants: dict[str, list[str]] = {"off": ["--no-detect"], "on": [], "on_log": ["--log-dir", str(log_dir)]}
     if redis_url:
-        variants["on_redis"] = ["--state", redis_url, "--redis-prefix", "dgbench:"]
+        variants["on_redis"] = ["--state", redis_url, "--redis-prefix", redis_prefix()]
     for name, extra in variants.items():
         port = free_port()
         servers[name] = Server(name, [*gw, "--port", str(port), *extra], port, "GET /healthz")
@@ -271,7 +285,6 @@ def memory_state_bytes(accounts: int) -> dict[str, float]:
 
 def redis_state_bytes(url: str, accounts: int) -> dict[str, float] | None:
     """MEMORY USAGE of account hashes in Redis, written through the real backend."""
-    import redis
 
     from distillguard.act.scoring import RequestSignals, ScoringConfig
     from distillguard.act.state_redis import RedisState
@@ -294,10 +307,7 @@ def redis_state_bytes(url: str, accounts: int) -> dict[str, float] | None:
     try:
         sizes = asyncio.run(fill())
     finally:
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        for i in range(0, len(keys), 1000):
-            client.delete(*keys[i : i + 1000])
+        drop_keys(url, prefix)
     return {
         "accounts": accounts,
         "memory_usage_bytes_mean": statistics.mean(sizes),
@@ -318,8 +328,8 @@ def redis_available(url: str) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run for a smoke test")
-    ap.add_argument("--latency-requests", type=int, default=1500)
-    ap.add_argument("--throughput-requests", type=int, default=3000)
+    ap.add_argument("--latency-requests", type=int, default=1000)
+    ap.add_argument("--throughput-requests", type=int, default=1500)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--accounts", type=int, default=2000, help="API keys in the workload")
@@ -395,6 +405,8 @@ def main() -> None:
     finally:
         for s in {id(s): s for s in servers.values()}.values():
             s.stop()
+        if redis_url:
+            drop_keys(redis_url, redis_prefix())
     import shutil
 
     shutil.rmtree(log_dir, ignore_errors=True)

@@ -4,7 +4,8 @@
     python bench/quality.py eval --scenarios reference,stealth,quick --seeds 1000,1001
 
     # training worlds (split=train, seeds < 1000) and the fusion fit shipped in decide/fusion.json
-    python bench/quality.py train --scenarios reference,stealth,quick --seeds 1,2,3 --fit
+    python bench/quality.py train --fit --worlds quick:2:1,quick:3:1,quick:4:1,quick:5:1,quick:6:1,\
+        quick:7:1,reference:1:0.3,reference:2:0.3,stealth:1:0.3,stealth:2:0.3
 
 Worlds and scans are cached under --root (default bench/.data/quality); --rescan re-runs the
 stages after ingest (features, link, detect, decide) on the cached stores, which is what changes
@@ -14,6 +15,7 @@ when detection changes. The table goes to bench/results/quality.md (and .json).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -50,7 +52,9 @@ def scan(world_dir: Path, rescan: bool) -> Path:
 
     out = Path(str(world_dir) + "_scan")
     if not (out / "summary.json").is_file():
-        run_scan([world_dir / "exchanges.jsonl"], out, accounts=world_dir / "accounts.jsonl", config=ScanConfig())
+        run_scan(
+            [world_dir / "exchanges.jsonl"], out, accounts=world_dir / "accounts.jsonl", config=ScanConfig()
+        )
     elif rescan:
         redetect(out)
     return out
@@ -141,6 +145,35 @@ def _row(name: str, rep: Any) -> dict[str, Any]:
     return out
 
 
+def reliability(
+    worlds: list[Path], bins: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 1.0001)
+) -> str:
+    """Calibration on held-out worlds: per risk bin, accounts, mean risk, observed campaign share."""
+    import csv
+
+    risk, label = [], []
+    for w in worlds:
+        truth = {}
+        with (w / "truth.jsonl").open() as fh:
+            for line in fh:
+                t = json.loads(line)
+                truth[t["account_id"]] = t["label"] == "campaign"
+        with (Path(str(w) + "_scan") / "accounts.csv").open() as fh:
+            for r in csv.DictReader(fh):
+                if r["account_id"] in truth:
+                    risk.append(float(r["risk"]))
+                    label.append(truth[r["account_id"]])
+    lines = ["| risk bin | accounts | mean risk | campaign share |", "| --- | --- | --- | --- |"]
+    for lo, hi in itertools.pairwise(bins):
+        idx = [i for i, r in enumerate(risk) if lo <= r < hi]
+        if not idx:
+            continue
+        mean_r = sum(risk[i] for i in idx) / len(idx)
+        share = sum(label[i] for i in idx) / len(idx)
+        lines.append(f"| [{lo:.2f}, {min(hi, 1):.2f}) | {len(idx)} | {mean_r:.3f} | {share:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _attributed(ex: dict[str, Any]) -> float | None:
     per = ex.get("per_campaign") or {}
     total = sum(v["exchanges"] for v in per.values())
@@ -160,11 +193,13 @@ def markdown(rows: list[dict[str, Any]], gw: dict[str, Any] | None, command: str
         f"Command: `{command}`",
         "",
         "| world | accounts | account recall | FPR | worst campaign recall | worst archetype FPR "
-        "| ARI | campaign exchanges attributed |",
+        "| ARI campaign accounts (all accounts) | campaign exchanges attributed |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        worst_c = min(r["campaigns"].items(), key=lambda kv: kv[1] if kv[1] is not None else 1, default=("-", None))
+        worst_c = min(
+            r["campaigns"].items(), key=lambda kv: kv[1] if kv[1] is not None else 1, default=("-", None)
+        )
         worst_a = max(
             r["archetype_fpr"].items(), key=lambda kv: kv[1] if kv[1] is not None else 0, default=("-", None)
         )
@@ -173,7 +208,8 @@ def markdown(rows: list[dict[str, Any]], gw: dict[str, Any] | None, command: str
             f"| {_fmt(r['fpr'], TARGETS['fpr'], True)} "
             f"| {worst_c[0]}: {_fmt(worst_c[1], TARGETS['campaign_recall'])} "
             f"| {worst_a[0]}: {_fmt(worst_a[1], TARGETS['archetype_fpr'], True)} "
-            f"| {_fmt(r['ari'], TARGETS['ari'])} | {_fmt(r['exchange_attribution'], TARGETS['exchange_attribution'])} |"
+            f"| {_fmt(r['ari'], TARGETS['ari'])} ({_fmt(r['ari_all'])}) "
+            f"| {_fmt(r['exchange_attribution'], TARGETS['exchange_attribution'])} |"
         )
     if gw:
         lines += [
@@ -190,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("mode", choices=["eval", "train"])
     ap.add_argument("--scenarios", default="reference,stealth,quick")
-    ap.add_argument("--seeds", default=None, help="comma-separated; default 1000,1001 (eval) or 1,2,3 (train)")
+    ap.add_argument(
+        "--seeds", default=None, help="comma-separated; default 1000,1001 (eval) or 1,2,3 (train)"
+    )
     ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument(
+        "--worlds", default=None, help="scenario:seed:scale,... instead of --scenarios/--seeds/--scale"
+    )
     ap.add_argument("--root", type=Path, default=ROOT / ".data" / "quality")
     ap.add_argument("--rescan", action="store_true", help="re-run features..decide on cached scans")
     ap.add_argument("--fit", action="store_true", help="train mode: fit the fusion model afterwards")
@@ -200,23 +241,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     split = args.mode
     seeds = [int(s) for s in (args.seeds or ("1000,1001" if split == "eval" else "1,2,3")).split(",")]
-    if split == "eval" and min(seeds) < 1000:
-        ap.error("quality is reported on seeds >= 1000 only")
-    if split == "train" and max(seeds) >= 1000:
-        ap.error("training worlds use seeds < 1000 only")
     args.root.mkdir(parents=True, exist_ok=True)
+    if args.worlds:
+        specs = [(sc, int(se), float(x)) for sc, se, x in (w.split(":") for w in args.worlds.split(","))]
+    else:
+        specs = [(sc, seed, args.scale) for sc in args.scenarios.split(",") for seed in seeds]
+    bad = [sp for sp in specs if (sp[1] >= 1000) != (split == "eval")]
+    if bad:
+        ap.error(f"{split} worlds need seeds {'>=' if split == 'eval' else '<'} 1000: {bad}")
     worlds = []
-    for scenario in args.scenarios.split(","):
-        for seed in seeds:
-            w = world(scenario, seed, split, args.scale, args.root)
-            scan(w, args.rescan)
-            worlds.append(w)
-            print(f"scanned {w.name}", file=sys.stderr, flush=True)
+    for scenario, seed, scale in specs:
+        w = world(scenario, seed, split, scale, args.root)
+        scan(w, args.rescan)
+        worlds.append(w)
+        print(f"scanned {w.name}", file=sys.stderr, flush=True)
     if split == "train":
         if args.fit:
             from distillguard.decide.train import train
 
-            model, report = train(worlds)
+            command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+            model, report = train(worlds, command=command)
             model.to_json(args.fusion_out)
             print(json.dumps(report, indent=2))
         return 0
@@ -229,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     results = ROOT / "results"
     results.mkdir(exist_ok=True)
     (results / "quality.md").write_text(text)
+    (results / "reliability.md").write_text(reliability(worlds))
     (results / "quality.json").write_text(json.dumps({"worlds": rows, "glasswally": gw}, indent=2) + "\n")
     print(text)
     return 0

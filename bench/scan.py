@@ -8,8 +8,10 @@ The input comes from the simulator (`distillguard.simulate`, scenario "reference
 the requested count) when it is installed, else from bench/gen_exchanges.py (exactly the requested
 count). Inputs are cached in bench/.data/. Results go to bench/results/scan-<N>.json.
 
-Peak memory is sampled from /proc every 50 ms over the scan's whole process tree (main process plus
-map workers), and also read as the largest single process's ru_maxrss.
+Peak memory and CPU time are sampled from /proc every 50 ms over the scan's whole process tree
+(main process, forkserver, map workers); the largest single process's ru_maxrss is read too. CPU
+times are given beside wall times because the machine may be shared: the CPU ratio does not move
+with other load, the wall ratio does.
 """
 
 from __future__ import annotations
@@ -58,28 +60,38 @@ def make_input(exchanges: int, generator: str) -> tuple[Path, str]:
     if not path.is_file():
         from distillguard.simulate import simulate
 
-        probe = simulate("reference", DATA / "sim-probe", scale=0.05, seed=1000)
-        scale = 0.05 * exchanges / max(probe.exchanges, 1)
+        # The scenario's exchanges grow about linearly with scale, with a fixed part: fit both.
+        counts = {}
+        for scale in (0.1, 0.2):
+            counts[scale] = simulate("reference", DATA / "sim-probe", scale=scale, seed=1000).exchanges
         shutil.rmtree(DATA / "sim-probe", ignore_errors=True)
-        simulate("reference", folder, scale=scale, seed=1000)
+        slope = (counts[0.2] - counts[0.1]) / 0.1
+        fixed = counts[0.1] - slope * 0.1
+        simulate("reference", folder, scale=max(0.01, (exchanges - fixed) / max(slope, 1.0)), seed=1000)
     return path, "simulator (scenario reference, seed 1000)"
 
 
-def duckdb_parse_count(path: Path) -> tuple[float, int]:
-    """DuckDB's own time to parse and count the file (read_json with its schema detection)."""
+def duckdb_parse_count(path: Path) -> tuple[float, float, int]:
+    """DuckDB's own wall and CPU time to parse and count the file (read_json, schema detection
+    included), and the count."""
     con = duckdb.connect()
     started = time.perf_counter()
+    cpu = time.process_time()
     (count,) = con.execute(
         "SELECT count(*) FROM read_json(?, format = 'newline_delimited', maximum_object_size = 268435456)",
         [str(path)],
     ).fetchone()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     con.close()
-    return seconds, int(count)
+    return seconds, cpu, int(count)
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants, from /proc."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int, cpu_by_pid: dict[int, float]) -> int:
+    """Resident bytes of `pid` and all its descendants, from /proc; records each one's CPU seconds."""
     total = 0
     stack = [pid]
     while stack:
@@ -90,21 +102,25 @@ def _tree_rss(pid: int) -> int:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1]) * 1024
                         break
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            cpu_by_pid[p] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     stack.extend(int(c) for c in fh.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
             continue
     return total
 
 
-def run_scan(path: Path, out: Path, workers: int | None) -> tuple[float, int, dict]:
-    """Run the scan as a child process; return (wall seconds, peak tree RSS bytes, summary)."""
+def run_scan(path: Path, out: Path, workers: int | None) -> tuple[float, int, float, dict]:
+    """Run the scan as a child process; return (wall s, peak tree RSS bytes, tree CPU s, summary)."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "distillguard.cli", "scan", str(path), "--out", str(out), "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
     peak = 0
+    cpu_by_pid: dict[int, float] = {}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
@@ -114,7 +130,7 @@ def run_scan(path: Path, out: Path, workers: int | None) -> tuple[float, int, di
         # The forkserver that runs the map workers is a child of the scan process, so the tree
         # walk from the scan's pid covers it.
         while not done.wait(0.05):
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _tree(proc.pid, cpu_by_pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -125,7 +141,7 @@ def run_scan(path: Path, out: Path, workers: int | None) -> tuple[float, int, di
     if proc.returncode != 0:
         raise SystemExit(f"scan failed ({proc.returncode}): {stderr.strip()}")
     summary = json.loads((out / "summary.json").read_text())
-    return seconds, peak, summary
+    return seconds, peak, sum(cpu_by_pid.values()), summary
 
 
 def main() -> None:
@@ -140,9 +156,9 @@ def main() -> None:
 
     path, generator = make_input(args.exchanges, args.generator)
     size = path.stat().st_size
-    duck_seconds, duck_count = duckdb_parse_count(path)
+    duck_seconds, duck_cpu, duck_count = duckdb_parse_count(path)
     out = DATA / f"scan-out-{args.exchanges}"
-    seconds, peak_tree, summary = run_scan(path, out, args.workers)
+    seconds, peak_tree, scan_cpu, summary = run_scan(path, out, args.workers)
     max_single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     store_bytes = sum(f.stat().st_size for f in (out / "store").rglob("*") if f.is_file())
     if not args.keep:
@@ -159,6 +175,9 @@ def main() -> None:
         "duckdb_parse_count_s": round(duck_seconds, 3),
         "scan_wall_s": round(seconds, 3),
         "ratio_scan_to_duckdb": round(seconds / duck_seconds, 2),
+        "duckdb_cpu_s": round(duck_cpu, 3),
+        "scan_cpu_s": round(scan_cpu, 3),
+        "cpu_ratio_scan_to_duckdb": round(scan_cpu / duck_cpu, 2) if duck_cpu else None,
         "exchanges_per_s": round(summary["exchanges"] / seconds),
         "peak_rss_tree_mb": round(peak_tree / 2**20),
         "peak_rss_single_process_mb": round(max_single / 2**20),
@@ -186,6 +205,8 @@ def _print_table(result: dict) -> None:
         ("DuckDB parse + count", f"{result['duckdb_parse_count_s']:.2f} s"),
         ("scan wall time", f"{result['scan_wall_s']:.2f} s"),
         ("ratio scan / DuckDB", f"{result['ratio_scan_to_duckdb']:.2f}"),
+        ("CPU: scan / DuckDB", f"{result['scan_cpu_s']:.1f} s / {result['duckdb_cpu_s']:.1f} s"),
+        ("load average (1, 5, 15 min)", ", ".join(f"{x:.1f}" for x in result["machine"]["load_avg"])),
         ("exchanges per second", f"{result['exchanges_per_s']:,}"),
         ("peak RSS, process tree", f"{result['peak_rss_tree_mb']:,} MB"),
         ("peak RSS, largest process", f"{result['peak_rss_single_process_mb']:,} MB"),

@@ -59,26 +59,34 @@ def _stage(module: str, attr: str) -> Any:
         raise StageError(f"the {module} stage is not available: {exc}") from None
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the map workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class _Clock:
-    """Per-stage wall times, plus one progress line per stage when a rich Progress is given."""
+    """Per-stage wall and CPU times and peak memory, plus one progress line per stage."""
 
     def __init__(self, progress: Any) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self.peak_rss_mb: dict[str, int] = {}  # this process's peak after each stage (monotonic)
 
-    def mark(self, name: str, seconds: float) -> None:
+    def mark(self, name: str, seconds: float, cpu: float) -> None:
         self.timings[name] = round(seconds, 3)
+        self.cpu_seconds[name] = round(cpu, 3)
         self.peak_rss_mb[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
     @contextlib.contextmanager
-    def stage(self, name: str, label: str) -> Iterator[None]:
-        task = self.progress.add_task(label, total=1) if self.progress is not None else None
-        started = time.perf_counter()
+    def stage(self, name: str, label: str | None = None) -> Iterator[None]:
+        task = self.progress.add_task(label, total=1) if self.progress is not None and label else None
+        started, cpu = time.perf_counter(), _cpu()
         try:
             yield
         finally:
-            self.mark(name, time.perf_counter() - started)
+            self.mark(name, time.perf_counter() - started, _cpu() - cpu)
             if task is not None:
                 self.progress.update(task, completed=1)
 
@@ -151,23 +159,23 @@ def run_scan(
     mapping = load_mapping(config.mapping) if config.mapping else None
     clock = _Clock(progress)
 
-    started_ingest = time.perf_counter()
     try:
-        report = _ingest(
-            paths,
-            store_dir,
-            out_dir,
-            accounts=accounts,
-            mapping=mapping,
-            strict=strict,
-            engine=engine,
-            master=master,
-            progress=progress,
-            workers=workers,
-        )
+        with clock.stage("ingest"):  # ingest shows its own progress bar (bytes read)
+            report = _ingest(
+                paths,
+                store_dir,
+                out_dir,
+                accounts=accounts,
+                mapping=mapping,
+                strict=strict,
+                engine=engine,
+                master=master,
+                progress=progress,
+                workers=workers,
+            )
     except IngestError as exc:
         raise StageError(str(exc)) from None
-    clock.mark("ingest", time.perf_counter() - started_ingest)
+    clock.cpu_seconds["ingest"] = round(clock.cpu_seconds["ingest"] + report.worker_cpu_seconds, 3)
 
     con = store.connect(store_dir)
     result = ScanResult(out_dir=out_dir, summary={}, ingest=report)
@@ -227,6 +235,7 @@ def run_scan(
                 print(f"distillguard scan: {message}", file=sys.stderr)
 
     summary["timings"] = dict(clock.timings)
+    summary["cpu_seconds"] = dict(clock.cpu_seconds)
     summary["peak_rss_mb"] = dict(clock.peak_rss_mb)
     summary["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     summary["errors"] = result.errors

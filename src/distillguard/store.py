@@ -104,29 +104,28 @@ def finalize_exchanges(raw_dir: Path, exchanges_dir: Path, schema: pa.Schema) ->
     total, distinct = con.execute(
         f"SELECT count(*), count(DISTINCT exchange_id) FROM read_parquet({glob})"
     ).fetchone()
-    drops: dict[str, list[int]] = {}
     if total != distinct:
-        rows = con.execute(
+        # Rows to drop, one part at a time (ordered like the parts), so memory stays per part.
+        cursor = con.execute(
             f"""
             SELECT filename, list(file_row_number ORDER BY file_row_number) FROM (
               SELECT filename, file_row_number, row_number() OVER (
                 PARTITION BY exchange_id ORDER BY filename, file_row_number) AS nth
               FROM read_parquet({glob}, filename = true, file_row_number = true)
-            ) WHERE nth > 1 GROUP BY filename
+            ) WHERE nth > 1 GROUP BY filename ORDER BY filename
             """
-        ).fetchall()
-        drops = {Path(name).name: rows_ for name, rows_ in rows}
+        )
+        while row := cursor.fetchone():
+            part = Path(row[0])
+            table = pq.read_table(part)
+            mask = np.ones(table.num_rows, dtype=bool)
+            mask[row[1]] = False
+            target = exchanges_dir / part.name
+            pq.write_table(table.filter(pa.array(mask)), target, compression="zstd", compression_level=1)
+            part.unlink()
     con.close()
-    for part in parts:
-        target = exchanges_dir / part.name
-        dropped = drops.get(part.name)
-        if not dropped:
-            part.replace(target)
-            continue
-        table = pq.read_table(part)
-        mask = np.ones(table.num_rows, dtype=bool)
-        mask[dropped] = False
-        pq.write_table(table.filter(pa.array(mask)), target, compression="zstd", compression_level=1)
-        part.unlink()
+    for part in parts:  # parts without duplicates move as they are
+        if part.exists():
+            part.replace(exchanges_dir / part.name)
     shutil.rmtree(raw_dir, ignore_errors=True)
     return distinct, total - distinct

@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 
 from distillguard.act.app import create_app
+from distillguard.act.identity import IdentityResolver
 from distillguard.act.standin import create_standin_app
 
 IDENTITY_KEY = b"test-identity-key"
@@ -57,6 +58,19 @@ class ServerThread:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def account_of() -> Callable[[str], str]:
+    """The account id the test gateways give a raw API key."""
+    resolver = IdentityResolver(key=IDENTITY_KEY)
+    return lambda api_key: resolver.key_id(api_key.encode())
+
+
+@pytest.fixture
+def port() -> Callable[[], int]:
+    """A factory of free loopback ports."""
+    return free_port
 
 
 @pytest.fixture(scope="session")

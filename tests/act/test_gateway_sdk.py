@@ -105,10 +105,8 @@ def test_bad_input_gets_provider_shaped_errors(gateway):
         _openai(gw.url).models.list()
 
 
-def test_upstream_down_and_broken_stream(gateway, upstream):
-    from conftest import free_port
-
-    dead = gateway(upstream_url=f"http://127.0.0.1:{free_port()}")
+def test_upstream_down_and_broken_stream(gateway, port):
+    dead = gateway(upstream_url=f"http://127.0.0.1:{port()}")
     with pytest.raises(anthropic.InternalServerError) as err:
         _anthropic(dead.url).messages.create(
             model="m", max_tokens=8, messages=[{"role": "user", "content": "x"}]
@@ -126,3 +124,36 @@ def test_upstream_down_and_broken_stream(gateway, upstream):
         for _ in stream:
             pass
     assert httpx.get(gw.url + "/healthz").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("withhold", [False, True])
+def test_streams_are_not_buffered(gateway, tmp_path, withhold, account_of):
+    """Events reach the client as the upstream sends them, also when reasoning is withheld."""
+    import time
+
+    gw = gateway(log_dir=tmp_path, admin_token="t")
+    key = "sk-stream-timing"
+    if withhold:
+        acct = account_of(key)
+        httpx.put(
+            gw.url + f"/admin/accounts/{acct}/override",
+            headers={"authorization": "Bearer t"},
+            json={"action": "withhold_reasoning", "reason": "test"},
+        ).raise_for_status()
+    body = {
+        "model": "m",
+        "max_tokens": 64,
+        "stream": True,
+        "thinking": THINK,
+        "messages": [{"role": "user", "content": "Name a river"}],
+    }
+    headers = {"x-api-key": key, "x-standin-delay-ms": "60", "anthropic-version": "2023-06-01"}
+    arrivals, text = [], b""
+    start = time.monotonic()
+    with httpx.stream("POST", gw.url + "/v1/messages", json=body, headers=headers) as r:
+        for chunk in r.iter_raw():
+            arrivals.append(time.monotonic() - start)
+            text += chunk
+    assert len(arrivals) >= 5  # many separate deliveries, not one buffered body
+    assert arrivals[0] < arrivals[-1] - 0.3  # the first event came long before the last
+    assert (REASONING.split()[0].encode() in text) is not withhold

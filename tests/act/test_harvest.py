@@ -119,7 +119,7 @@ def test_openai_withholding_json_and_streams(gateway):
     assert REASONING not in "".join(getattr(e, "delta", "") or "" for e in events)
 
 
-def test_remove_mode_renumbers_stream_blocks(gateway, tmp_path):
+def test_remove_mode_renumbers_stream_blocks(gateway, tmp_path, account_of):
     policy = tmp_path / "p.yaml"
     from distillguard.act.policy import DEFAULT_POLICY
 
@@ -130,11 +130,7 @@ def test_remove_mode_renumbers_stream_blocks(gateway, tmp_path):
     account = httpx.get(gw.url + "/metrics")  # any request: the account now exists
     assert account.status_code == 200
     # An operator sends this account to withholding with an override, whatever it asks.
-    from conftest import IDENTITY_KEY
-
-    from distillguard.act.identity import IdentityResolver
-
-    acct = IdentityResolver(key=IDENTITY_KEY).key_id(b"sk-remove")
+    acct = account_of("sk-remove")
     r = httpx.put(
         gw.url + f"/admin/accounts/{acct}/override",
         headers={"authorization": "Bearer t0k"},
@@ -187,14 +183,10 @@ def test_dry_run_logs_but_never_acts(gateway, tmp_path):
 
 
 @pytest.mark.parametrize("flagged", [True])
-def test_scan_verdicts_apply_and_reload(gateway, tmp_path, flagged):
-    from conftest import IDENTITY_KEY
-
-    from distillguard.act.identity import IdentityResolver
-
+def test_scan_verdicts_apply_and_reload(gateway, tmp_path, flagged, account_of):
     scan = tmp_path / "scan"
     scan.mkdir()
-    acct = IdentityResolver(key=IDENTITY_KEY).key_id(b"sk-known-bad")
+    acct = account_of("sk-known-bad")
     (scan / "accounts.csv").write_text(
         "account_id,risk,flagged,cluster_id,exchanges,reasons\nsomeone_else,0.9,true,c1,10,x\n"
     )

@@ -91,3 +91,15 @@ def test_clause_parsing():
     with pytest.raises(ValueError, match="cannot read"):
         parse_clause("template_accounts")
     assert DEFAULT_POLICY.exists()
+
+
+def test_gateway_command_refuses_an_invalid_policy(tmp_path):
+    from typer.testing import CliRunner
+
+    from distillguard.cli import app
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE.replace("template_accounts >= 3", "template_accounts >= many"))
+    result = CliRunner().invoke(app, ["gateway", "--upstream", "http://127.0.0.1:9", "--policy", str(bad)])
+    assert result.exit_code == 2
+    assert "rule ok-rule" in result.output and "template_accounts is a float" in result.output

@@ -90,19 +90,17 @@ def test_replicas_share_template_sketch(gateway, prefix):
 
 
 @pytest.fixture
-def own_redis():
+def own_redis(port):
     """A redis-server of this test's own, which the test can stop and start again."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed")
-    from conftest import free_port
-
-    port = free_port()
+    redis_port = port()
     procs: list[subprocess.Popen] = []
 
     def start() -> None:
         proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -110,7 +108,7 @@ def own_redis():
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
-                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+                redis.Redis(port=redis_port, socket_connect_timeout=0.2).ping()
                 return
             except redis.RedisError:
                 time.sleep(0.02)
@@ -122,7 +120,7 @@ def own_redis():
         proc.wait(timeout=5)
 
     start()
-    yield port, start, stop
+    yield redis_port, start, stop
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
@@ -136,7 +134,7 @@ def _errors(url: str) -> float:
     return 0.0
 
 
-def test_redis_outage_fails_open_and_recovers(gateway, own_redis):
+def test_redis_outage_fails_open_and_recovers(gateway, own_redis, account_of):
     port, start, stop = own_redis
     gw = gateway(
         state_url=f"redis://127.0.0.1:{port}/0", state_options={"max_backoff_s": 0.2}, admin_token="t"
@@ -162,11 +160,7 @@ def test_redis_outage_fails_open_and_recovers(gateway, own_redis):
         assert time.monotonic() < deadline, "the gateway did not reconnect to Redis"
         ask()
         time.sleep(0.05)
-    from conftest import IDENTITY_KEY
-
-    from distillguard.act.identity import IdentityResolver
-
-    acct = IdentityResolver(key=IDENTITY_KEY).key_id(b"sk-outage")
+    acct = account_of("sk-outage")
     info = httpx.get(gw.url + f"/admin/accounts/{acct}", headers={"authorization": "Bearer t"}).json()
     assert info["online"]["requests"] >= 1  # state is written again after recovery
 
@@ -182,12 +176,10 @@ def test_redis_outage_fail_closed(gateway, own_redis):
     assert err.value.status_code == 503
 
 
-def test_unreachable_redis_costs_no_timeouts(prefix):
+def test_unreachable_redis_costs_no_timeouts(prefix, port):
     async def run() -> float:
         cfg = ScoringConfig()
-        from conftest import free_port
-
-        red = RedisState(f"redis://127.0.0.1:{free_port()}/0", cfg, prefix=prefix, max_backoff_s=5)
+        red = RedisState(f"redis://127.0.0.1:{port()}/0", cfg, prefix=prefix, max_backoff_s=5)
         from distillguard.act.state import StateUnavailable
 
         started = time.perf_counter()

@@ -78,7 +78,7 @@ def test_tuning_worlds_are_called_out(world_and_scan):
 
 def test_bad_inputs_are_explained(tmp_path, world_and_scan):
     world, scan = world_and_scan
-    with pytest.raises(EvaluationError, match="no accounts.csv"):
+    with pytest.raises(EvaluationError, match=r"no accounts\.csv"):
         evaluate(world / "truth.jsonl", tmp_path)
     with pytest.raises(EvaluationError, match="does not exist"):
         evaluate(tmp_path / "nope.jsonl", scan)

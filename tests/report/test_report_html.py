@@ -64,9 +64,12 @@ def test_campaign_overview(page: str, context: dict) -> None:
     )
     assert hydra["templates"][0]["template_id"] == "tpl-cot" and hydra["templates"][0]["exchanges"] == 240
     infra = hydra["infrastructure"]
-    assert ("203.0.113.0/24", 6, 360) in infra["IP prefix"]
-    assert infra["payment method"] == [("pm-shared-77", 6, None)]
+    assert ("203.0.113.0/24", 6, 360, 0) in infra["IP prefix"]
+    assert infra["payment method"] == [("pm-shared-77", 6, None, 0)]
+    assert ("python-httpx/0.27.0", 6, 360, 3) in infra["user agent"]  # three ordinary users share the SDK
     assert dict(hydra["capabilities"]) == {"math_reasoning": 240, "chat": 120}
+    [(detector, members, mean)] = hydra["member_detectors"]
+    assert (detector, members) == ("cot-harvest", 6) and mean == pytest.approx(0.88)
     assert "<svg" in hydra["timeline_svg"] and "Shared infrastructure" in page
     assert "C-003" in page  # linked but not flagged, listed apart
 

@@ -58,3 +58,23 @@ def test_several_tags_one_primary():
 def test_fast_path_structural_hints():
     assert score_prompt("What's the weather?", None, tool_count=1)["capability"] == "tool_use"
     assert score_prompt("What is this?", None, image_count=1)["capability"] == "vision"
+
+
+def test_assistant_personas_are_not_roleplay():
+    out = compute_signals(
+        pa.table(
+            {
+                "user_text": [
+                    "hello there",
+                    "You are a pirate captain. Describe your ship.",
+                    "Tell me a joke",
+                ],
+                "system_text": [
+                    "You are a helpful, knowledgeable assistant.",
+                    None,
+                    "You are a friendly AI assistant.",
+                ],
+            }
+        )
+    ).to_pylist()
+    assert [o["cap_roleplay"] for o in out] == [False, True, False]

@@ -1,6 +1,6 @@
 import pytest
 
-from distillguard.signals import score_prompt
+from distillguard.signals import explain_prompt, score_prompt
 
 HARVEST_COT = [
     "Here is a math problem and its final answer. Write out the reasoning behind this finished answer.",
@@ -75,3 +75,9 @@ def test_scores_stay_in_unit_interval():
     scores = score_prompt(text, text)
     for key in ("cot_elicitation", "rubric_grading", "censorship_rewrite"):
         assert 0.0 <= scores[key] <= 1.0
+
+
+def test_explanations_name_the_rule():
+    why = explain_prompt("Explain the reasoning behind this finished answer: 42", None)
+    assert why["cot_elicitation"] == "asks for the reasoning behind a given answer"
+    assert why["rubric_grading"] is None

@@ -48,7 +48,7 @@ def test_different_prompts_differ():
 
 def test_code_urls_and_lists_are_slots():
     a = "Fix this:\n```python\nprint(1)\n```\nsee https://a.example/x\n- first\n- second"
-    b = "Fix this:\n```js\nconsole.log(2)\n```\nsee http://b.example\n- only item"
+    b = "Fix this:\n```js\nconsole.log(2)\n```\nsee http://b.example\n1. one\n2. two\n3. three"
     assert _hash(a) == _hash(b)
 
 
@@ -95,3 +95,8 @@ def test_signatures_are_deterministic():
     s1, _ = minhash_signatures(skeleton_array(normalize_array(pa.array(texts))))
     s2, _ = minhash_signatures(skeleton_array(normalize_array(pa.array(texts[:1]))))
     assert (s1[0] == s1[1]).all() and (s1[0] == s2[0]).all()
+
+
+def test_a_lone_numbered_line_is_text_not_a_list_slot():
+    assert _hash("1. Explain quantum physics to me") != _hash("1. Bake a chocolate cake for me")
+    assert _hash("Do:\n- a\n- b") == _hash("Do:\n* c\n* d\n* e")

@@ -13,6 +13,7 @@ legit:
   serverless: {accounts: 1, exchanges_per_day: 60}
   new_account: {accounts: 2}
   synthetic_data: {accounts: 1, exchanges_per_day: 60}
+  classroom: {accounts: 3}
 campaigns:
   - id: lockstep
     accounts: 4

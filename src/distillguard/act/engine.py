@@ -136,7 +136,7 @@ class Engine:
             censorship_rewrite=float(sc.get("censorship_rewrite") or 0.0),
             capability=str(sc.get("capability") or "chat"),
             thinking_requested=bool(ex.get("thinking_requested")),
-            flavor=ex.get("flavor") or flavor,
+            flavor=flavor,  # the route is authoritative; a bare body can read as either
             model=str(ex.get("model") or ""),
         )
 

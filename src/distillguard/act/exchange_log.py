@@ -85,13 +85,16 @@ class ExchangeLog:
             for old in files[: max(0, len(files) - self.keep_files)]:
                 old.unlink(missing_ok=True)
 
-    def flush(self) -> int:
-        """Write queued records now; rotate when the file is too big or too old."""
-        if not self._pending:
+    def _take(self) -> list[bytes]:
+        lines, self._pending = self._pending, []
+        return lines
+
+    def _write(self, lines: list[bytes]) -> int:
+        """Write lines to the current file; rotate when it is too big or too old."""
+        if not lines:
             if self._fh is not None and time.monotonic() - self._opened_at > self.max_age_s:
                 self._seal()
             return 0
-        lines, self._pending = self._pending, []
         if self._fh is None:
             self._open()
         data = b"".join(lines)
@@ -104,20 +107,31 @@ class ExchangeLog:
             self._seal()
         return len(lines)
 
+    def flush(self) -> int:
+        """Write queued records now (in the caller's thread)."""
+        return self._write(self._take())
+
     def close(self) -> None:
         """Flush and seal the current file."""
         self.flush()
         self._seal()
 
     async def run(self, interval_s: float = 0.25) -> None:
-        """Flush periodically until cancelled; then flush and seal."""
+        """Flush periodically until cancelled; then flush and seal. Records are taken from the
+        queue on the event loop and written by a worker thread, so disk latency never stalls
+        requests."""
+        writing: asyncio.Future | None = None
         try:
             while True:
                 await asyncio.sleep(interval_s)
+                writing = asyncio.ensure_future(asyncio.to_thread(self._write, self._take()))
                 try:
-                    self.flush()
+                    await asyncio.shield(writing)
                 except OSError as exc:
                     log.error("exchange log write failed: %s", exc)
         finally:
+            if writing is not None and not writing.done():
+                with contextlib.suppress(OSError):
+                    await writing  # never close the file under a write in progress
             with contextlib.suppress(OSError):
                 self.close()

@@ -192,7 +192,6 @@ class GatewayMiddleware:
     async def _handle(self, scope: dict[str, Any], receive: Any, send: Any, flavor: str) -> None:
         engine = self.engine
         engine.start()
-        t0 = time.perf_counter()
         wall = time.time()
         headers = scope["headers"]
         family = family_of(flavor)
@@ -212,6 +211,7 @@ class GatewayMiddleware:
             if not message.get("more_body", False):
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        t0 = time.perf_counter()  # the gateway's own work starts once the body is in
         decision = await engine.decide(flavor, headers, body)
         route = scope["path"]
         metrics = engine.metrics

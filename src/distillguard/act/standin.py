@@ -2,12 +2,14 @@
 benchmarks and demos of the gateway. It answers at once with deterministic text, includes
 reasoning when the request asks for it, and streams in each provider's event format.
 
-Test hooks: header `x-standin-status: 4xx|5xx` answers with that provider-shaped error; a
-request whose model is `break-stream` stops its stream half-way.
+Test hooks: header `x-standin-status: 4xx|5xx` answers with that provider-shaped error; header
+`x-standin-delay-ms: N` waits N ms between stream events; a request whose model is
+`break-stream` stops its stream half-way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -48,9 +50,11 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     )
 
 
-def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool) -> StreamingResponse:
+def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool, delay_s: float = 0.0) -> StreamingResponse:
     async def body() -> AsyncIterator[bytes]:
         for i, (name, data) in enumerate(events):
+            if delay_s and i:
+                await asyncio.sleep(delay_s)
             if breaks and i == 3:
                 raise RuntimeError("stand-in stream broken on purpose")
             head = f"event: {name}\n".encode() if name else b""
@@ -62,6 +66,10 @@ def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool) -> StreamingRes
         media_type="text/event-stream",
         headers={"x-upstream-request-id": f"req_{next(_ids)}", "cache-control": "no-cache"},
     )
+
+
+def _delay(request: Request) -> float:
+    return float(request.headers.get("x-standin-delay-ms", 0)) / 1000.0
 
 
 def _chunks(text: str, n: int = 3) -> list[str]:
@@ -157,7 +165,7 @@ async def messages(request: Request) -> Response:
         )
         yield "message_stop", {"type": "message_stop"}
 
-    return _sse(events(), req.get("model") == "break-stream")
+    return _sse(events(), req.get("model") == "break-stream", _delay(request))
 
 
 async def chat(request: Request) -> Response:

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -94,20 +94,23 @@ class RedisState:
         cfg: ScoringConfig,
         *,
         prefix: str = "dg:",
-        timeout_s: float = 0.25,
+        timeout_s: float = 0.5,
         max_backoff_s: float = 5.0,
         metrics: Any = None,
     ) -> None:
         self.cfg = cfg
         self.prefix = prefix
-        self.redis = Redis.from_url(
+        # A blocking pool: a burst waits briefly for a connection instead of failing open.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=256,
+            timeout=timeout_s,
             decode_responses=True,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 1),  # one quick retry: a pooled connection may be stale
-            max_connections=256,
         )
+        self.redis = Redis.from_pool(pool)
         self._observe = self.redis.register_script(_OBSERVE)
         self._record = self.redis.register_script(_RECORD)
         self.max_backoff_s = max_backoff_s

@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo_cmd(
-        out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the world, scan and report."),
+        out: Path = typer.Option(
+            Path("demo-out"), "--out", "-o", help="Folder for the world, scan and report."
+        ),
         seed: int = typer.Option(DEMO_SEED, "--seed", help="World seed (>= 1000: an evaluation world)."),
         scenario: str = typer.Option("quick", "--scenario", help="Scenario to simulate."),
     ) -> None:
@@ -45,7 +47,9 @@ def register(app: typer.Typer) -> None:
                 f"({sim.campaign_accounts} in {len(sim.campaign_exchanges)} campaigns) in {sim.seconds:.1f} s"
             )
             console.print(f"2/3 scanning into {scan_dir}")
-            result = run_scan([sim.exchanges_path], scan_dir, accounts=sim.accounts_path, config=load_config(None))
+            result = run_scan(
+                [sim.exchanges_path], scan_dir, accounts=sim.accounts_path, config=load_config(None)
+            )
             s = result.summary
             console.print(
                 f"    {s.get('flagged_accounts', 0)} of {s.get('accounts', 0)} accounts flagged, "
@@ -67,8 +71,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"done in {time.perf_counter() - started:.0f} s.", markup=False)
         if report_html.is_file():
             console.print(f"report:     {report_html.resolve()}", markup=False, highlight=False)
-        for err in result.errors:
-            console.print(f"note: {err}", markup=False, highlight=False)
+        for note in [*result.errors, *report.notes]:
+            console.print(f"note: {note}", markup=False, highlight=False)
         console.print(f"evaluation: {(out / 'evaluation.html').resolve()}", markup=False, highlight=False)
         console.print(
             f"next: distillguard evaluate {scan_dir} --truth {sim.truth_path} --ttd   (time to detection)",

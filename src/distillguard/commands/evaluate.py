@@ -24,9 +24,13 @@ def register(app: typer.Typer) -> None:
             False, "--ttd", help="Measure time to detection by re-scanning growing prefixes of the world."
         ),
         ttd_hours: str | None = typer.Option(
-            None, "--ttd-hours", help="Comma-separated prefix cutoffs in hours (default 1,3,6,12,24,36,48,...)."
+            None,
+            "--ttd-hours",
+            help="Comma-separated prefix cutoffs in hours (default 1,3,6,12,24,36,48,...).",
         ),
-        config: Path | None = typer.Option(None, "--config", help="Scan configuration for --ttd prefix scans."),
+        config: Path | None = typer.Option(
+            None, "--config", help="Scan configuration for --ttd prefix scans."
+        ),
     ) -> None:
         """Per-archetype flag rates, precision/recall/FPR, campaign recall, exchange attribution, ARI, TTD."""
         import orjson
@@ -45,7 +49,9 @@ def register(app: typer.Typer) -> None:
                 report.ttd = rows
                 report.notes.append(
                     "prefix scans (hours: flagged legit / flagged campaign accounts): "
-                    + ", ".join(f"{c['hours']:g}h: {c['flagged_legit']}/{c['flagged_campaign']}" for c in cutoffs)
+                    + ", ".join(
+                        f"{c['hours']:g}h: {c['flagged_legit']}/{c['flagged_campaign']}" for c in cutoffs
+                    )
                 )
         except (EvaluationError, ValueError) as exc:
             typer.echo(f"distillguard evaluate: {exc}", err=True)

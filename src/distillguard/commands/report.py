@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             None, "--out", "-o", help="HTML file (default SCAN_DIR/report.html)."
         ),
         max_drilldowns: int = typer.Option(
-            300, "--max-drilldowns", min=0, help="Flagged accounts with a drill-down panel, riskiest first."
+            200, "--max-drilldowns", min=0, help="Flagged accounts with a drill-down panel, riskiest first."
         ),
         indicators: bool = typer.Option(
             False, "--indicators", help="Also rewrite SCAN_DIR/indicators.stix.json."

@@ -148,28 +148,28 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title="distillguard scan", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(justify="right")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(overflow="fold")
     reasons = summary.get("reject_reasons") or {}
-    top = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
-    rows = [
-        ("input records", f"{summary['input_records']:,}"),
-        ("exchanges", f"{summary['exchanges']:,}"),
-        ("rejected", f"{summary['rejected']:,}" + (f"  ({top})" if top else "")),
-        ("duplicates", f"{summary['duplicates']:,}"),
-        ("accounts", f"{summary['accounts']:,}"),
-        ("flagged accounts", f"{summary['flagged_accounts']:,}  (risk >= {summary['threshold']:.2f})"),
-        ("clusters", f"{summary['clusters']:,}  ({summary.get('flagged_clusters', 0):,} flagged)"),
-        ("findings", f"{summary.get('findings', 0):,}"),
-    ]
-    for key, value in rows:
-        table.add_row(key, value)
-    timings = summary.get("timings") or {}
+    top = ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+    table.add_row("input records", f"{summary['input_records']:,}", ", ".join(summary.get("sources", [])[:3]))
+    table.add_row("exchanges", f"{summary['exchanges']:,}", "")
+    table.add_row("rejected", f"{summary['rejected']:,}", top)
+    table.add_row("duplicates", f"{summary['duplicates']:,}", "")
+    table.add_row("accounts", f"{summary['accounts']:,}", "")
     table.add_row(
-        "time", f"{sum(timings.values()):.1f} s: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+        "flagged accounts", f"{summary['flagged_accounts']:,}", f"risk >= {summary['threshold']:.2f}"
     )
-    for name, path in (summary.get("outputs") or {}).items():
-        table.add_row(name, str(path))
+    table.add_row("clusters", f"{summary['clusters']:,}", f"{summary.get('flagged_clusters', 0):,} flagged")
+    table.add_row("findings", f"{summary.get('findings', 0):,}", "")
+    timings = summary.get("timings") or {}
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    table.add_row("time", f"{sum(timings.values()):.1f} s", stages)
+    outputs = summary.get("outputs") or {}
+    if outputs:
+        folder = Path(next(iter(outputs.values()))).parent
+        table.add_row("outputs", "", f"{folder}/  " + " ".join(Path(p).name for p in outputs.values()))
     for error in summary.get("errors") or []:
-        table.add_row("[red]error[/red]", error)
+        table.add_row("[red]error[/red]", "", error)
     console.print(table)

@@ -4,10 +4,11 @@ Fusion is additive in log-odds. Every detector contributes `weight * score` (0 w
 fire) and the account's cluster `cluster_weight * cluster_score`. Detectors are grouped in four
 evidence families (content, behaviour, infrastructure, coordination; the cluster counts as
 coordination) and every pair of families gets an interaction term `pair_weight * F_a * F_b`,
-where `F` is the family's strongest score: agreement between independent kinds of evidence is
-worth more than either alone, and a family on its own gets only its (small) main effects. A
-Platt scaling `sigmoid(a * z + b)` turns the sum into a probability. The shipped parameters
-live in `fusion.json` next to this module, with the command that produced them.
+where `F` is the strongest score among the family's specific detectors (`interacting`):
+agreement between independent kinds of evidence is worth more than either alone, and a family
+on its own gets only its main effects. A Platt scaling `sigmoid(a * z + b)` turns the sum into
+a probability. The shipped parameters live in `fusion.json` next to this module, with the
+command that produced them.
 """
 
 from __future__ import annotations
@@ -31,13 +32,24 @@ class FusionModel:
     families: dict[str, str] = field(default_factory=dict)  # detector id -> evidence family
     family_caps: dict[str, float] = field(default_factory=dict)  # family -> most log-odds it may add
     pair_weights: dict[str, float] = field(default_factory=dict)  # "famA|famB" -> interaction weight
+    # Detectors specific enough to vouch for their family in an interaction; weak context rules
+    # (popular templates, a narrow capability, a tier) only add their main effect.
+    interacting: list[str] = field(default_factory=list)
+    # Detectors that are never evidence alone, only through an interaction (an IP per request is
+    # how serverless apps look too; it counts when harvest content or coordination agrees).
+    pair_only: list[str] = field(default_factory=list)
     platt_a: float = 1.0  # calibration: risk = sigmoid(platt_a * z + platt_b)
     platt_b: float = 0.0
     threshold: float = 0.5  # the shipped decision threshold on calibrated risk
     provenance: dict[str, Any] = field(default_factory=dict)  # how the parameters were obtained
 
     def weight(self, detector: str) -> float:
+        if detector in self.pair_only:
+            return 0.0
         return self.weights.get(detector, self.default_weight)
+
+    def interacts(self, detector: str) -> bool:
+        return not self.interacting or detector in self.interacting
 
     def family(self, detector: str) -> str:
         return "coordination" if detector == "cluster" else self.families.get(detector, "coordination")
@@ -62,14 +74,21 @@ class FusionModel:
             fam = self.family(det)
             parts[det] = parts.get(det, 0.0) + self.weight(det) * sc
             sums[fam] = sums.get(fam, 0.0) + self.weight(det) * sc
-            if sc > top.get(fam, (0.0, ""))[0]:
+            if sc > top.get(fam, (0.0, ""))[0] and self.interacts(det):
                 top[fam] = (sc, det)
         if cluster_score > 0:
             parts["cluster"] = self.cluster_weight * cluster_score
             sums["coordination"] = sums.get("coordination", 0.0) + parts["cluster"]
             if cluster_score > top.get("coordination", (0.0, ""))[0]:
                 top["coordination"] = (cluster_score, "cluster")
-        total = sum(min(v, self.cap(fam)) for fam, v in sums.items())
+        total = 0.0
+        for fam, v in sums.items():
+            capped = min(v, self.cap(fam))
+            total += capped
+            if capped < v:  # a capped family's members share the cap in proportion
+                for det in list(parts):
+                    if self.family(det) == fam:
+                        parts[det] *= capped / v
         for key, v in self.pair_weights.items():
             fa, fb = key.split("|")
             if v and fa in top and fb in top:

@@ -4,8 +4,8 @@ Only simulator worlds made with split="train" and a seed below 1000 are accepted
 manifest.json says so): quality is reported on other worlds. The model is a logistic regression
 over detector scores, the account's cluster score and the products of evidence families' strongest
 scores (two independent kinds of evidence agreeing), with non-negative weights (evidence can
-only raise risk) and an L2 penalty; a Platt step calibrates the summed evidence, and no single
-detector's weight is allowed to reach the decision margin on its own.
+only raise risk) and an L2 penalty; a Platt step calibrates the summed evidence, and each
+family's main effects are capped below the decision margin, so that only agreeing families flag.
 
     python -m distillguard.decide.train WORLD_DIR... --out src/distillguard/decide/fusion.json
 
@@ -87,7 +87,7 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
                 if det in col:
                     x[i, col[det]] = sc
                     j = fam_index.get(model.family(det))
-                    if j is not None:
+                    if j is not None and model.interacts(det):
                         fam_max[j] = max(fam_max[j], sc)
             c = cluster_score.get(cluster_of.get(a, ""), 0.0)
             x[i, len(detectors)] = c
@@ -100,8 +100,11 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
     return np.vstack(rows), np.concatenate(ys)
 
 
-def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1) -> tuple[np.ndarray, float]:
-    """Logistic regression with weights >= 0 (bias free): minimise log-loss + l2 * |w|^2 / 2."""
+def fit_nonnegative_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 0.1, fixed_zero: list[int] | None = None
+) -> tuple[np.ndarray, float]:
+    """Logistic regression with weights >= 0 (bias free): minimise log-loss + l2 * |w|^2 / 2.
+    Columns listed in `fixed_zero` keep a weight of 0."""
     n, d = x.shape
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -115,7 +118,8 @@ def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1) -> t
         return value, grad
 
     theta0 = np.concatenate([np.full(d, 0.5), [-3.0]])
-    bounds = [(0.0, None)] * d + [(None, None)]
+    bounds = [(0.0, 0.0) if i in set(fixed_zero or ()) else (0.0, None) for i in range(d)] + [(None, None)]
+    theta0[[i for i in range(d) if bounds[i][1] == 0.0]] = 0.0
     res = minimize(loss, theta0, jac=True, bounds=bounds, method="L-BFGS-B")
     return res.x[:d], float(res.x[d])
 
@@ -157,7 +161,9 @@ def choose_threshold(risk: np.ndarray, y: np.ndarray, groups: list[str], max_fpr
     return 0.95
 
 
-def train(worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01) -> tuple[FusionModel, dict]:
+def train(
+    worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01, command: str | None = None
+) -> tuple[FusionModel, dict]:
     """Fit weights, caps, calibration and threshold on the given training worlds."""
     from distillguard.detect import registry
 
@@ -172,7 +178,8 @@ def train(worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01) -> t
     base = shipped()
     detectors = sorted(d for d, cls in registry().items() if cls.subject_kind == "account")
     x, y = design(ts, detectors, base)
-    w, b = fit_nonnegative_logistic(x, y, l2=l2)
+    zero = [i for i, d in enumerate(detectors) if d in base.pair_only]
+    w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero)
     n = len(detectors)
     model = replace(
         base,
@@ -185,29 +192,28 @@ def train(worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01) -> t
         platt_a=1.0,
         platt_b=0.0,
     )
-    # Calibrate, choose the threshold, then make sure no single detector can cross it alone: a weight
-    # that could is clipped below the margin and the model re-calibrated (a few rounds at most).
+    # Calibrate and choose the threshold; then make sure that no single family of evidence (nor the
+    # cluster score alone) can cross it: a family's main effects are capped below the margin and the
+    # model re-calibrated, a few rounds until the threshold settles.
     threshold = 0.5
-    for _ in range(5):
+    for _ in range(6):
         z, yy, groups = _totals(ts, model)
         a, bb = platt(model.logit(z), yy)
         model = replace(model, platt_a=round(a, 4), platt_b=round(bb, 4))
         threshold = choose_threshold(model.risk(z), yy, groups)
         margin = (logit(threshold) - model.platt_b) / model.platt_a - model.bias
-        over = {d: w for d, w in model.weights.items() if w >= margin}
-        if not over and model.cluster_weight < margin:
+        caps = {fam: round(0.9 * margin, 4) for fam in FAMILIES}
+        if caps == model.family_caps:
             break
         model = replace(
-            model,
-            weights={d: min(w, round(0.9 * margin, 4)) for d, w in model.weights.items()},
-            cluster_weight=min(model.cluster_weight, round(0.9 * margin, 4)),
+            model, family_caps=caps, cluster_weight=min(model.cluster_weight, caps["coordination"])
         )
     model = replace(model, threshold=threshold)
     z, yy, groups = _totals(ts, model)
     risk = model.risk(z)
     flagged = risk >= threshold
     report = {
-        "worlds": [str(w) for w in worlds],
+        "worlds": [Path(w).name for w in worlds],
         "accounts": len(yy),
         "campaign_accounts": int(yy.sum()),
         "train_recall": round(float(flagged[yy == 1].mean()), 4),
@@ -219,7 +225,8 @@ def train(worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01) -> t
         provenance={
             "method": "non-negative L2 logistic regression over detector scores, cluster score and "
             "family-pair interactions; Platt calibration",
-            "command": "python -m distillguard.decide.train " + " ".join(Path(w).name for w in worlds),
+            "command": command
+            or "python -m distillguard.decide.train " + " ".join(Path(w).name for w in worlds),
             "l2": l2,
             **report,
         },

@@ -67,7 +67,7 @@ class CoordinatedCluster:
         "One organisation's several accounts (shared payment and office network) link legitimately; "
         "their block is small and rarely dense."
     )
-    defaults: ClassVar[dict[str, float]] = {"min_score": 0.05, "families_for_full_score": 2}
+    defaults: ClassVar[dict[str, float]] = {"min_score": 0.05, "content_only_factor": 0.4}
 
     def detect(self, ctx: DetectionContext) -> list[Finding]:
         linkage = ctx.linkage
@@ -85,10 +85,14 @@ class CoordinatedCluster:
         findings = []
         for c in linkage.clusters:
             families = sorted({FAMILY_OF.get(k, k) for k in c.edge_kinds})
-            # A block that only one family of evidence supports (say, one shared payment method)
-            # is linked but less telling than one that infrastructure, content and timing agree on.
-            breadth = min(1.0, len(families) / max(1.0, opts["families_for_full_score"]))
-            score = round(c.density * (0.5 + 0.5 * breadth), 4)
+            # Dense shared evidence is the signal; links that only content and timing support
+            # (independent eval runners on release day look like that) count for less than links
+            # a common operator leaves: payment, network, client, creation burst, cadence.
+            score = round(
+                c.density
+                * (opts["content_only_factor"] + (1 - opts["content_only_factor"]) * c.operator_evidence),
+                4,
+            )
             if score < opts["min_score"]:
                 continue
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(c.edge_kinds.items(), key=lambda kv: -kv[1]))
@@ -111,6 +115,7 @@ class CoordinatedCluster:
                 "density": c.density,
                 "core_accounts": c.core_accounts,
                 "core_keys": c.core_keys,
+                "operator_evidence": c.operator_evidence,
                 "links": links.get(c.cluster_id, []),
                 "shared_infrastructure": c.shared_infrastructure,
                 "shared_templates": c.shared_templates,

@@ -69,8 +69,14 @@ def read_truth(path: Path) -> list[TruthRow]:
                     raise ValueError(f"label must be 'legit' or 'campaign', got {label!r}")
                 if label == "campaign" and not r.get("campaign_id"):
                     raise ValueError("a campaign account needs a campaign_id")
-                rows.append(TruthRow(str(r["account_id"]), label, str(r.get("archetype") or label),
-                                     r.get("campaign_id") or None))
+                rows.append(
+                    TruthRow(
+                        str(r["account_id"]),
+                        label,
+                        str(r.get("archetype") or label),
+                        r.get("campaign_id") or None,
+                    )
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 raise EvaluationError(f"{path}:{n}: bad truth row: {exc}") from None
     if not rows:
@@ -112,7 +118,9 @@ def evaluate(truth_path: str | Path, scan_dir: str | Path) -> EvalReport:
     notes: list[str] = []
     summary = _read_json(scan_dir / "summary.json")
     manifest = _read_json(truth_path.parent / "manifest.json")
-    if manifest.get("split") == "train" or (isinstance(manifest.get("seed"), int) and manifest["seed"] < 1000):
+    if manifest.get("split") == "train" or (
+        isinstance(manifest.get("seed"), int) and manifest["seed"] < 1000
+    ):
         notes.append(
             f"this world (split={manifest.get('split')}, seed={manifest.get('seed')}) is for tuning: report "
             "quality on split=eval worlds with seeds >= 1000"
@@ -120,7 +128,9 @@ def evaluate(truth_path: str | Path, scan_dir: str | Path) -> EvalReport:
     known = {r.account_id for r in truth}
     unseen = sum(1 for r in truth if r.account_id not in risk)
     if unseen:
-        notes.append(f"{unseen} accounts of the truth file had no exchange in the scan; counted as not flagged")
+        notes.append(
+            f"{unseen} accounts of the truth file had no exchange in the scan; counted as not flagged"
+        )
     extra = sum(1 for a in risk if a not in known)
     if extra:
         notes.append(f"{extra} scanned accounts are not in the truth file; ignored")
@@ -147,8 +157,21 @@ def evaluate(truth_path: str | Path, scan_dir: str | Path) -> EvalReport:
         truth_path=str(truth_path),
         scan_dir=str(scan_dir),
         threshold=summary.get("threshold"),
-        world={k: manifest.get(k) for k in ("scenario", "seed", "split", "scale", "start", "end", "exchanges",
-                                            "accounts", "new_model_release") if k in manifest},
+        world={
+            k: manifest.get(k)
+            for k in (
+                "scenario",
+                "seed",
+                "split",
+                "scale",
+                "start",
+                "end",
+                "exchanges",
+                "accounts",
+                "new_model_release",
+            )
+            if k in manifest
+        },
         accounts=metrics.confusion(truth, flagged),
         ranking=metrics.ranking(truth, risk),
         archetypes=legit_rates,

@@ -49,8 +49,16 @@ def confusion(truth: Iterable[TruthRow], flagged: set[str]) -> dict[str, float |
         tn += (not pos) and not pred
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if tp + fn else None)
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
-            "fpr": _ratio(fp, fp + tn), "f1": f1}
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": precision,
+        "recall": recall,
+        "fpr": _ratio(fp, fp + tn),
+        "f1": f1,
+    }
 
 
 def ranking(truth: Iterable[TruthRow], risk: Mapping[str, float]) -> dict[str, float | None]:
@@ -90,8 +98,11 @@ def exchange_attribution(
     per = {}
     for cid in sorted(set(camp[is_camp])):
         m = camp == cid
-        per[cid] = {"exchanges": int(m.sum()), "attributed": int((m & hit).sum()),
-                    "share": float((m & hit).sum() / m.sum())}
+        per[cid] = {
+            "exchanges": int(m.sum()),
+            "attributed": int((m & hit).sum()),
+            "share": float((m & hit).sum() / m.sum()),
+        }
     return {
         "campaign_exchanges": int(is_camp.sum()),
         "campaign_share": _ratio(float((is_camp & hit).sum()), float(is_camp.sum())),
@@ -101,7 +112,9 @@ def exchange_attribution(
     }
 
 
-def cluster_agreement(truth: Iterable[TruthRow], cluster_of: Mapping[str, str]) -> dict[str, float | int | None]:
+def cluster_agreement(
+    truth: Iterable[TruthRow], cluster_of: Mapping[str, str]
+) -> dict[str, float | int | None]:
     """ARI over campaign accounts, and over all accounts (legitimate accounts as singletons)."""
     rows = list(truth)
 
@@ -112,9 +125,16 @@ def cluster_agreement(truth: Iterable[TruthRow], cluster_of: Mapping[str, str]) 
     camp = [r for r in rows if r.label == "campaign"]
     ari_campaign = (
         float(adjusted_rand_score([r.campaign_id for r in camp], [pred(r.account_id) for r in camp]))
-        if len(camp) >= 2 else None
+        if len(camp) >= 2
+        else None
     )
     true_all = [r.campaign_id if r.label == "campaign" else f"legit:{r.account_id}" for r in rows]
-    ari_all = float(adjusted_rand_score(true_all, [pred(r.account_id) for r in rows])) if len(rows) >= 2 else None
-    return {"ari_campaign_accounts": ari_campaign, "ari_all_accounts": ari_all, "campaign_accounts": len(camp),
-            "accounts": len(rows)}
+    ari_all = (
+        float(adjusted_rand_score(true_all, [pred(r.account_id) for r in rows])) if len(rows) >= 2 else None
+    )
+    return {
+        "ari_campaign_accounts": ari_campaign,
+        "ari_all_accounts": ari_all,
+        "campaign_accounts": len(camp),
+        "accounts": len(rows),
+    }

@@ -41,28 +41,54 @@ def sections(report: EvalReport) -> list[tuple[str, list[str], list[list[str]]]]
     ]
     if report.exchanges:
         overall.append(["campaign exchanges from flagged accounts", pct(report.exchanges["campaign_share"])])
-        overall.append(["legit exchanges from flagged accounts", pct(report.exchanges["legit_share_in_flagged"])])
+        overall.append(
+            ["legit exchanges from flagged accounts", pct(report.exchanges["legit_share_in_flagged"])]
+        )
     if report.threshold is not None:
         overall.insert(0, ["threshold", f"{report.threshold:g}"])
     out = [("Accounts", ["metric", "value"], overall)]
-    out.append((
-        "Legitimate archetypes (each a false-positive trap)",
-        ["archetype", "accounts", "flagged", "flag rate"],
-        [[x["archetype"], str(x["accounts"]), str(x["flagged"]), pct(x["rate"])] for x in report.archetypes],
-    ))
-    out.append((
-        "Campaigns",
-        ["campaign", "accounts", "flagged", "recall", "exchanges attributed"],
-        [[x["campaign_id"], str(x["accounts"]), str(x["flagged"]), pct(x["recall"]), pct(x.get("exchange_share"))]
-         for x in report.campaigns],
-    ))
+    out.append(
+        (
+            "Legitimate archetypes (each a false-positive trap)",
+            ["archetype", "accounts", "flagged", "flag rate"],
+            [
+                [x["archetype"], str(x["accounts"]), str(x["flagged"]), pct(x["rate"])]
+                for x in report.archetypes
+            ],
+        )
+    )
+    out.append(
+        (
+            "Campaigns",
+            ["campaign", "accounts", "flagged", "recall", "exchanges attributed"],
+            [
+                [
+                    x["campaign_id"],
+                    str(x["accounts"]),
+                    str(x["flagged"]),
+                    pct(x["recall"]),
+                    pct(x.get("exchange_share")),
+                ]
+                for x in report.campaigns
+            ],
+        )
+    )
     if report.ttd:
-        out.append((
-            "Time to detection (prefix scans)",
-            ["campaign", "first exchange", "first account flagged", "half the accounts flagged"],
-            [[t["campaign_id"], t["first_exchange"], _hours(t["hours_to_first_flag"]), _hours(t["hours_to_half"])]
-             for t in report.ttd],
-        ))
+        out.append(
+            (
+                "Time to detection (prefix scans)",
+                ["campaign", "first exchange", "first account flagged", "half the accounts flagged"],
+                [
+                    [
+                        t["campaign_id"],
+                        t["first_exchange"],
+                        _hours(t["hours_to_first_flag"]),
+                        _hours(t["hours_to_half"]),
+                    ]
+                    for t in report.ttd
+                ],
+            )
+        )
     return out
 
 
@@ -84,11 +110,18 @@ def to_markdown(report: EvalReport) -> str:
     lines = ["# distillguard evaluation", ""]
     w = report.world
     if w:
-        lines += [f"World: scenario `{w.get('scenario')}`, seed {w.get('seed')}, split `{w.get('split')}`, "
-                  f"scale {w.get('scale')}, {w.get('exchanges')} exchanges, {w.get('start')} to {w.get('end')}.", ""]
+        lines += [
+            f"World: scenario `{w.get('scenario')}`, seed {w.get('seed')}, split `{w.get('split')}`, "
+            f"scale {w.get('scale')}, {w.get('exchanges')} exchanges, {w.get('start')} to {w.get('end')}.",
+            "",
+        ]
     for title, header, rows in sections(report):
-        lines += [f"## {title}", "", "| " + " | ".join(header) + " |",
-                  "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+        ]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
     if report.notes:
@@ -114,7 +147,8 @@ th{background:#f3f5f8}
 {% for title, header, rows in sections %}
 <h2>{{ title }}</h2>
 <table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+<tbody>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>
 {% endfor %}
 {% if notes %}<h2>Notes</h2><ul>{% for n in notes %}<li class="note">{{ n }}</li>{% endfor %}</ul>{% endif %}
 </body></html>
@@ -124,6 +158,9 @@ th{background:#f3f5f8}
 def to_html(report: EvalReport) -> str:
     env = Environment(autoescape=True)
     return env.from_string(_HTML).render(
-        world=report.world, truth=report.truth_path, scan=report.scan_dir, sections=sections(report),
+        world=report.world,
+        truth=report.truth_path,
+        scan=report.scan_dir,
+        sections=sections(report),
         notes=report.notes,
     )

@@ -12,8 +12,10 @@ that fires early by flagging everyone has not detected anything.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,9 @@ def measure_ttd(
     exchanges = world_dir / "exchanges.jsonl"
     ex_truth = world_dir / "exchange_truth.parquet"
     if not exchanges.is_file() or not ex_truth.is_file():
-        raise EvaluationError(f"{world_dir} is not a simulated world (needs exchanges.jsonl and exchange_truth.parquet)")
+        raise EvaluationError(
+            f"{world_dir} is not a simulated world (needs exchanges.jsonl and exchange_truth.parquet)"
+        )
     truth = read_truth(world_dir / "truth.jsonl")
     table = pq.read_table(ex_truth, columns=["account_id", "ts", "campaign_id"])
     ts = table.column("ts").cast("int64").to_numpy()
@@ -47,7 +51,7 @@ def measure_ttd(
         return [], []
     if np.any(np.diff(ts) < 0):
         raise EvaluationError(f"{ex_truth}: exchanges are not in time order; prefix scans need a sorted log")
-    start, end = int(ts[0]), int(ts[-1])
+    start, end = _world_start(world_dir, int(ts[0])), int(ts[-1])
     hours = sorted(h for h in (hours or DEFAULT_HOURS) if start + h * 3.6e9 <= end + 3.6e9)
     accounts_file = world_dir / "accounts.jsonl"
     campaigns: dict[str, list[str]] = {}
@@ -76,12 +80,23 @@ def measure_ttd(
                     written += 1
                 dst.flush()
                 out = tmp / f"scan-{h:g}h"
-                run_scan([prefix], out, accounts=accounts_file if accounts_file.is_file() else None,
-                         config=config, workers=workers)
+                run_scan(
+                    [prefix],
+                    out,
+                    accounts=accounts_file if accounts_file.is_file() else None,
+                    config=config,
+                    workers=workers,
+                )
                 _, flagged, _ = read_verdicts(out)
                 flagged_at.append(flagged)
-                cutoffs.append({"hours": h, "exchanges": k, "flagged_legit": len(flagged & legit),
-                                "flagged_campaign": len(flagged - legit)})
+                cutoffs.append(
+                    {
+                        "hours": h,
+                        "exchanges": k,
+                        "flagged_legit": len(flagged & legit),
+                        "flagged_campaign": len(flagged - legit),
+                    }
+                )
                 shutil.rmtree(out, ignore_errors=True)
             dst.close()
     finally:
@@ -99,10 +114,21 @@ def measure_ttd(
                 first_flag = max(0.0, at)
             if half is None and n >= len(members) / 2:
                 half = max(0.0, at)
-        rows.append({
-            "campaign_id": cid,
-            "first_exchange": np.datetime_as_string(np.datetime64(first_seen[cid], "us"), unit="s") + "Z",
-            "hours_to_first_flag": first_flag,
-            "hours_to_half": half,
-        })
+        rows.append(
+            {
+                "campaign_id": cid,
+                "first_exchange": np.datetime_as_string(np.datetime64(first_seen[cid], "us"), unit="s") + "Z",
+                "hours_to_first_flag": first_flag,
+                "hours_to_half": half,
+            }
+        )
     return rows, cutoffs
+
+
+def _world_start(world_dir: Path, first_ts: int) -> int:
+    """The world's clock origin (µs) from manifest.json, else the first exchange's time."""
+    try:
+        text = json.loads((world_dir / "manifest.json").read_text(encoding="utf-8"))["start"]
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1_000_000)
+    except (OSError, ValueError, KeyError, TypeError):
+        return first_ts

@@ -28,10 +28,12 @@ from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.mapping import FieldMapping
 from distillguard.ingest.records import content_hash, normalize_lines, normalize_records
 from distillguard.ingest.sources import Source, expand_paths, iter_line_batches, iter_parquet_batches
+from distillguard.schema import EXCHANGE_SCHEMA
 
 BATCH_RECORDS = 4096
 KEPT_REJECTS = 1000  # rejects kept in memory for the report; all of them go to the rejects file
 PARALLEL_FROM_BYTES = 24 << 20  # smaller inputs are mapped in-process: workers would cost more
+MAX_WORKERS = 8
 
 
 class IngestError(RuntimeError):
@@ -63,6 +65,7 @@ class IngestReport:
     sources: list[str] = field(default_factory=list)
     bytes_read: int = 0
     seconds: float = 0.0
+    worker_cpu_seconds: float = 0.0  # CPU spent in map worker processes (0 when mapped in-process)
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -102,8 +105,6 @@ def _signals() -> tuple[Any, pa.Schema]:
 
 def part_schema(with_signals: bool) -> pa.Schema:
     """Schema of the exchange parts: EXCHANGE_SCHEMA, plus SIGNAL_SCHEMA when signals are on."""
-    from distillguard.schema import EXCHANGE_SCHEMA
-
     if not with_signals:
         return EXCHANGE_SCHEMA
     return pa.schema([*EXCHANGE_SCHEMA, *_signals()[1]])
@@ -117,11 +118,12 @@ def map_batch(
     mapping: FieldMapping | None,
     part_path: str,
     with_signals: bool,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[dict[str, Any]], float]:
     """The map step for one batch: normalize, add signals, write one Parquet part.
 
-    Returns (rows written, rejects). Runs in a worker process or in-process.
+    Returns (rows written, rejects, CPU seconds spent). Runs in a worker process or in-process.
     """
+    cpu = time.process_time()
     if kind == "parquet":
         table, rejects = normalize_records(_parquet_records(payload, first), label, mapping)
     else:
@@ -135,7 +137,7 @@ def map_batch(
                 schema=part_schema(True),
             )
         pq.write_table(table, part_path, compression="zstd", compression_level=1)
-    return table.num_rows, rejects
+    return table.num_rows, rejects, time.process_time() - cpu
 
 
 def _jobs(sources: list[Source], on_bytes: Any) -> Iterator[tuple[str, str, Any, int]]:
@@ -154,7 +156,7 @@ def _worker_count(workers: int | None, total_bytes: int) -> int:
         return max(1, workers)
     if total_bytes < PARALLEL_FROM_BYTES:
         return 1
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
 def ingest_paths(
@@ -202,9 +204,12 @@ def ingest_paths(
         if progress is not None:
             progress.advance(task, n)
 
+    n_workers = _worker_count(workers, total_bytes)
     with rejects_path.open("wb") as rejects_file:
 
-        def collect(rows: int, rejects: list[dict[str, Any]]) -> None:
+        def collect(rows: int, rejects: list[dict[str, Any]], cpu: float) -> None:
+            if n_workers > 1:
+                report.worker_cpu_seconds += cpu
             report.exchanges += rows
             report.rejected += len(rejects)
             report.input_records += rows + len(rejects)
@@ -218,7 +223,6 @@ def ingest_paths(
 
         parts = 0
         jobs = _jobs(sources, on_bytes)
-        n_workers = _worker_count(workers, total_bytes)
         if n_workers == 1:
             for kind, label, payload, first in jobs:
                 part = str(raw_dir / f"part-{parts:06d}.parquet")

@@ -16,7 +16,7 @@ import xxhash
 
 from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
-from distillguard.link.keys import ACCT, EX, FAMILY_OF, KEYS
+from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEYS
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -33,6 +33,9 @@ class Cluster:
     density: float = 0.0  # FRAUDAR dense-block score in [0, 1)
     core_accounts: int = 0  # accounts in the densest block
     core_keys: int = 0  # keys (IPs, templates, windows...) in the densest block
+    operator_evidence: float = (
+        0.0  # share of linked pairs backed by payment, network, client, creation or cadence
+    )
     shared_infrastructure: list[dict[str, Any]] = field(default_factory=list)  # kind, value, accounts
     shared_templates: list[dict[str, Any]] = field(default_factory=list)  # template, accounts, exchanges
     capabilities: dict[str, float] = field(default_factory=dict)  # share of exchanges per capability
@@ -93,13 +96,22 @@ def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, g
     if rows.num_rows == 0:
         return
     g_of = dict(zip(aid.tolist(), gid.tolist(), strict=True))
+    pairs: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    backed: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for a, b, kind in zip(
         rows["a"].to_pylist(), rows["b"].to_pylist(), rows["kind"].to_pylist(), strict=True
     ):
         ga = g_of.get(a)
-        if ga is not None and ga == g_of.get(b):
-            kinds = clusters[ga].edge_kinds
-            kinds[kind] = kinds.get(kind, 0) + 1
+        if ga is None or ga != g_of.get(b):
+            continue
+        kinds = clusters[ga].edge_kinds
+        kinds[kind] = kinds.get(kind, 0) + 1
+        pairs[ga].add((a, b))
+        if kind in IDENTITY_KINDS:
+            backed[ga].add((a, b))
+    for g, linked in pairs.items():
+        clusters[g].operator_evidence = round(len(backed[g]) / len(linked), 4)
+        clusters[g].edge_kinds = dict(sorted(clusters[g].edge_kinds.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _activity(con: Any, clusters: dict[int, Cluster]) -> None:
@@ -154,8 +166,9 @@ def _templates(con: Any, clusters: dict[int, Cluster]) -> None:
 
 def _density(con: Any, clusters: dict[int, Cluster], cfg: LinkConfig) -> None:
     tab = con.sql(
+        # Behaviour bands are a similarity estimate, not an object the accounts share: left out.
         f"SELECT m.g, k.aid, k.kind || ':' || k.key AS obj, k.df FROM {KEYS} k JOIN {MEMBERS} m USING (aid) "
-        "ORDER BY m.g"
+        "WHERE k.kind <> 'fingerprint' ORDER BY m.g, k.aid, obj"
     ).to_arrow_table()
     if tab.num_rows == 0:
         return

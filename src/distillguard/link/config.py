@@ -127,6 +127,9 @@ class LinkConfig(BaseModel):
     # for exchanges-only scans of pools with an IP per request, at the cost of such false links.
     require_identity: bool = True
     identity_min: float = 0.05
+    # Content-only evidence this strong may link two accounts that each have an identity-backed
+    # link already (a pool created in several bursts); it never pulls in an unlinked account.
+    bridge_min_weight: float = 0.15
 
     density_scale: float = 2.0  # FRAUDAR density at which the cluster score reaches 1 - 1/e
     density_c: float = 5.0  # column weight 1 / log(c + degree), as in FRAUDAR

@@ -124,13 +124,30 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
     identity = ev[:, identity_col].sum(axis=1)
     weak_ok = (agreeing >= cfg.min_agreeing) & (total >= cfg.min_weight)
     if cfg.require_identity:
-        weak_ok &= identity >= cfg.identity_min
+        content_only = weak_ok & (identity < cfg.identity_min)
+        weak_ok &= ~content_only
+        # A pool created in several bursts is several identity-linked groups that the same
+        # prompts and behaviour tie together: content-only evidence may bridge accounts that
+        # already have an identity-backed link each, never pull in an account that has none.
+        backed = np.zeros(int(max(a.max(), b.max())) + 1, bool)
+        first_a, first_b = _first_rows(inv, a, b)
+        kept = strong | weak_ok
+        backed[first_a[kept]] = backed[first_b[kept]] = True
+        bridge = (
+            content_only & (total - identity >= cfg.bridge_min_weight) & backed[first_a] & backed[first_b]
+        )
+        weak_ok |= bridge
     keep_pair = strong | weak_ok
     keep_row = keep_pair[inv] & (weight_k > 0)
     kept_rows = scores.filter(pa.array(keep_row)).append_column(
         "weight", pa.array(weight_k[keep_row], pa.float64())
     )
-    first = np.zeros(len(uniq), np.int64)
+    pa_, pb_ = _first_rows(inv, a, b)
+    return kept_rows, pa_[keep_pair], pb_[keep_pair], total[keep_pair]
+
+
+def _first_rows(inv: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of each unique pair, from the per-kind rows that map to it through `inv`."""
+    first = np.zeros(int(inv.max()) + 1, np.int64)
     first[inv[::-1]] = np.arange(len(inv))[::-1]
-    idx = first[keep_pair]
-    return kept_rows, a[idx], b[idx], total[keep_pair]
+    return a[first], b[first]

@@ -17,11 +17,13 @@ from typing import Any
 import jinja2
 
 from distillguard.report import plots, svg, views
+from distillguard.report.evidence import render_evidence, scalar
 from distillguard.report.scandir import Scan, open_scan
 
 MAX_CLUSTERS = 25  # flagged clusters shown in full
-MAX_DRILLDOWNS = 300  # flagged accounts with a drill-down panel
+MAX_DRILLDOWNS = 200  # flagged accounts with a drill-down panel
 CLEARED_HEAVY_USERS = 15  # heaviest unflagged accounts shown with why they were cleared
+GRAPH_LINKS_PER_ACCOUNT = 4  # strongest links drawn per account in the linkage graph
 
 
 def _env() -> jinja2.Environment:
@@ -33,7 +35,8 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
-    env.filters["scalar"] = _scalar
+    env.filters["scalar"] = scalar
+    env.filters["evidence"] = render_evidence
     return env
 
 
@@ -43,16 +46,6 @@ def _num(value: Any) -> str:
     except (TypeError, ValueError):
         return str(value)
     return f"{int(v):,}" if v.is_integer() else f"{v:,.3g}"
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def write_report(scan_dir: Path, out: Path | None = None, *, max_drilldowns: int = MAX_DRILLDOWNS) -> Path:
@@ -145,6 +138,7 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
         "other_clusters": clusters[~clusters["flagged"]].head(50).to_dict("records"),
         "other_clusters_total": int((~clusters["flagged"]).sum()),
         "graph_svg": graph_svg,
+        "graph_links": GRAPH_LINKS_PER_ACCOUNT,
         "graph_clusters": [(cid, col) for cid, col in cluster_colors.items() if cid in graph_clusters],
         "drills": drills,
         "drill_rows": accounts[accounts["account_id"].isin(drill_ids)].to_dict("records"),
@@ -161,9 +155,22 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
 
 
 def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int, set[str]]:
+    # Each account keeps its GRAPH_LINKS_PER_ACCOUNT strongest links: a hydra cluster of hundreds of
+    # accounts is a near-clique whose every edge would bury the picture (and the file).
     rows = scan.con.execute(
-        "SELECT least(src, dst) AS a, greatest(src, dst) AS b, string_agg(DISTINCT kind, ', ' ORDER BY kind) "
-        "FROM edges WHERE src <> dst GROUP BY ALL"
+        f"""
+        WITH pairs AS (
+            SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(coalesce(weight, 0)) AS w,
+                   string_agg(DISTINCT kind, ', ' ORDER BY kind) AS kinds
+            FROM edges WHERE src <> dst GROUP BY ALL
+        ),
+        ends AS (SELECT a AS node, a, b, w FROM pairs UNION ALL SELECT b, a, b, w FROM pairs),
+        strongest AS (
+            SELECT a, b FROM ends
+            QUALIFY row_number() OVER (PARTITION BY node ORDER BY w DESC, a, b) <= {GRAPH_LINKS_PER_ACCOUNT}
+        )
+        SELECT p.a, p.b, p.kinds FROM pairs p JOIN (SELECT DISTINCT a, b FROM strongest) USING (a, b)
+        """
     ).fetchall()
     verdicts = {r["account_id"]: r for r in scan.accounts.to_dict("records")}
-    return plots.linkage_graph([(a, b, k) for a, b, k in rows], verdicts, cluster_colors)
+    return plots.linkage_graph(rows, verdicts, cluster_colors)

@@ -7,11 +7,11 @@ grows with the number of drill-downs shown, not with one query per account.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from distillguard.report.scandir import Scan
@@ -19,6 +19,7 @@ from distillguard.report.scandir import Scan
 # Candidate timeline bin widths (seconds); the narrowest that keeps a timeline under MAX_BINS wins.
 _BIN_WIDTHS = (300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
 MAX_BINS = 120
+LINKS_SHOWN = 8  # strongest links listed in an account's drill-down
 
 
 def _ids_table(scan: Scan, name: str, ids: list[str]) -> None:
@@ -105,6 +106,7 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
     }
     infra = _cluster_infrastructure(scan, base)
     findings = _findings_by_subject(scan, "cluster")
+    account_findings = _findings_by_subject(scan, "account")
     out = []
     for cid in cluster_ids:
         row = scan.clusters[scan.clusters["cluster_id"] == cid]
@@ -123,6 +125,7 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
                 ],
                 "infrastructure": infra.get(cid, {}),
                 "findings": findings.get(cid, []),
+                "member_detectors": _detector_mix(accts["account_id"], account_findings),
                 "first_seen": _iso(lo),
                 "last_seen": _iso(hi),
             }
@@ -130,11 +133,29 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
     return out
 
 
+def _detector_mix(members: Any, findings: dict[str, list[dict[str, Any]]]) -> list[tuple[str, int, float]]:
+    """(detector, members it raised a finding on, their mean score), most widespread first."""
+    hits: dict[str, list[float]] = defaultdict(list)
+    for acct in members:
+        for f in findings.get(acct, []):
+            hits[str(f["detector"])].append(float(f.get("score", 0.0)))
+    return sorted(((d, len(s), sum(s) / len(s)) for d, s in hits.items()), key=lambda r: (-r[1], -r[2], r[0]))
+
+
 def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[tuple]]]:
     """Per cluster: IP prefixes, user agents (and payment / e-mail domains when known) used by two or
-    more of its accounts, with how many accounts and exchanges each covers."""
+    more of its accounts, as (value, accounts, exchanges, unflagged accounts elsewhere using it). The
+    last count tells strong evidence (a payment method no one else uses) from weak (a popular SDK)."""
     con = scan.con
     out: dict[str, dict[str, list[tuple]]] = defaultdict(dict)
+    cleared = scan.accounts.loc[~scan.accounts["flagged"], ["account_id"]]
+    con.register("infra_cleared", cleared)
+    cleared_sql = {
+        "IP prefix": f"SELECT {IP_PREFIX_SQL.format(col='client_ip')} AS v, count(DISTINCT account_id) "
+        "FROM exchanges JOIN infra_cleared USING (account_id) WHERE client_ip IS NOT NULL GROUP BY v",
+        "user agent": "SELECT user_agent AS v, count(DISTINCT account_id) FROM exchanges "
+        "JOIN infra_cleared USING (account_id) WHERE user_agent IS NOT NULL GROUP BY v",
+    }
     queries = {
         "IP prefix": f"SELECT m.cluster_id, {IP_PREFIX_SQL.format(col='x.client_ip')} AS v, "
         f"count(DISTINCT x.account_id) AS a, count(*) AS n {base} "
@@ -152,9 +173,15 @@ def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[t
                 "GROUP BY ALL HAVING a >= 2 "
                 "ORDER BY m.cluster_id, a DESC"
             )
+            cleared_sql[label] = (
+                f"SELECT {col} AS v, count(*) FROM account_meta JOIN infra_cleared USING (account_id) "
+                f"WHERE {col} IS NOT NULL GROUP BY v"
+            )
     for label, sql in queries.items():
-        for cid, rows in _top(con.execute(sql).fetchall(), 8).items():
-            out[cid][label] = rows
+        top = _top(con.execute(sql).fetchall(), 8)
+        elsewhere = dict(con.execute(cleared_sql[label]).fetchall())
+        for cid, rows in top.items():
+            out[cid][label] = [(v, a, n, int(elsewhere.get(v, 0))) for v, a, n in rows]
     return out
 
 
@@ -251,7 +278,8 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
                 "distinct_ips": int(n_ips.get(acct, 0)),
                 "user_agents": agents.get(acct, []),
                 "templates": [(t, n, _clip(s, 160)) for t, n, s in templates.get(acct, [])],
-                "links": links.get(acct, []),
+                "link_count": links.get(acct, (0, []))[0],
+                "links": links.get(acct, (0, []))[1],
                 "findings": findings.get(acct, []),
                 "first_seen": _iso(lo),
                 "last_seen": _iso(hi),
@@ -260,21 +288,35 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
     return out
 
 
-def _links(scan: Scan) -> dict[str, list[dict[str, Any]]]:
-    """Account -> linked accounts, each with the edge kinds and their evidence (the reason for the link)."""
+def _links(scan: Scan) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """Account -> (number of linked accounts, the LINKS_SHOWN strongest links), each link with its
+    edge kinds, weights and evidence: the reason for the link. Ranked in SQL so that an account in a
+    cluster of thousands costs no more than one in a cluster of three."""
     rows = scan.con.execute(
-        "SELECT src, dst, kind, weight, evidence FROM edges JOIN sel_accounts s ON s.account_id = src "
-        "UNION ALL "
-        "SELECT dst, src, kind, weight, evidence FROM edges JOIN sel_accounts s ON s.account_id = dst"
-    ).fetchall()
-    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for a, b, kind, weight, evidence in rows:
-        grouped[a][b].append({"kind": kind, "weight": weight, "evidence": _evidence(evidence)})
-    return {
-        a: sorted(
-            ({"account_id": b, "reasons": r} for b, r in nbrs.items()),
-            key=lambda link: -sum(float(x["weight"] or 0) for x in link["reasons"]),
+        f"""
+        WITH pairs AS (
+            SELECT src AS a, dst AS b, kind, weight, evidence FROM edges
+            WHERE src IN (SELECT account_id FROM sel_accounts)
+            UNION ALL
+            SELECT dst, src, kind, weight, evidence FROM edges
+            WHERE dst IN (SELECT account_id FROM sel_accounts)
+        ),
+        neighbours AS (SELECT a, b, sum(coalesce(weight, 0)) AS w FROM pairs WHERE a <> b GROUP BY a, b),
+        strongest AS (
+            SELECT a, b, w, count(*) OVER (PARTITION BY a) AS n FROM neighbours
+            QUALIFY row_number() OVER (PARTITION BY a ORDER BY w DESC, b) <= {LINKS_SHOWN}
         )
+        SELECT p.a, p.b, s.n, p.kind, p.weight, p.evidence FROM pairs p JOIN strongest s USING (a, b)
+        ORDER BY p.a, s.w DESC, p.b, p.kind
+        """
+    ).fetchall()
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    totals: dict[str, int] = {}
+    for a, b, n, kind, weight, evidence in rows:
+        totals[a] = int(n)
+        grouped[a].setdefault(b, []).append({"kind": kind, "weight": weight, "evidence": _evidence(evidence)})
+    return {
+        a: (totals[a], [{"account_id": b, "reasons": reasons} for b, reasons in nbrs.items()])
         for a, nbrs in grouped.items()
     }
 
@@ -282,8 +324,8 @@ def _links(scan: Scan) -> dict[str, list[dict[str, Any]]]:
 def _evidence(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
-        except ValueError:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
             return raw
     return raw
 

@@ -9,7 +9,7 @@ unflagged local accounts are left out and counted.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from distillguard.report.scandir import Scan
@@ -111,10 +111,12 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
             float(hi or 0.0),
             [m for m in models if m],
         )
-        for item in found.get(cid, []):
+        taken: Counter[str] = Counter()
+        for item in found.get(cid, []):  # strongest first within each kind
             if (item.kind, item.value) in common[item.kind]:
                 obs.skipped_common += 1
-            elif sum(1 for i in obs.items if i.kind == item.kind) < per_cluster:
+            elif taken[item.kind] < per_cluster:
+                taken[item.kind] += 1
                 obs.items.append(item)
         out.append(obs)
     return out

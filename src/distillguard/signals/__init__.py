@@ -3,10 +3,11 @@
 - ``compute_signals(table) -> table``: ``SIGNAL_SCHEMA`` columns for a batch of exchanges.
 - ``assign_templates(con) -> table``: (exchange_id, template_id) over the ``exchanges`` view.
 - ``score_prompt(user_text, system_text) -> dict``: the same signals for one request.
+- ``explain_prompt(user_text, system_text) -> dict``: the rule behind each content score.
 """
 
 from distillguard.signals.compute import SIGNAL_FIELDS, SIGNAL_SCHEMA, compute_signals
-from distillguard.signals.fast import score_prompt
+from distillguard.signals.fast import explain_prompt, score_prompt
 from distillguard.signals.templates import TEMPLATES_SCHEMA, assign_templates, group_skeletons
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "TEMPLATES_SCHEMA",
     "assign_templates",
     "compute_signals",
+    "explain_prompt",
     "group_skeletons",
     "score_prompt",
 ]

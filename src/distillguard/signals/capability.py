@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from distillguard.signals.elicitation import family_hits
-from distillguard.signals.patterns import CAPABILITY_FAMILIES
-from distillguard.signals.regex import compile_pattern
+from distillguard.signals.patterns import CAPABILITY_FAMILIES, PERSONA_FAMILIES
+from distillguard.signals.regex import search_pattern
 
 CAPABILITIES = ("coding", "tool_use", "math_reasoning", "data_analysis", "vision", "chat", "roleplay")
 PRIORITY = ("tool_use", "vision", "coding", "data_analysis", "math_reasoning", "roleplay", "chat")
-_RE2 = {k: "(?m)" + v for k, v in CAPABILITY_FAMILIES.items()}
-_COMPILED = {k: compile_pattern(v) for k, v in _RE2.items()}
+_PRIORITY_NAMES = pa.array(PRIORITY, pa.string())
+_RE2 = {k: "(?m)" + v for k, v in {**CAPABILITY_FAMILIES, **PERSONA_FAMILIES}.items()}
+_COMPILED = {k: search_pattern(v) for k, v in _RE2.items()}
 
 
 def text_tags(folded: pa.Array) -> dict[str, np.ndarray]:
@@ -29,21 +31,25 @@ def text_tags(folded: pa.Array) -> dict[str, np.ndarray]:
 
 def finish_tags(
     tags: dict[str, np.ndarray], uses_tools: np.ndarray, has_images: np.ndarray
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Add the structural hints, derive ``chat``, and pick the primary capability per row."""
+) -> tuple[dict[str, np.ndarray], pa.Array]:
+    """Add the structural hints, derive ``chat``, and pick the primary capability per row
+    (a string column)."""
     tags = dict(tags)
+    tags["roleplay"] = tags["roleplay"] | (tags.pop("persona") & ~tags.pop("assistant_persona"))
     tags["tool_use"] = tags["tool_use"] | uses_tools
     tags["vision"] = tags["vision"] | has_images
     tags["chat"] = ~np.logical_or.reduce([tags[c] for c in CAPABILITIES if c != "chat"])
-    primary = np.full(len(uses_tools), "chat", dtype=object)
-    for cap in reversed(PRIORITY[:-1]):  # walk from lowest priority up: the highest is set last
-        primary[tags[cap]] = cap
-    return tags, primary
+    code = np.full(len(uses_tools), PRIORITY.index("chat"), dtype=np.int32)
+    for i in range(len(PRIORITY) - 2, -1, -1):  # from lowest priority up: the highest is set last
+        code[tags[PRIORITY[i]]] = i
+    return tags, pc.take(_PRIORITY_NAMES, pa.array(code))
 
 
 def capability_text(folded: str, tool_count: int = 0, tool_results: int = 0, image_count: int = 0) -> str:
-    """Primary capability of one folded text; equal to ``capability_array`` per row."""
+    """Primary capability of one folded text; equal to the column path (``text_tags`` and
+    ``finish_tags``) per row."""
     hit = {k: rx.search(folded) is not None for k, rx in _COMPILED.items()}
+    hit["roleplay"] = hit["roleplay"] or (hit["persona"] and not hit["assistant_persona"])
     hit["tool_use"] = hit["tool_use"] or tool_count > 0 or tool_results > 0
     hit["vision"] = hit["vision"] or image_count > 0
     return next((cap for cap in PRIORITY[:-1] if hit[cap]), "chat")

@@ -75,7 +75,10 @@ def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
     b = pc.fill_null(budget, 0).to_numpy(zero_copy_only=False)
     by_budget = np.where(b <= 0, 0, 1 + np.searchsorted(np.array(_BUDGET_LEVELS), b, side="right"))
     by_budget = np.where(thinking & (b <= 0), 2, by_budget)  # thinking on, budget unknown: medium
-    eff = np.array([_EFFORT_LEVEL.get(e, 2) if e else 0 for e in effort.to_pylist()], dtype=np.int64)
+    # Map the few distinct effort names, not the rows; an unknown name counts as medium.
+    enc = pc.dictionary_encode(pc.fill_null(effort, ""))
+    names = np.array([_EFFORT_LEVEL.get(e, 2) if e else 0 for e in enc.dictionary.to_pylist()], np.int64)
+    eff = names[enc.indices.to_numpy(zero_copy_only=False)] if len(names) else np.zeros(len(effort), np.int64)
     level = np.maximum(by_budget, eff).astype(np.int8)
     requested = thinking | (level > 0)
     return pa.array(requested), pa.array(level, pa.int8()), budget
@@ -135,7 +138,7 @@ def compute_signals(table: pa.Table) -> pa.Table:
         "cot_elicitation": pa.array(scores["cot_elicitation"], pa.float32()),
         "rubric_grading": pa.array(scores["rubric_grading"], pa.float32()),
         "censorship_rewrite": pa.array(scores["censorship_rewrite"], pa.float32()),
-        "capability": pa.array(primary.tolist(), pa.string()),
+        "capability": primary,
         **{f"cap_{c}": pa.array(tags[c], pa.bool_()) for c in CAPABILITIES},
         "prompt_chars": pc.fill_null(pc.utf8_length(user), 0).cast(pa.int32()),
         "reasoning_requested": requested,

@@ -14,13 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.patterns import SIGNALS, Rule
-from distillguard.signals.regex import compile_pattern
+from distillguard.signals.regex import search_pattern
 
 # RE2 gets the same flag as Python: ^ anchors at line starts.
 _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, _) in SIGNALS.items()}
 _UNION = {name: "(?m)(?:" + ")|(?:".join(fams.values()) + ")" for name, (fams, _) in SIGNALS.items()}
-_COMPILED = {name: {fam: compile_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
-_UNION_COMPILED = {name: compile_pattern(p) for name, p in _UNION.items()}
+_COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
+_UNION_COMPILED = {name: search_pattern(p) for name, p in _UNION.items()}
 
 
 def _combine(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:

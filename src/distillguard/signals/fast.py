@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from distillguard.signals.capability import capability_text
-from distillguard.signals.elicitation import score_text
+from distillguard.signals.elicitation import explain_text, score_text
 from distillguard.signals.normalize import fold_case_space, normalize_text
 from distillguard.signals.skeleton import skeleton_hash, skeleton_text
 
@@ -34,3 +34,10 @@ def score_prompt(
         **scores,
         "capability": capability_text(content, tool_count, tool_result_count, image_count),
     }
+
+
+def explain_prompt(user_text: str | None, system_text: str | None = None) -> dict[str, str | None]:
+    """For evidence: the rule behind each content score of one request (its reason, a short
+    phrase such as "asks for the reasoning behind a given answer"), None where the score is 0."""
+    content = fold_case_space(normalize_text(system_text) + "\n" + normalize_text(user_text))
+    return explain_text(content)

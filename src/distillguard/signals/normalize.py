@@ -24,7 +24,7 @@ import unicodedata
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals.regex import compile_pattern
+from distillguard.signals.regex import rewrite_pattern
 
 # Invisible format characters used to split words without changing how text looks.
 _INVISIBLE = (
@@ -62,13 +62,13 @@ _TRANSLATE.update({ord(k): v for k, v in _CONFUSABLES.items()})
 
 # One RE2/Python-compatible class of every character that step 2-3 touches.
 _SPECIAL_CLASS = "[" + _INVISIBLE + _INVISIBLE_RANGES + "".join(sorted(_CONFUSABLES)) + "]"
-_SPECIAL_RE = compile_pattern(_SPECIAL_CLASS)
+_SPECIAL_RE = rewrite_pattern(_SPECIAL_CLASS)
 
 # ASCII semantics for \s so that Python's re and Arrow's RE2 agree; NFKC already turned the
 # exotic spaces into U+0020.
 # Only runs that are not already one plain space are rewritten: far fewer matches to replace.
 WHITESPACE_RE = r"[ \t\n\r\f\v]{2,}|[\t\n\r\f\v]"
-_WHITESPACE = compile_pattern(WHITESPACE_RE)
+_WHITESPACE = rewrite_pattern(WHITESPACE_RE)
 
 
 def fold_chars(text: str) -> str:

@@ -104,6 +104,9 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:the |your )?(?:user|question|prompt|input)|"
         r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
         r"(?: content| process)? (?:must|should|has to|needs to|shall)|"
+        r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
+        r"(?: content| process)?(?: [a-z']+){0,3} "
+        r"(?:identical|consistent|the same|match|matches|matching|aligned)|"
         r"(?:think|reason) in the (?:same )?language (?:as|of) the (?:user|question|prompt)"
     ),
     # Chinese: the language of the thinking content must follow the user's.
@@ -284,9 +287,19 @@ CAPABILITY_FAMILIES: dict[str, str] = {
         r"diagram|figure|chart image|scan)\b|图片|图像|截图|照片"
     ),
     "roleplay": (
-        r"\brole ?-?play|\bstay in character|\bin character\b|"
-        r"\b(?:pretend|imagine) (?:that )?(?:you are|you're|to be)|"
-        r"^you are (?:a|an|the) |^you are [a-z]+ [a-z]+,|\bas if you were\b|\byour character\b|"
-        r"\bact as (?:a|an|the|if)\b|\bplay the (?:role|part) of\b|扮演|角色扮演"
+        r"\brole ?-?play|\bstay in character|\bin character\b|\bas if you were\b|\byour character\b|"
+        r"\b(?:play|take|assume|take on) the (?:role|part|persona) of\b|扮演|角色扮演"
+    ),
+}
+# Helper families for roleplay: a persona ("You are a pirate captain") is roleplay unless it is
+# the assistant persona of a system prompt ("You are a helpful assistant").
+PERSONA_FAMILIES: dict[str, str] = {
+    "persona": (
+        r"^you are (?:a|an|the) |^you are [a-z]+ [a-z]+,|\bact as (?:a|an|the|if)\b|"
+        r"\b(?:pretend|imagine) (?:that )?(?:you are|you're|to be)"
+    ),
+    "assistant_persona": (
+        r"(?:you are|act as|be|you're|to be) (?:a|an|the) (?:[a-z,'-]+ ){0,4}"
+        r"(?:assistant|chatbot|bot|language model|llm|ai model)\b"
     ),
 }

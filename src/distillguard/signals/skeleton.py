@@ -27,16 +27,17 @@ import pyarrow.compute as pc
 import xxhash
 
 from distillguard.signals.normalize import WHITESPACE_RE, lower_array
-from distillguard.signals.regex import compile_pattern
+from distillguard.signals.regex import rewrite_pattern
 
 # (pattern, replacement), applied in order on case-preserved normalized text. Only the name rule
 # depends on case; every other rule matches upper and lower case alike.
 NAME_RULE = r"\b[A-Z][a-z'-]+(?:[ \t]+[A-Z][a-z'-]+)+\b"
-_UNICODE_QUOTES = r"“[^”\n]{1,300}”|「[^」\n]{1,300}」|«[^»\n]{1,300}»|‘[^’\n]{1,300}’"
+_ITEM = r"[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+[^\n]*"
+_UNICODE_QUOTES = r"“[^”\n]+”|「[^」\n]+」|«[^»\n]+»|‘[^’\n]+’"
 _MONTHS = "(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zA-Z]*\\.?"
 SLOT_RULES: list[tuple[str, str]] = [
     (r"(?s)```.*?(?:```|$)", " <code> "),
-    (r"`[^`\n]{1,300}`", " <code> "),
+    (r"`[^`\n]+`", " <code> "),
     (r"(?i:https?|ftp)://[^ \t\n\r\f\v<>\"']+|(?i:www)\.[^ \t\n\r\f\v<>\"']+", " <url> "),
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", " <email> "),
     (
@@ -47,10 +48,11 @@ SLOT_RULES: list[tuple[str, str]] = [
         + r",?[ \t]+\d{4}\b",
         " <date> ",
     ),
-    (r"(?m)^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+[^\n]*", " <item> "),
-    (r"\"[^\"\n]{1,300}\"", " <q> "),
+    # A list (two or more item lines) is one slot; a lone numbered line is ordinary text.
+    (r"(?m)^" + _ITEM + r"(?:\n" + _ITEM + r")+", " <item> "),
+    (r"\"[^\"\n]+\"", " <q> "),
     (_UNICODE_QUOTES, " <q> "),
-    (r"\B'[^'\n]{1,300}'", " <q> "),  # an opening ' not glued to a word: not "don't ... it's"
+    (r"\B'[^'\n]+'", " <q> "),  # an opening ' not glued to a word: not "don't ... it's"
     (NAME_RULE, " <name> "),
     (r"[-+]?\d+(?:[.,:]\d+)*%?", " <num> "),
 ]
@@ -72,9 +74,9 @@ FOLD_RULES: list[tuple[str, str]] = [
 # Rules that can only match non-ASCII text: the column path runs them on non-ASCII rows alone.
 _NON_ASCII_ONLY = {_UNICODE_QUOTES, _WIDE_PUNCT, _CJK}
 
-_SLOT_RES = [(compile_pattern(p), r) for p, r in SLOT_RULES]
-_NAME_RX = compile_pattern(NAME_RULE)
-_FOLD_RES = [(compile_pattern(p), r) for p, r in FOLD_RULES]
+_SLOT_RES = [(rewrite_pattern(p), r) for p, r in SLOT_RULES]
+_NAME_RX = rewrite_pattern(NAME_RULE)
+_FOLD_RES = [(rewrite_pattern(p), r) for p, r in FOLD_RULES]
 
 # MinHash / LSH geometry: NUM_PERM = BANDS * ROWS. A pair of skeletons with word-shingle Jaccard
 # s shares at least one band key with probability 1 - (1 - s**ROWS)**BANDS.
@@ -100,7 +102,7 @@ _WORD_START = r"[A-Za-z]+"
 _CAP_START = r"[A-Z][A-Za-z]*"
 _CASE_FLIP = r"[a-z][A-Z]"
 _MIN_WORDS_FOR_CASE_CHECK = 4
-_COUNT_RES = [compile_pattern(p) for p in (_WORD_START, _CAP_START, _CASE_FLIP)]
+_COUNT_RES = [rewrite_pattern(p) for p in (_WORD_START, _CAP_START, _CASE_FLIP)]
 
 
 def _case_tricked(words: Any, caps: Any, flips: Any) -> Any:

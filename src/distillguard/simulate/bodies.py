@@ -81,6 +81,10 @@ class BodyPool:
         return idx
 
 
+# A serving fleet reports a handful of backend configurations.
+_FINGERPRINTS = ("fp_3a1c9e0b52", "fp_7d24f6aa10", "fp_b80e13c4d9", "fp_52c7e9f031", "fp_e4a90b7d66")
+
+
 def _tokens(chars: int) -> int:
     return max(1, chars // 4)
 
@@ -90,7 +94,7 @@ def _ident(prefix: str, idx: int, rng: np.random.Generator, n: int = 24) -> str:
     return prefix + h[:n]
 
 
-def _tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -> dict[str, Any]:
+def tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -> dict[str, Any]:
     schema = tool.get("parameters") or tool.get("input_schema") or {}
     props = schema.get("properties") or {}
     required = schema.get("required") or list(props)[:1]
@@ -99,13 +103,13 @@ def _tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -
         prop = props.get(name) or {}
         kind = prop.get("type", "string")
         if prop.get("enum"):
-            args[name] = prop["enum"][int(rng.integers(len(prop["enum"])))]
+            args[name] = prop["enum"][int(rng.random() * len(prop["enum"]))]
         elif kind == "integer":
-            args[name] = int(rng.integers(1, 500))
+            args[name] = 1 + int(rng.random() * 499)
         elif kind == "number":
             args[name] = round(float(rng.uniform(0, 1000)), 2)
         elif kind == "boolean":
-            args[name] = bool(rng.integers(2))
+            args[name] = rng.random() < 0.5
         elif kind == "array":
             args[name] = [text.word(rng)]
         elif kind == "object":
@@ -171,7 +175,7 @@ def _anthropic(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
         thinking_chars = len(thinking)
         content.append({"type": "thinking", "thinking": thinking, "signature": _sig(rng)})
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.integers(len(spec.tools)))]
+        tool = spec.tools[int(rng.random() * len(spec.tools))]
         lead = text.tool_lead(rng)
         content.append({"type": "text", "text": lead})
         content.append(
@@ -179,7 +183,7 @@ def _anthropic(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
                 "type": "tool_use",
                 "id": _ident("toolu_01", idx, rng),
                 "name": tool["name"],
-                "input": _tool_args(tool, rng, text),
+                "input": tool_args(tool, rng, text),
             }
         )
         stop, answer_chars = "tool_use", len(lead) + 60
@@ -273,8 +277,8 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
     reasoning_tokens = _tokens(spec.reasoning_chars or 1200) if spec.effort else 0
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None, "annotations": []}
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.integers(len(spec.tools)))]
-        args = orjson.dumps(_tool_args(tool, rng, text)).decode()
+        tool = spec.tools[int(rng.random() * len(spec.tools))]
+        args = orjson.dumps(tool_args(tool, rng, text)).decode()
         message["tool_calls"] = [
             {
                 "id": _ident("call_", idx, rng),
@@ -306,7 +310,7 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
             },
         },
         "service_tier": "default",
-        "system_fingerprint": "fp_" + _ident("", idx % 7, np.random.default_rng(idx % 7), 10),
+        "system_fingerprint": _FINGERPRINTS[idx % len(_FINGERPRINTS)],
     }
     return req_bytes, orjson.dumps(resp)[1:], out_tokens
 
@@ -376,8 +380,8 @@ def _responses(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
             }
         )
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.integers(len(spec.tools)))]
-        args = orjson.dumps(_tool_args(tool, rng, text)).decode()
+        tool = spec.tools[int(rng.random() * len(spec.tools))]
+        args = orjson.dumps(tool_args(tool, rng, text)).decode()
         output.append(
             {
                 "id": _ident("fc_", idx, rng, 40),

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from distillguard.simulate import phrases, timing
-from distillguard.simulate.bodies import RequestSpec
-from distillguard.simulate.legit import DEFAULT_FLAVORS, REPEAT, _answer, pick, weighted, weighted_index
+from distillguard.simulate import timing
+from distillguard.simulate.archetypes.common import DEFAULT_FLAVORS, REPEAT
+from distillguard.simulate.draws import weighted
+from distillguard.simulate.harvest import HarvestContent, customer_spec
 from distillguard.simulate.scenario import CampaignSpec
 from distillguard.simulate.style import block_hosts, hosts_in, random_block
 from distillguard.simulate.timing import DAY, HOUR, US
@@ -24,192 +25,11 @@ from distillguard.simulate.world import TZ, World
 
 POOL_CAP = 4000  # distinct harvest bodies per campaign, flavour and model
 
-_HARVEST_TOOLS = (
-    {
-        "name": "web_search",
-        "description": "Search the web and return the top results.",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
-    },
-    {
-        "name": "python",
-        "description": "Execute Python code and return stdout.",
-        "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
-    },
-    {
-        "name": "bash",
-        "description": "Run a shell command.",
-        "parameters": {
-            "type": "object",
-            "properties": {"command": {"type": "string"}},
-            "required": ["command"],
-        },
-    },
-    {
-        "name": "read_file",
-        "description": "Read a file.",
-        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-    },
-    {
-        "name": "write_file",
-        "description": "Write a file.",
-        "parameters": {
-            "type": "object",
-            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
-            "required": ["path", "content"],
-        },
-    },
-    {
-        "name": "browser_click",
-        "description": "Click an element on the current page of the browser.",
-        "parameters": {
-            "type": "object",
-            "properties": {"selector": {"type": "string"}},
-            "required": ["selector"],
-        },
-    },
-)
-
 
 def _weighted(rng: np.random.Generator, weights: dict[str, float], n: int | None = None):
     if n is None:
         return weighted(rng, weights)
     return [weighted(rng, weights) for _ in range(n)]
-
-
-class _Content:
-    """Draws the campaign's harvest request specs."""
-
-    def __init__(self, world: World, c: CampaignSpec, rng: np.random.Generator) -> None:
-        self.world, self.c, self.rng = world, c, rng
-        n = c.content.templates
-        self.templates = {
-            k: phrases.make_templates(rng, n, k)
-            for k in ("plain", "cot", "cot_backward", "rubric", "censorship")
-        }
-        self.system = phrases.agent_system_prompt(rng) if c.content.agentic_system else None
-        self.plain_system = str(
-            rng.choice(
-                [
-                    "You are a helpful assistant.",
-                    "You are a helpful, knowledgeable assistant. Answer in detail.",
-                    "You are an expert. Be thorough.",
-                ]
-            )
-        )
-        self.tools = tuple(
-            _HARVEST_TOOLS[i] for i in sorted(rng.choice(len(_HARVEST_TOOLS), 4, replace=False))
-        )
-        self.math = phrases.benchmark(300, world.split, rng=rng)
-
-    def _slot(self, task: str) -> tuple[str, tuple]:
-        rng, world = self.rng, self.world
-        if task == "math":
-            return self.math[int(rng.integers(len(self.math)))], ()
-        if self.c.content.source == "forwarded":
-            pool = world.prompts("human", "tool" if task == "tool" else "chat")
-            p = pool[int(rng.integers(len(pool)))]
-            return phrases.casual(p.text, rng), p.tools
-        pool = world.prompts("harvest", task if task != "chat" else "general")
-        p = pool[int(rng.integers(len(pool)))]
-        return p.text, p.tools
-
-    def _wrap(self, kind: str, text: str) -> str:
-        c, rng = self.c.content, self.rng
-        if kind == "plain" and c.source != "template":
-            return text
-        if kind == "cot" and c.source == "forwarded":
-            t = self.templates["cot"][int(rng.integers(len(self.templates["cot"])))]
-            return f"{text}\n\n{t.parts[-2][t.base[-2]]}"  # the elicitation line appended to a real prompt
-        pool = self.templates[kind]
-        t = pool[int(rng.integers(len(pool)))]
-        return t.render(text, rng if rng.random() < c.paraphrase else None)
-
-    def spec(self, flavor: str, model: str) -> RequestSpec:
-        rng, c = self.rng, self.c.content
-        r = rng.random()
-        kind = "plain"
-        for name, share in (("cot", c.cot), ("rubric", c.rubric), ("censorship", c.censorship)):
-            if r < share:
-                kind = name
-                break
-            r -= share
-        agentic = kind == "plain" and rng.random() < c.agentic_system
-        with_tools = agentic or (kind == "plain" and rng.random() < c.tools)
-        task = _weighted(rng, c.tasks)
-        text, own_tools = self._slot(task)
-        answer_kind = "code" if task == "code" else "general"
-        if kind == "cot":
-            if rng.random() < 0.3 and c.source != "forwarded":
-                kind = "cot_backward"
-                text = f"Question: {text}\nFinal answer: {int(rng.integers(2, 999))}"
-            answer_kind = "cot"
-        elif kind == "rubric":
-            text = f"Question: {text}\n\nResponse: {self.world.text.answer(rng, 400)}"
-            answer_kind = "rubric"
-        elif kind == "censorship":
-            text = phrases.SENSITIVE_QUESTIONS[int(rng.integers(len(phrases.SENSITIVE_QUESTIONS)))]
-        user = self._wrap(kind, text)
-        think = None
-        effort = None
-        reasoning_chars = 0
-        if rng.random() < self.c.reasoning.thinking_share:
-            reasoning_chars = _answer(rng, 1500, 8000)
-            if flavor == "anthropic_messages":
-                think = pick(rng, self.c.reasoning.budgets)
-            else:
-                effort = self.c.reasoning.effort
-        tools = (own_tools or self.tools) if with_tools else ()
-        history: tuple = ()
-        system = None
-        if agentic:
-            system = self.system
-            history = (("user", user),)
-            for s in range(int(rng.integers(1, 7))):
-                tool = tools[int(rng.integers(len(tools)))]["name"]
-                cid = f"h{int(rng.integers(1 << 40))}{s}"
-                history = (
-                    *history,
-                    ("tool_call", cid, tool, {"query": self.world.text.word(rng)}),
-                    ("tool_result", cid, self.world.text.tool_result(rng, tool)),
-                )
-        elif rng.random() < c.system_prompt_share:
-            system = self.plain_system
-        return RequestSpec(
-            flavor=flavor,
-            model=model,
-            user=user,
-            system=system,
-            history=history,
-            tools=tools,
-            thinking_budget=think,
-            effort=effort,
-            max_tokens=(think or 0) + pick(rng, (4096, 8192, 16000)),
-            temperature=None if think else pick(rng, (0.7, 1.0)),
-            answer_chars=_answer(rng, 500, 4000),
-            reasoning_chars=reasoning_chars,
-            call_tool=with_tools and rng.random() < 0.6,
-            final_is_tool_result=agentic,
-            kind=answer_kind,
-        )
-
-
-def _customer_spec(world: World, rng: np.random.Generator, flavor: str, model: str) -> RequestSpec:
-    """An ordinary request of a reseller's paying customer."""
-    kinds = [("human", "chat"), ("human", "tool"), ("harvest", "code")]
-    origin, task = kinds[weighted_index(rng, (0.6, 0.25, 0.15))]
-    pool = world.prompts(origin, task)
-    p = pool[int(rng.integers(len(pool)))]
-    return RequestSpec(
-        flavor=flavor,
-        model=model,
-        user=phrases.casual(p.text, rng),
-        tools=p.tools,
-        call_tool=bool(p.tools),
-        max_tokens=2048,
-        temperature=0.7,
-        answer_chars=_answer(rng, 150, 2000),
-        kind="code" if task == "code" else "general",
-    )
 
 
 def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -> list[int]:
@@ -225,9 +45,9 @@ def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -
     for i in range(n):
         tier = tiers[i]
         domain = (
-            edu[int(rng.integers(2))]
+            edu[int(rng.random() * 2)]
             if tier == "education"
-            else corp[int(rng.integers(3))]
+            else corp[int(rng.random() * 3)]
             if tier in ("research", "startup")
             else str(rng.choice(world.style.email_domains_free))
         )
@@ -239,8 +59,8 @@ def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -
                 tier=tier,
                 created_at=burst_at[i % cr.bursts] + int(rng.uniform(0, burst_len)),
                 email_domain=domain,
-                payment=payments[int(rng.integers(len(payments)))] if shared else None,
-                country=countries[int(rng.integers(3))],
+                payment=payments[int(rng.random() * len(payments))] if shared else None,
+                country=countries[int(rng.random() * 3)],
                 verified=bool(rng.random() < cr.verified_share),
                 n_keys=int(rng.integers(1, 3)),
             )
@@ -309,7 +129,7 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
         rng.choice(world.style.sdk_agents, min(c.user_agents, len(world.style.sdk_agents)), replace=False)
     )
     agents = [world.agent(str(a)) for a in agent_pool]
-    content = _Content(world, c, rng)
+    content = HarvestContent(world, c, rng)
     old_model = world.model(rng, (0.1, 0.3, 0.6))
     pivot_at = world.release + int(world.draw(c.pivot.within_hours, rng) * HOUR)
     share = c.reseller.customers_share
@@ -341,7 +161,7 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
             continue
         size = min(POOL_CAP, max(10, count // REPEAT))  # harvesters also re-sample a prompt
         if key == "customer":
-            specs = [_customer_spec(world, rng, flavor, world.model(rng)) for _ in range(size)]
+            specs = [customer_spec(world, rng, flavor, world.model(rng)) for _ in range(size)]
         else:
             model = world.style.new_model if key == "new" else old_model
             specs = [content.spec(flavor, model) for _ in range(size)]

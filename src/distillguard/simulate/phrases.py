@@ -196,7 +196,7 @@ class Template:
     def render(self, prompt: str, rng: np.random.Generator | None = None) -> str:
         """The template around `prompt`; with `rng`, a paraphrase (another wording per part)."""
         words = [
-            p[int(rng.integers(len(p)))] if rng is not None else p[b]
+            p[int(rng.random() * len(p))] if rng is not None else p[b]
             for p, b in zip(self.parts, self.base, strict=True)
         ]
         head = " ".join(w for w in words if w)
@@ -207,25 +207,25 @@ def make_templates(rng: np.random.Generator, n: int, kind: str) -> list[Template
     """`n` distinct templates of one kind (`plain`, `cot`, `cot_backward`, `rubric`, `censorship`)."""
     out = []
     for _ in range(n):
-        parts: list[tuple[str, ...]] = [_OPENERS[int(rng.integers(len(_OPENERS)))]]
+        parts: list[tuple[str, ...]] = [_OPENERS[int(rng.random() * len(_OPENERS))]]
         if kind == "cot":
-            parts.append(_COT[int(rng.integers(len(_COT)))])
+            parts.append(_COT[int(rng.random() * len(_COT))])
         elif kind == "cot_backward":
             parts = [_COT_BACKWARD]
         elif kind == "rubric":
             parts = [_RUBRIC]
         elif kind == "censorship":
             parts = [_CENSOR]
-        parts.append(_FORMATS[int(rng.integers(len(_FORMATS)))])
-        base = tuple(int(rng.integers(len(p))) for p in parts)
+        parts.append(_FORMATS[int(rng.random() * len(_FORMATS))])
+        base = tuple(int(rng.random() * len(p)) for p in parts)
         out.append(Template(tuple(parts), base, slot_first=bool(rng.integers(0, 4) == 0)))
     return out
 
 
 def product_system_prompt(rng: np.random.Generator) -> str:
     """A chat product's fixed system prompt."""
-    i = int(rng.integers(len(_COMPANIES)))
-    name = _PRODUCT_NAMES[int(rng.integers(len(_PRODUCT_NAMES)))]
+    i = int(rng.random() * len(_COMPANIES))
+    name = _PRODUCT_NAMES[int(rng.random() * len(_PRODUCT_NAMES))]
     words = int(rng.choice([80, 120, 150, 200]))
     return (
         f"You are {name}, the friendly assistant of {_COMPANIES[i]}, a {_BUSINESSES[i]}. Help customers "
@@ -236,7 +236,7 @@ def product_system_prompt(rng: np.random.Generator) -> str:
 
 
 def agent_system_prompt(rng: np.random.Generator) -> str:
-    return _AGENT_SYSTEMS[int(rng.integers(len(_AGENT_SYSTEMS)))]
+    return _AGENT_SYSTEMS[int(rng.random() * len(_AGENT_SYSTEMS))]
 
 
 def ci_harness_prompt(rng: np.random.Generator, repo: str) -> str:
@@ -261,7 +261,7 @@ def benchmark(n: int, split: str, rng: np.random.Generator | None = None) -> lis
             out.append(f"{_BENCH_MC[i // 4 % len(_BENCH_MC)]}\n{EVAL_MC_SUFFIX}")
             continue
         a, b, c = (int(x) for x in rng.integers(3, 60, 3))
-        name, item = _NAMES[int(rng.integers(len(_NAMES)))], _ITEMS[int(rng.integers(len(_ITEMS)))]
+        name, item = _NAMES[int(rng.random() * len(_NAMES))], _ITEMS[int(rng.random() * len(_ITEMS))]
         out.append(
             f"{name} has {a} {item}. {name} buys {b} more and then gives away {c}. How many {item} does "
             f"{name} have now?"
@@ -274,16 +274,24 @@ def casual(text: str, rng: np.random.Generator) -> str:
     if rng.random() < 0.3:
         text = text[:1].lower() + text[1:]
     return (
-        _CASUAL_PREFIX[int(rng.integers(len(_CASUAL_PREFIX)))]
+        _CASUAL_PREFIX[int(rng.random() * len(_CASUAL_PREFIX))]
         + text
-        + _CASUAL_SUFFIX[int(rng.integers(len(_CASUAL_SUFFIX)))]
+        + _CASUAL_SUFFIX[int(rng.random() * len(_CASUAL_SUFFIX))]
+    )
+
+
+def assignment_prompt(rng: np.random.Generator, number: int, problem: str) -> str:
+    """A course's homework template: the whole class sends the same skeleton."""
+    return (
+        f"Homework {number}, question {1 + int(rng.random() * 12)}: {problem}\n"
+        "Show your work and explain each step of your reasoning, step by step."
     )
 
 
 def synthetic_data_prompt(rng: np.random.Generator, topic: str) -> str:
     """A customer's own synthetic-data job: one template, slots filled per request."""
     n = int(rng.integers(5, 21))
-    tone = ("formal", "casual", "angry", "confused", "polite")[int(rng.integers(5))]
+    tone = ("formal", "casual", "angry", "confused", "polite")[int(rng.random() * 5)]
     return (
         f"Generate {n} realistic, diverse customer messages about '{topic}' written in a {tone} tone, "
         "for training our support-ticket classifier. Return a JSON list of strings."

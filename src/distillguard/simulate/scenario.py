@@ -37,6 +37,7 @@ LEGIT_ARCHETYPES = (
     "serverless",
     "new_account",
     "synthetic_data",
+    "classroom",
 )
 
 

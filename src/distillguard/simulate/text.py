@@ -101,7 +101,7 @@ class TextBank:
     def answer(self, rng: np.random.Generator, chars: int, kind: str = "general") -> str:
         chars = max(20, chars)
         if kind == "code":
-            code = "".join(_CODE[int(rng.integers(len(_CODE)))] for _ in range(max(1, chars // 400)))
+            code = "".join(_CODE[int(rng.random() * len(_CODE))] for _ in range(max(1, chars // 400)))
             return self._fill(rng, "prose", chars // 4) + "\n\n```\n" + code + "```\n\n" + self._prose[0]
         if kind in ("math", "cot"):
             n = max(2, chars // 90)
@@ -116,7 +116,7 @@ class TextBank:
         return self._fill(rng, "think", max(40, chars))
 
     def tool_lead(self, rng: np.random.Generator) -> str:
-        return _TOOL_LEADS[int(rng.integers(len(_TOOL_LEADS)))]
+        return _TOOL_LEADS[int(rng.random() * len(_TOOL_LEADS))]
 
     def tool_result(self, rng: np.random.Generator, name: str) -> str:
         if any(k in name for k in ("bash", "run", "test", "shell")):
@@ -124,14 +124,14 @@ class TextBank:
             dots = "." * min(passed, 60)
             return f"collected {passed + failed} items\n{dots}\n{passed} passed, {failed} failed"
         if any(k in name for k in ("read", "file", "view", "open")):
-            return _CODE[int(rng.integers(len(_CODE)))]
-        return '{"status": "ok", "result": "' + self._prose[int(rng.integers(len(self._prose)))] + '"}'
+            return _CODE[int(rng.random() * len(_CODE))]
+        return '{"status": "ok", "result": "' + self._prose[int(rng.random() * len(self._prose))] + '"}'
 
     def word(self, rng: np.random.Generator) -> str:
-        return _WORDS[int(rng.integers(len(_WORDS)))]
+        return _WORDS[int(rng.random() * len(_WORDS))]
 
     def arg_value(self, name: str, rng: np.random.Generator) -> str:
         for key, values in _ARG_VALUES.items():
             if key in name.lower():
-                return values[int(rng.integers(len(values)))]
+                return values[int(rng.random() * len(values))]
         return self.word(rng)

@@ -174,11 +174,11 @@ class World:
     def company_domain(self, rng: np.random.Generator | None = None) -> str:
         rng = rng or self.rng
         a, b = rng.choice(len(_WORDS), 2, replace=False)
-        return f"{_WORDS[a]}{_WORDS[b]}.{_TLDS[int(rng.integers(len(_TLDS)))]}"
+        return f"{_WORDS[a]}{_WORDS[b]}.{_TLDS[int(rng.random() * len(_TLDS))]}"
 
     def edu_domain(self, rng: np.random.Generator | None = None) -> str:
         rng = rng or self.rng
-        w = _WORDS[int(rng.integers(len(_WORDS)))]
+        w = _WORDS[int(rng.random() * len(_WORDS))]
         return str(
             rng.choice([f"{w}.edu", f"{w}-university.edu", f"{w}.ac.uk", f"{w}.edu.cn", f"uni-{w}.de"])
         )

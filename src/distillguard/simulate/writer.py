@@ -14,6 +14,7 @@ microseconds per exchange. Files:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,7 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
                     put(b',"response":')
                     put(ERROR_BODIES[(f, st)])
                 put(_END % (st, lat))
-            fh.write(b"".join(parts))
+            _write_parts(fh, parts)
     ex_ids = [f"{world.style.request_prefix}{v:016x}" for v in id_nums.tolist()]
 
     with (out_dir / "accounts.jsonl").open("wb") as fh:
@@ -136,8 +137,8 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
         {
             "exchange_id": pa.array(ex_ids, pa.string()),
             "account_id": pa.DictionaryArray.from_arrays(
-            pa.array(account, pa.int32()), pa.array([a.account_id for a in world.accounts], pa.string())
-        ).cast(pa.string()),
+                pa.array(account, pa.int32()), pa.array([a.account_id for a in world.accounts], pa.string())
+            ).cast(pa.string()),
             "ts": pa.array(ts, pa.int64()).cast(TS),
             "campaign_id": camp.cast(pa.string()),
         }
@@ -153,6 +154,21 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
         "distinct_bodies": len(pool),
         "bytes": path.stat().st_size,
     }
+
+
+def _write_parts(fh, parts: list[bytes]) -> None:
+    """Write the pieces with gathered writes: no joined copy of a whole chunk in memory."""
+    fh.flush()
+    fd = fh.fileno()
+    step = min(1024, os.sysconf("SC_IOV_MAX")) if hasattr(os, "sysconf") else 1024
+    for lo in range(0, len(parts), step):
+        batch = parts[lo : lo + step]
+        want = sum(map(len, batch))
+        done = os.writev(fd, batch)
+        if done < want:  # a short write: finish this batch the plain way
+            rest = memoryview(b"".join(batch))[done:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
 
 
 def _write_parquet_copy(jsonl: Path, out: Path) -> None:

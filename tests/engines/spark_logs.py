@@ -159,3 +159,44 @@ def write_log(path: Path, records: list[dict[str, Any]], seed: int = 3) -> Path:
 def write_accounts(path: Path) -> Path:
     path.write_bytes(b"\n".join(orjson.dumps(r) for r in account_records()) + b"\n")
     return path
+
+
+def write_parquet(path: Path, records: list[dict[str, Any]], *, json_bodies: bool) -> Path:
+    """Write `records` as Parquet: bodies as JSON text columns, or as nested structs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for record in records:
+        row = dict(record)
+        if json_bodies:
+            row["request"] = orjson.dumps(record["request"]).decode()
+            row["response"] = orjson.dumps(record["response"]).decode()
+        rows.append(row)
+    if json_bodies:  # and one row whose body is not JSON: a counted reject
+        rows.append({**rows[0], "id": "broken-body", "request": "{truncated"})
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=max(1, len(rows) // 3))
+    return path
+
+
+def write_world(root: Path, n: int = 1800) -> tuple[Path, Path]:
+    """A folder of logs in every input form, and an accounts file; returns (logs dir, accounts).
+
+    logs/a.jsonl (plain, 2/3 of the records), logs/b.jsonl.gz (with repeats of a.jsonl's first
+    records), logs/c.parquet (JSON text bodies, one unparseable, one repeat) and logs/d.parquet
+    (nested struct bodies).
+    """
+    import gzip
+
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    records = exchange_records(n)
+    a, b, c = n * 2 // 3, n * 5 // 6, n * 17 // 18
+    plain = write_log(logs / "a.jsonl", records[:a])
+    again = plain.read_bytes().splitlines()[:5]
+    middle = write_log(root / "b.jsonl", records[a:b], seed=5)
+    (logs / "b.jsonl.gz").write_bytes(gzip.compress(middle.read_bytes() + b"\n".join(again)))
+    middle.unlink()
+    write_parquet(logs / "c.parquet", [*records[b:c], records[3]], json_bodies=True)
+    write_parquet(logs / "d.parquet", records[c:], json_bodies=False)
+    return logs, write_accounts(root / "accounts.jsonl")

@@ -1,0 +1,1 @@
+"""The legitimate archetypes, grouped by who runs them (people, builders, services)."""
