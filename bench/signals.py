@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,8 +170,6 @@ def _zero_width(t: str, rng: random.Random) -> str:
 
 
 def _slots(t: str, rng: random.Random) -> str:
-    import re
-
     t = re.sub(r"\d+", lambda m: str(rng.randint(0, 10 ** len(m.group(0)))), t)
     t = re.sub(r'"[^"\n]{1,80}"', lambda m: f'"{rng.choice(["alpha", "Bravo two", "x y z"])}"', t)
     return re.sub(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", lambda m: rng.choice(["Maria Lopez", "Chen Wei Lin"]), t)
@@ -214,8 +214,6 @@ def _one_per_template(texts: list[str]) -> list[str]:
 def skeleton_table(recs: list[Record], held: dict, n: int) -> list[str]:
     """Grouping of perturbed variants with their original vs. separation of distinct prompts."""
     rng = random.Random(SEED)
-    import re
-
     # Distinct human prompts: the harvest corpora hold real templates of their own, which would
     # count as false merges here.
     human = _one_per_template(sorted({r.text for r in recs if r.origin == "human"}))
@@ -251,8 +249,6 @@ def skeleton_table(recs: list[Record], held: dict, n: int) -> list[str]:
 
 def _pair_precision(groups: list[str | None], m: int) -> float:
     """Share of same-group pairs that are (original, its variant); the set holds 2m rows."""
-    from collections import defaultdict
-
     members: dict[str, list[int]] = defaultdict(list)
     for i, g in enumerate(groups):
         if g is not None:
@@ -266,6 +262,35 @@ def _pair_precision(groups: list[str | None], m: int) -> float:
     return true / predicted if predicted else float("nan")
 
 
+def wrapper_table(recs: list[Record], held: dict, per_template: int = 20) -> list[str]:
+    """Campaign wrappers: one held-out phrasing around different corpus prompts. How often are
+    two exchanges of one wrapper put in one template, by prompt length?"""
+    rng = random.Random(SEED)
+    rows = []
+    for label, lo, hi in (
+        ("short (< 80 chars)", 0, 80),
+        ("medium (80-300)", 80, 300),
+        ("long (> 300)", 300, 10**9),
+    ):
+        # distinct human chat prompts: the other corpora hold templates of their own
+        pool = sorted(
+            {r.text for r in recs if r.task == "chat" and lo <= len(r.text) < hi and "{" not in r.text}
+        )
+        same_hash = same_tmpl = pairs = 0
+        for phrasing in held["cot_harvest"] + held["rubric"]:
+            prompts = rng.sample(pool, per_template)
+            texts = [fill(phrasing, rng, p, held, pool) for p in prompts]
+            sig, tmpl = _templates_of(texts)
+            skel = sig.column("skeleton_hash").to_pylist()
+            for i in range(len(texts)):
+                for j in range(i + 1, len(texts)):
+                    pairs += 1
+                    same_hash += skel[i] == skel[j]
+                    same_tmpl += tmpl[i] == tmpl[j]
+        rows.append(f"| {label} | {pairs} | {same_hash / pairs:.3f} | {same_tmpl / pairs:.3f} |")
+    return rows
+
+
 MERGE_SETS = {
     "human chat (Open-Assistant, arena-hard)": lambda r: r.origin == "human" and r.task == "chat",
     "human tool (BFCL live, templated queries)": lambda r: r.origin == "human" and r.task == "tool",
@@ -275,8 +300,6 @@ MERGE_SETS = {
 
 def false_merge(recs: list[Record]) -> list[str]:
     """How distinct corpus prompts fall into skeletons and templates (pairs put together)."""
-    from collections import Counter
-
     rows = []
     for name, keep in MERGE_SETS.items():
         texts = sorted({r.text for r in recs if keep(r)})
@@ -356,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         "| perturbation | pairs | same skeleton_hash | precision | same template_id | precision |",
         "| --- | --- | --- | --- | --- | --- |",
         *skeleton_table(recs, held, args.n),
+        "",
+        "| wrapped prompts | pairs | same skeleton_hash | same template_id |",
+        "| --- | --- | --- | --- |",
+        *wrapper_table(recs, held),
         "",
         "| distinct prompts | grouping | prompts | groups | largest | merged pairs | pairwise merge rate |",
         "| --- | --- | --- | --- | --- | --- | --- |",

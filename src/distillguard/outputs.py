@@ -92,13 +92,3 @@ def _default(value: Any) -> Any:
     if hasattr(value, "as_py"):
         return value.as_py()
     return str(value)
-
-
-def write_rejects(rejects: Iterable[dict[str, Any]], path: Path) -> int:
-    """rejects.jsonl (REJECT_SCHEMA rows) from rejects held in memory; returns the number written."""
-    count = 0
-    with path.open("wb") as fh:
-        for rej in rejects:
-            fh.write(orjson.dumps(rej, default=_default) + b"\n")
-            count += 1
-    return count

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -106,19 +105,17 @@ def _ingest(
 ) -> IngestReport:
     if engine == "spark":
         run_map_reduce = _stage("engines.spark", "run_map_reduce")
-        report = run_map_reduce(
-            list(paths), store_dir, accounts=accounts, mapping=mapping, master=master, progress=progress
-        )
         rejects = out_dir / "rejects.jsonl"
-        if (
-            report.rejects_path
-            and Path(report.rejects_path) != rejects
-            and Path(report.rejects_path).is_file()
-        ):
-            shutil.copyfile(report.rejects_path, rejects)
-        elif not rejects.exists():
-            outputs.write_rejects(report.rejects, rejects)
-        return report
+        return run_map_reduce(
+            list(paths),
+            store_dir,
+            accounts=accounts,
+            mapping=mapping,
+            master=master,
+            progress=progress,
+            strict=strict,
+            rejects_out=rejects,
+        )
     return ingest_paths(
         list(paths),
         store_dir,

@@ -50,6 +50,12 @@ def test_model_pivot_and_ramp(rows):
     assert rows["router"]["created_in_window"] == 0
 
 
+def test_payment_shared_across_organisations(rows):
+    assert rows["hydra-0"]["payment_accounts"] == len(toyworld.HYDRA)
+    assert rows["hydra-0"]["payment_orgs"] == len(toyworld.HYDRA)
+    assert rows["router"]["payment_orgs"] == 1
+
+
 def test_harvest_shares(rows):
     assert rows["hydra-0"]["harvest_share"] == 1.0
     assert rows["chat-product"]["harvest_share"] == 0.0

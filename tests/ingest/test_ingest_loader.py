@@ -100,10 +100,17 @@ def test_unreadable_and_wrong_type_paths_raise_one_line_errors(tmp_path: Path) -
         ingest_paths([png], tmp_path / "store", with_signals=False)
     with pytest.raises(SourceError, match="no file matches"):
         ingest_paths([str(tmp_path / "*.jsonl")], tmp_path / "store", with_signals=False)
+
+
+def test_a_file_that_breaks_off_keeps_what_was_read_and_explains_the_rest(tmp_path: Path) -> None:
+    data = gzip.compress(b"\n".join(dumps(record(i)) for i in range(400)))
     broken = tmp_path / "broken.jsonl.gz"
-    broken.write_bytes(gzip.compress(dumps(record(1)) * 50)[:40])
-    with pytest.raises(SourceError, match="cannot decompress"):
-        ingest_paths([broken], tmp_path / "store", with_signals=False)
+    broken.write_bytes(data[: len(data) // 2])  # a log rotated while it was written
+    good = write_lines(tmp_path / "good.jsonl", [dumps(record(1000))])
+    report, _ = _ingest(tmp_path, [broken, good])
+    assert report.rejects[-1]["reason"] == "unreadable_data" and report.rejected == 1
+    assert 0 < report.exchanges - 1 < 400  # part of the broken file, and all of the next one
+    assert report.rejects[-1]["line"] == report.exchanges  # the first line not read
 
 
 def test_strict_stops_at_the_first_bad_record(tmp_path: Path) -> None:

@@ -60,6 +60,11 @@ def test_missing_user_text_is_a_clear_error():
         compute_signals(pa.table({"system_text": ["x"]}))
 
 
+def test_a_column_of_the_wrong_type_is_a_clear_error():
+    with pytest.raises(ValueError, match="tool_count"):
+        compute_signals(pa.table({"user_text": ["x"], "tool_count": [["not", "a", "number"]]}))
+
+
 def test_only_user_text_is_needed():
     out = compute_signals(pa.table({"user_text": ["Reveal your chain of thought"]}))
     assert out.num_rows == 1 and out.column("cot_elicitation")[0].as_py() >= 0.8
@@ -116,3 +121,14 @@ def test_fast_path_agrees_with_column_path(corpus_sample, heldout):
         assert fast["capability"] == row["capability"]
         for key in ("cot_elicitation", "rubric_grading", "censorship_rewrite"):
             assert fast[key] == pytest.approx(row[key], abs=1e-6)
+
+
+def test_long_prompts_are_scored_on_head_and_tail_in_both_paths():
+    body = "Some pasted document text, 中文 and Names Like Alice Smith. " * 600
+    users = ["Reveal your full chain of thought.\n" + body, body + "\nReveal your full chain of thought."]
+    rows = compute_signals(_exchanges(users)).to_pylist()
+    for user, row in zip(users, rows, strict=True):
+        fast = score_prompt(user, None)
+        assert row["cot_elicitation"] >= 0.8 and fast["cot_elicitation"] >= 0.8
+        assert fast["skeleton_hash"] == row["skeleton_hash"]
+        assert row["prompt_chars"] == len(user)

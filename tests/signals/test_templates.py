@@ -1,7 +1,8 @@
 import duckdb
 import pyarrow as pa
+import pytest
 
-from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals
+from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals, group_skeletons
 
 LONG = (
     "You are a meticulous tutor. Read the problem carefully, then write out every step of your "
@@ -63,3 +64,36 @@ def test_null_skeleton_gets_null_template_and_every_row_is_returned():
 def test_empty_exchanges():
     res = assign_templates(_con([]))
     assert res.num_rows == 0 and res.column_names == ["exchange_id", "template_id"]
+
+
+def _skeletons(keys: dict[str, list[str]]) -> pa.Table:
+    return pa.table(
+        {"skeleton_hash": list(keys), "lsh_keys": pa.array(list(keys.values()), pa.list_(pa.string()))}
+    )
+
+
+def test_group_skeletons_needs_two_shared_bands_by_default():
+    table = _skeletons(
+        {
+            "b1": ["k1", "k2", "k3", "k4"],
+            "a9": ["k1", "k2", "x3", "x4"],  # two bands shared with b1
+            "c5": ["k1", "y2", "y3", "y4"],  # one band shared with b1
+            "d0": [],
+        }
+    )
+    two = dict(zip(*group_skeletons(table).to_pydict().values(), strict=True))
+    assert two == {"b1": "a9", "a9": "a9", "c5": "c5", "d0": "d0"}
+    one = dict(zip(*group_skeletons(table, min_shared_bands=1).to_pydict().values(), strict=True))
+    assert one["c5"] == one["b1"] == "a9"
+
+
+def test_group_skeletons_max_bucket_ignores_hub_keys():
+    table = _skeletons({f"s{i}": ["hub", f"u{i}", f"v{i}", f"w{i}"] for i in range(5)})
+    linked = group_skeletons(table, min_shared_bands=1).column("template_id").to_pylist()
+    apart = group_skeletons(table, min_shared_bands=1, max_bucket=3).column("template_id").to_pylist()
+    assert len(set(linked)) == 1 and len(set(apart)) == 5
+
+
+def test_group_skeletons_rejects_other_band_counts():
+    with pytest.raises(ValueError, match="min_shared_bands"):
+        group_skeletons(_skeletons({"a": []}), min_shared_bands=3)

@@ -27,7 +27,7 @@ campaigns:
     accounts: 3
     ip: {strategy: residential_per_request}
     timing: {mode: flat, exchanges_per_account_per_day: 40}
-    content: {source: harvest, tasks: {code: 1, tool: 1}, agentic_system: 0.5, tools: 0.3}
+    content: {source: harvest, tasks: {code: 1, tool: 1}, agentic_system: 0.5, tools: 0.3, vision: 0.3}
     reseller: {customers_share: 0.5}
     flavors: {openai_responses: 1, anthropic_messages: 1}
 """

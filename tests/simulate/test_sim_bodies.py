@@ -41,6 +41,7 @@ def _specs(flavor: str) -> list[RequestSpec]:
             flavor=flavor, model="m-1", user="", tools=TOOLS, history=LOOP, final_is_tool_result=True
         ),
         RequestSpec(flavor=flavor, model="m-1", user="weather?", tools=TOOLS, call_tool=True, end_user="u1"),
+        RequestSpec(flavor=flavor, model="m-1", user="What is in this chart?", images=2),
         RequestSpec(
             flavor=flavor,
             model="m-1",
@@ -68,6 +69,10 @@ def test_anthropic_messages_shape():
         if spec.call_tool:
             assert "tool_use" in kinds and resp["stop_reason"] == "tool_use"
             assert req["tools"][0]["input_schema"]["type"] == "object"
+        if spec.images:
+            blocks = req["messages"][-1]["content"]
+            assert [b["type"] for b in blocks] == ["image", "image", "text"]
+            assert blocks[0]["source"]["type"] == "url"
         if spec.final_is_tool_result:
             last = req["messages"][-1]["content"][0]
             assert last["type"] == "tool_result" and last["tool_use_id"].startswith("toolu_")
@@ -90,6 +95,8 @@ def test_openai_chat_shape():
         if spec.call_tool:
             call = choice["message"]["tool_calls"][0]
             assert choice["finish_reason"] == "tool_calls" and orjson.loads(call["function"]["arguments"])
+        if spec.images:
+            assert [b["type"] for b in req["messages"][-1]["content"]] == ["image_url", "image_url", "text"]
         if spec.final_is_tool_result:
             assert req["messages"][-1]["role"] == "tool"
             assert req["messages"][-2]["tool_calls"][0]["id"] == req["messages"][-1]["tool_call_id"]
@@ -105,6 +112,9 @@ def test_openai_responses_shape():
             assert resp["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
         if spec.call_tool:
             assert "function_call" in kinds
+        if spec.images:
+            kinds = [b["type"] for b in req["input"][-1]["content"]]
+            assert kinds == ["input_image", "input_image", "input_text"]
         if spec.final_is_tool_result:
             assert req["input"][-1]["type"] == "function_call_output"
             assert req["input"][-2]["call_id"] == req["input"][-1]["call_id"]

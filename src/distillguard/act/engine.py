@@ -52,6 +52,11 @@ def _signal_functions() -> tuple[Any, Any]:
     return extract, score_prompt
 
 
+def _stateless(now: float) -> tuple[AccountState, int, int, None]:
+    """What scoring sees when the state backend could not be used: a first request."""
+    return AccountState(first_seen=now, last_seen=now, requests=1, rate=1.0), 0, 0, None
+
+
 class Engine:
     """Scoring, state and policy for the gateway and the middleware."""
 
@@ -180,9 +185,11 @@ class Engine:
                 decision.error = (503, "The service is temporarily unable to verify this request.")
                 log.warning("state backend unavailable (%s): refusing (fail-closed)", exc)
                 return decision
-            account = AccountState(first_seen=now, last_seen=now, requests=1, rate=1.0)
-            fan = lock = 0
-            override = None
+            account, fan, lock, override = _stateless(now)
+        except Exception:  # a bug in a state backend is a detector error: count it, serve
+            self.metrics.detector_errors.inc()
+            log.exception("state update failed; request scored without state")
+            account, fan, lock, override = _stateless(now)
         try:
             verdict = self.verdicts.get(ident.account_id) if self.verdicts is not None else None
             feats = features(account, sig, fan, lock, verdict, now)

@@ -105,29 +105,39 @@ class _Responder:
                 raws.append(rest)
         if self.withholder is None:  # capture only: forward the bytes untouched
             for raw in raws:
-                self.assembler.add(SSEEvent(raw))  # type: ignore[union-attr]
+                self._record(SSEEvent(raw))
             await self._send(message)
             return
         out: list[bytes] = []
         for raw in raws:
-            for ev in self.withholder.process(SSEEvent(raw)):
+            try:
+                events = self.withholder.process(SSEEvent(raw))
+            except Exception:  # a rewriting bug drops the event: never leak reasoning, keep streaming
+                log.exception("withholding failed on a stream event; event dropped")
+                continue
+            for ev in events:
                 out.append(encode_event(ev))
-                if self.assembler is not None:
-                    self.assembler.add(ev)
+                self._record(ev)
         if out or not more:
             await self._send({"type": "http.response.body", "body": b"".join(out), "more_body": more})
         if not more and self.withholder.withheld:
             self._on_withheld()
 
+    def _record(self, ev: SSEEvent) -> None:
+        """Feed the log's assembler; a failure there costs the log record, never the stream."""
+        if self.assembler is None:
+            return
+        try:
+            self.assembler.add(ev)
+        except Exception:
+            log.exception("could not rebuild a streamed response for the exchange log")
+            self.assembler = None
+
     async def _send_withheld_json(self, body: bytes) -> None:
+        mode, summary = self.withholder.mode, self.withholder.summary  # type: ignore[union-attr]
         try:
             doc = orjson.loads(body)
-            if isinstance(doc, dict) and withhold_json(
-                self.flavor,
-                doc,
-                self.withholder.mode,  # type: ignore[union-attr]
-                self.withholder.summary,
-            ):  # type: ignore[union-attr]
+            if isinstance(doc, dict) and withhold_json(self.flavor, doc, mode, summary):
                 body = orjson.dumps(doc)
                 self._on_withheld()
         except orjson.JSONDecodeError:

@@ -58,6 +58,15 @@ class Clause:
         return f"{self.feature} {self.op} {self.value!r}"
 
 
+def _fits(kind: type, value: Any) -> bool:
+    """Whether a literal suits a feature of type `kind` (a bool is not a number here)."""
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
 def parse_clause(text: str) -> Clause:
     """Parse `feature op value`; raise ValueError naming what is wrong."""
     m = _CLAUSE.match(text)
@@ -66,22 +75,15 @@ def parse_clause(text: str) -> Clause:
     name, op, raw = m.group(1), m.group(2), m.group(3)
     if name not in FEATURES:
         raise ValueError(f"unknown feature {name!r} in {text!r}; known: {', '.join(sorted(FEATURES))}")
-    value = yaml.safe_load(raw)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{text!r}: cannot read the value {raw!r}") from exc
     kind = FEATURES[name]
-    values = value if op in ("in", "not in") else [value]
     if op in ("in", "not in") and not isinstance(value, list):
         raise ValueError(f"{text!r}: '{op}' needs a list, e.g. [a, b]")
-    for v in values:
-        ok = (
-            isinstance(v, bool)
-            if kind is bool
-            else (
-                isinstance(v, int | float) and not isinstance(v, bool)
-                if kind is float
-                else isinstance(v, str)
-            )
-        )
-        if not ok:
+    for v in value if op in ("in", "not in") else [value]:
+        if not _fits(kind, v):
             raise ValueError(f"{text!r}: {name} is a {kind.__name__}, got {v!r}")
     if kind is not float and op in (">=", "<=", ">", "<"):
         raise ValueError(f"{text!r}: {name} is a {kind.__name__} and cannot be ordered")

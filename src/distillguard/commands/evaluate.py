@@ -53,6 +53,8 @@ def register(app: typer.Typer) -> None:
                         f"{c['hours']:g}h: {c['flagged_legit']}/{c['flagged_campaign']}" for c in cutoffs
                     )
                 )
+            else:
+                report.notes.append("time to detection not measured: add --ttd to re-scan growing prefixes")
         except (EvaluationError, ValueError) as exc:
             typer.echo(f"distillguard evaluate: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -45,6 +45,21 @@ def neighbour_kinds(edges: Any) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
+def shared_keys(edges: Any, pairs: set[tuple[str, str]], per_kind: int = 2) -> dict[tuple[str, str], dict]:
+    """For the listed (account, neighbour) pairs: kind -> the first shared keys the link stage named."""
+    out: dict[tuple[str, str], dict[str, list]] = defaultdict(dict)
+    if edges is None or edges.num_rows == 0 or "evidence" not in edges.column_names:
+        return out
+    cols = [edges.column(c).to_pylist() for c in ("src", "dst", "kind", "evidence")]
+    for src, dst, kind, evidence in zip(*cols, strict=True):
+        for key in ((src, dst), (dst, src)):
+            if key in pairs and evidence:
+                top = orjson.loads(evidence).get("top") or []
+                if top:
+                    out[key][kind] = top[:per_kind]
+    return out
+
+
 @register
 class LinkedAccounts:
     id: ClassVar[str] = "linked-accounts"
@@ -100,6 +115,13 @@ class LinkedAccounts:
             }
             hits.append((acc, score, evidence))
         templates = top_templates(ctx.con, [h[0] for h in hits])
+        listed = {(acc, link["account_id"]) for acc, _, ev in hits for link in ev["links"]}
+        keys = shared_keys(edges, listed)
+        for acc, _, ev in hits:
+            for link in ev["links"]:
+                shared = keys.get((acc, link["account_id"]))
+                if shared:
+                    link["shared"] = shared
         out = []
         for acc, score, ev in hits:
             ev["top_templates"] = templates.get(acc, [])

@@ -26,8 +26,14 @@ import pyarrow.parquet as pq
 
 from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.mapping import FieldMapping
-from distillguard.ingest.records import content_hash, normalize_lines, normalize_records
-from distillguard.ingest.sources import Source, expand_paths, iter_line_batches, iter_parquet_batches
+from distillguard.ingest.records import content_hash, normalize_lines, normalize_records, reject
+from distillguard.ingest.sources import (
+    DataError,
+    Source,
+    expand_paths,
+    iter_line_batches,
+    iter_parquet_batches,
+)
 from distillguard.schema import EXCHANGE_SCHEMA
 
 BATCH_RECORDS = 4096
@@ -141,14 +147,25 @@ def map_batch(
 
 
 def _jobs(sources: list[Source], on_bytes: Any) -> Iterator[tuple[str, str, Any, int]]:
+    """Map jobs in input order; a file that breaks off part-way gives an "error" job (its reject)."""
     for source in sources:
         label = str(source.path)
-        if source.kind == "parquet":
-            for first, batch in iter_parquet_batches(source, batch_size=BATCH_RECORDS, on_bytes=on_bytes):
-                yield "parquet", label, batch, first
-        else:
-            for lines in iter_line_batches(source, max_records=BATCH_RECORDS, on_bytes=on_bytes):
-                yield "jsonl", label, lines, lines[0][0]
+        try:
+            if source.kind == "parquet":
+                for first, batch in iter_parquet_batches(source, batch_size=BATCH_RECORDS, on_bytes=on_bytes):
+                    yield "parquet", label, batch, first
+            else:
+                for lines in iter_line_batches(source, max_records=BATCH_RECORDS, on_bytes=on_bytes):
+                    yield "jsonl", label, lines, lines[0][0]
+        except DataError as exc:
+            # What was read is kept; the unreadable rest is one explained reject, and the scan goes on.
+            yield "error", label, reject(label, exc.line, "unreadable_data", str(exc)), exc.line
+
+
+def _done(result: Any) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 def _worker_count(workers: int | None, total_bytes: int) -> int:
@@ -225,6 +242,9 @@ def ingest_paths(
         jobs = _jobs(sources, on_bytes)
         if n_workers == 1:
             for kind, label, payload, first in jobs:
+                if kind == "error":
+                    collect(0, [payload], 0.0)
+                    continue
                 part = str(raw_dir / f"part-{parts:06d}.parquet")
                 parts += 1
                 collect(*map_batch(kind, label, payload, first, mapping, part, with_signals))
@@ -237,6 +257,9 @@ def ingest_paths(
                 pending: deque[Future] = deque()
                 try:
                     for kind, label, payload, first in jobs:
+                        if kind == "error":  # after the batches already submitted, in order
+                            pending.append(_done((0, [payload], 0.0)))
+                            continue
                         part = str(raw_dir / f"part-{parts:06d}.parquet")
                         parts += 1
                         pending.append(

@@ -40,6 +40,7 @@ REJECT_REASONS: dict[str, str] = {
     "mapping_error": "the field mapping could not be applied to the record",
     "unreadable_row": "a Parquet row could not be converted to a record",
     "bad_field": "an account record's field has the wrong type",
+    "unreadable_data": "the rest of a file could not be read (corrupt or truncated compression)",
 }
 
 _STR_FIELDS = ("api_key_id", "client_ip", "asn", "user_agent", "client_fp")

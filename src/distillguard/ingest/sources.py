@@ -30,6 +30,17 @@ class SourceError(Exception):
     """A path that cannot be read as exchange logs; the message is one line for the user."""
 
 
+class DataError(SourceError):
+    """A file that breaks off part-way (corrupt or truncated compression, a bad row group).
+
+    `line` is the first line (or row) that could not be read; everything before it was yielded.
+    """
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 @dataclass(frozen=True)
 class Source:
     """One input file: `kind` is "jsonl" or "parquet", `compression` "", "gzip" or "zstd"."""
@@ -132,6 +143,8 @@ def iter_line_batches(
         raise SourceError(f"{source.path}: cannot read: {exc.strerror or exc}") from None
     with raw:
         stream = _open_text_stream(source, raw)
+        # read1 on compressed streams hands out what was decompressed before a corrupt spot
+        read = stream.read if stream is raw else stream.read1
         lineno = 0
         pending = b""
         batch: list[tuple[int, bytes]] = []
@@ -139,9 +152,12 @@ def iter_line_batches(
         consumed = 0
         while True:
             try:
-                chunk = stream.read(CHUNK)
+                chunk = read(CHUNK)
             except (OSError, EOFError, zstandard.ZstdError) as exc:
-                raise SourceError(f"{source.path}: cannot decompress ({source.compression}): {exc}") from None
+                if batch:
+                    yield batch
+                message = f"cannot decompress ({source.compression}) after line {lineno}: {exc}"
+                raise DataError(message, lineno + 1) from None
             if on_bytes is not None:
                 now = raw.tell()
                 on_bytes(now - consumed)
@@ -177,7 +193,14 @@ def iter_parquet_batches(
     total_rows = max(pf.metadata.num_rows, 1)
     first = 1
     reported = 0
-    for batch in pf.iter_batches(batch_size=batch_size):
+    batches = pf.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, ValueError) as exc:
+            raise DataError(f"unreadable Parquet data from row {first}: {exc}", first) from None
         if on_bytes is not None:
             done = int(source.size * min(1.0, (first - 1 + batch.num_rows) / total_rows))
             on_bytes(done - reported)

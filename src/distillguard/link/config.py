@@ -87,7 +87,7 @@ class LinkConfig(BaseModel):
 
     enabled: bool = True
     seed: int = 7  # Leiden is randomized; a fixed seed makes clusters reproducible
-    resolution: float = 1.0  # RB-configuration resolution; >1 splits communities finer
+    resolution: float = 0.5  # Leiden (RB-configuration) resolution per component; >1 splits finer
     min_cluster_size: int = 2
     # Accounts of one declared organisation share payment, domain and network by design; linking
     # them would only rediscover the organisation. Set true to link them anyway.

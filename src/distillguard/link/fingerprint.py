@@ -152,4 +152,12 @@ def key_specs(con: Any, ex_cols: set[str], cfg: LinkConfig) -> list[KeySpec]:
     con.register("_dg_link_fp_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {FP_KEYS} AS SELECT * FROM _dg_link_fp_arrow")
     con.unregister("_dg_link_fp_arrow")
-    return [KeySpec("fingerprint", f"SELECT aid, key, n FROM {FP_KEYS}", per_exchange=False)]
+    # Proposing pairs from behaviour alone only pays when content and timing alone may link.
+    return [
+        KeySpec(
+            "fingerprint",
+            f"SELECT aid, key, n FROM {FP_KEYS}",
+            per_exchange=False,
+            block=not cfg.require_identity,
+        )
+    ]

@@ -1,4 +1,12 @@
-"""The weighted account graph and its communities (Leiden, via igraph + leidenalg)."""
+"""The weighted account graph and its communities (Leiden, via igraph + leidenalg).
+
+Leiden runs on each connected component separately, with the RB-configuration (modularity)
+quality function at `resolution` < 1. Per component, because modularity's null model is global:
+on the whole graph, whether one campaign is split in two would depend on how much *unrelated*
+traffic the scan holds (the resolution limit). Within its own component, a pool whose links are
+uniformly dense stays whole for any resolution below 1, while two pools joined by a few stray
+links (a proxy exit both happened to use) come apart.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +21,7 @@ def communities(
     """Leiden communities of the graph with edges (a[i], b[i], weight[i]) over account numbers.
 
     Returns (nodes, community) — every account that has an edge, and its community number.
-    Deterministic for a fixed seed. Leiden guarantees connected communities, so accounts that
-    share no path are never put together, however the modularity trade-off falls.
+    Deterministic for a fixed seed; accounts with no path between them are never put together.
     """
     if len(a) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -22,12 +29,23 @@ def communities(
     edges = np.stack([idx[: len(a)], idx[len(a) :]], axis=1)
     graph = ig.Graph(n=len(nodes), edges=edges.tolist(), directed=False)
     graph.es["weight"] = np.asarray(weight, float).tolist()
-    part = leidenalg.find_partition(
-        graph,
-        leidenalg.RBConfigurationVertexPartition,
-        weights="weight",
-        resolution_parameter=resolution,
-        n_iterations=-1,
-        seed=seed,
-    )
-    return nodes, np.asarray(part.membership, np.int64)
+    community = np.full(len(nodes), -1, np.int64)
+    next_id = 0
+    for members in graph.connected_components():
+        if len(members) <= 3:  # nothing to split: a pair or a triangle or path is one community
+            community[members] = next_id
+            next_id += 1
+            continue
+        sub = graph.induced_subgraph(members)
+        part = leidenalg.find_partition(
+            sub,
+            leidenalg.RBConfigurationVertexPartition,
+            weights="weight",
+            resolution_parameter=resolution,
+            n_iterations=-1,
+            seed=seed,
+        )
+        membership = np.asarray(part.membership, np.int64)
+        community[members] = membership + next_id
+        next_id += int(membership.max()) + 1
+    return nodes, community

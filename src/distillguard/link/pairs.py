@@ -3,7 +3,8 @@
 Blocking: within each key, an account is paired with the next `block_window` holders in one global
 account order. Small keys thus propose all their pairs, a key held by 10,000 accounts proposes
 ~window × 10,000 instead of 50 million, and because the order is global, different keys held by
-the same accounts propose the *same* pairs, so their evidence meets on one edge.
+the same accounts propose the *same* pairs, so their evidence meets on one edge. Only pairs that
+several independent kinds propose are scored.
 
 Similarity of a candidate pair on one kind: sum over shared keys of min(tf_a, tf_b) × idf, in
 [0, 1] — the weighted share of traffic the two accounts have in common, discounted by popularity.
@@ -24,15 +25,26 @@ PAIRS = "_dg_link_pairs"
 
 
 def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
-    """Materialize PAIRS(a, b) with a < b (account numbers); return their count."""
+    """Materialize PAIRS(a, b) with a < b (account numbers); return their count.
+
+    A pair is a candidate when keys of at least `min_agreeing` independent kinds propose it, or a
+    strong kind does: the edge rule could not keep any other pair, so it is never scored."""
     max_df = max(cfg.block_window + 1, math.ceil(cfg.block_max_share * n_accounts))
+    evidence = " ".join(f"WHEN '{k}' THEN '{e}'" for k, e in EVIDENCE_OF.items())
+    strong = ", ".join(f"'{k}'" for k in cfg.strong) or "''"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PAIRS} AS
-        SELECT DISTINCT x.aid AS a, y.aid AS b
-        FROM {KEYS} x JOIN {KEYS} y
-          ON x.kind = y.kind AND x.key = y.key AND y.r > x.r AND y.r <= x.r + {int(cfg.block_window)}
-        WHERE x.block AND x.df <= {max_df}
+        WITH proposals AS (
+            SELECT DISTINCT x.kind, x.aid AS a, y.aid AS b
+            FROM {KEYS} x JOIN {KEYS} y
+              ON x.kind = y.kind AND x.key = y.key AND y.r > x.r AND y.r <= x.r + {int(cfg.block_window)}
+            WHERE x.block AND x.df <= {max_df}
+        )
+        SELECT a, b FROM proposals
+        GROUP BY a, b
+        HAVING count(DISTINCT CASE kind {evidence} ELSE kind END) >= {int(cfg.min_agreeing)}
+            OR bool_or(kind IN ({strong}))
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from distillguard.report.scandir import Scan, open_scan
@@ -140,7 +141,10 @@ class _Lookups:
     def __init__(self, scan: Scan, pseudonym: Pseudonymizer | None) -> None:
         self.scan = scan
         self.pseudonym = pseudonym
-        self._ips: pd.DataFrame | None = None
+        self._ips: pd.DataFrame | None = None  # (account_id, client_ip, n), loaded on first use
+        self._v4 = np.zeros(0, dtype=bool)
+        self._v4_int = np.zeros(0, dtype=np.uint64)
+        self._v6: list[tuple[int, ipaddress.IPv6Address]] = []
         self._pseudonyms: dict[str, dict[str, list[str]]] = {}
 
     def find(self, target: str, comparison: Comparison) -> dict[str, int]:
@@ -154,6 +158,8 @@ class _Lookups:
         return self._pseudonym(target, op, values)
 
     def _ip(self, op: str, values: list[str]) -> dict[str, int]:
+        if op not in {"=", "IN", "ISSUBSET"}:
+            return {}
         if self._ips is None:
             self._ips = (
                 self.scan.con.sql(
@@ -163,24 +169,26 @@ class _Lookups:
                 .to_arrow_table()
                 .to_pandas()
             )
-            self._ips["addr"] = [_address(v) for v in self._ips["client_ip"]]
-        nets = []
+            addrs = [_address(v) for v in self._ips["client_ip"]]
+            # IPv4 as integers, so that a range test is one vectorized mask-and-compare
+            self._v4 = np.array([a.version == 4 if a else False for a in addrs])
+            self._v4_int = np.array([int(a) if a and a.version == 4 else 0 for a in addrs], dtype=np.uint64)
+            self._v6 = [(i, a) for i, a in enumerate(addrs) if a and a.version == 6]
+        hit = np.zeros(len(self._ips), dtype=bool)
         for v in values:
             try:
-                nets.append(ipaddress.ip_network(v, strict=False))
+                net = ipaddress.ip_network(v, strict=False)
             except ValueError:
                 log.warning("ignoring malformed IP literal %r", v)
-        hit = (
-            self._ips[
-                [
-                    a is not None and any(a.version == n.version and a in n for n in nets)
-                    for a in self._ips["addr"]
-                ]
-            ]
-            if nets and op in {"=", "IN", "ISSUBSET"}
-            else self._ips[:0]
-        )
-        return hit.groupby("account_id")["n"].sum().astype(int).to_dict()
+                continue
+            if net.version == 4:
+                mask = np.uint64(int(net.netmask))
+                hit |= self._v4 & ((self._v4_int & mask) == np.uint64(int(net.network_address)))
+            else:
+                for i, a in self._v6:
+                    hit[i] |= a in net
+        matched = self._ips[hit]
+        return matched.groupby("account_id")["n"].sum().astype(int).to_dict()
 
     def _column(self, column: str, op: str, values: list[str]) -> dict[str, int]:
         con = self.scan.con

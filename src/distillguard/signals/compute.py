@@ -15,7 +15,7 @@ import xxhash
 
 from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
 from distillguard.signals.elicitation import score_array
-from distillguard.signals.normalize import fold_case_space_array, normalize_array
+from distillguard.signals.normalize import clip_array, fold_case_space_array, normalize_array
 from distillguard.signals.skeleton import band_keys, minhash_signatures, skeleton_array
 
 SIGNAL_FIELDS: list[pa.Field] = [
@@ -45,7 +45,10 @@ def _column(table: pa.Table, name: str, typ: pa.DataType) -> pa.Array:
         return pa.nulls(table.num_rows, typ)
     col = table.column(name)
     col = col.combine_chunks() if col.num_chunks else pa.array([], typ)
-    return col.cast(typ)
+    try:
+        return col.cast(typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"compute_signals: column {name!r} of type {col.type} is not {typ}: {exc}") from None
 
 
 def _ints(arr: pa.Array) -> np.ndarray:
@@ -101,8 +104,8 @@ def compute_signals(table: pa.Table) -> pa.Table:
     user = _column(table, "user_text", pa.string())
     system = _column(table, "system_text", pa.string())
 
-    u_enc = pc.dictionary_encode(pc.fill_null(user, ""))
-    s_enc = pc.dictionary_encode(pc.fill_null(system, ""))
+    u_enc = pc.dictionary_encode(clip_array(pc.fill_null(user, "")))
+    s_enc = pc.dictionary_encode(clip_array(pc.fill_null(system, "")))
     u_idx = u_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     s_idx = s_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     norm_u = normalize_array(u_enc.dictionary)

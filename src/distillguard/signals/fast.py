@@ -10,7 +10,7 @@ from typing import Any
 
 from distillguard.signals.capability import capability_text
 from distillguard.signals.elicitation import explain_text, score_text
-from distillguard.signals.normalize import fold_case_space, normalize_text
+from distillguard.signals.normalize import clip_text, fold_case_space, normalize_text
 from distillguard.signals.skeleton import skeleton_hash, skeleton_text
 
 
@@ -25,8 +25,8 @@ def score_prompt(
     """Signals of one request: skeleton_hash, cot_elicitation, rubric_grading,
     censorship_rewrite, capability. Pure and thread-safe; equal to ``compute_signals`` on a
     one-row table with the same inputs (up to float32 rounding of the scores)."""
-    user = normalize_text(user_text)
-    system = normalize_text(system_text)
+    user = normalize_text(clip_text(user_text))
+    system = normalize_text(clip_text(system_text))
     content = fold_case_space(system + "\n" + user)
     scores = score_text(content)
     return {
@@ -39,5 +39,6 @@ def score_prompt(
 def explain_prompt(user_text: str | None, system_text: str | None = None) -> dict[str, str | None]:
     """For evidence: the rule behind each content score of one request (its reason, a short
     phrase such as "asks for the reasoning behind a given answer"), None where the score is 0."""
-    content = fold_case_space(normalize_text(system_text) + "\n" + normalize_text(user_text))
+    system, user = normalize_text(clip_text(system_text)), normalize_text(clip_text(user_text))
+    content = fold_case_space(system + "\n" + user)
     return explain_text(content)

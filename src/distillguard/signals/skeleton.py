@@ -78,8 +78,9 @@ _SLOT_RES = [(rewrite_pattern(p), r) for p, r in SLOT_RULES]
 _NAME_RX = rewrite_pattern(NAME_RULE)
 _FOLD_RES = [(rewrite_pattern(p), r) for p, r in FOLD_RULES]
 
-# MinHash / LSH geometry: NUM_PERM = BANDS * ROWS. A pair of skeletons with word-shingle Jaccard
-# s shares at least one band key with probability 1 - (1 - s**ROWS)**BANDS.
+# MinHash / LSH geometry: NUM_PERM = BANDS * ROWS. For two skeletons with word-bigram Jaccard
+# similarity s, each band key is equal with probability s**ROWS; templates.py links skeletons
+# that share at least two of the BANDS keys. Chosen on the dev half of the corpora (docs/signals.md).
 SHINGLE = 2
 BANDS = 16
 ROWS = 4
@@ -215,12 +216,16 @@ def minhash_signatures(skeletons: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             sh = _mix(sh * np.uint64(0x9E3779B97F4A7C15) + word_h[first + j])
         sh_owner = owner[first]
         mins = np.full((NUM_PERM, n), np.iinfo(np.uint32).max, dtype=np.uint32)
+        buf = np.empty((NUM_PERM, _CHUNK), dtype=np.uint64)  # reused: no temporaries per block
         for lo in range(0, len(sh), _CHUNK):
             block = sh[lo : lo + _CHUNK]
             own = sh_owner[lo : lo + _CHUNK]
-            hv = ((_PERM_A * block + _PERM_B) >> np.uint64(32)).astype(np.uint32)
+            hv = buf[:, : len(block)]
+            np.multiply(_PERM_A, block, out=hv)
+            hv += _PERM_B
+            hv >>= np.uint64(32)  # (a * x + b) mod 2**64, high half: one permutation per row
             seg = np.concatenate(([0], np.nonzero(np.diff(own))[0] + 1))
-            red = np.minimum.reduceat(hv, seg, axis=1)
+            red = np.minimum.reduceat(hv, seg, axis=1).astype(np.uint32)
             ids = own[seg]
             mins[:, ids] = np.minimum(mins[:, ids], red)
     sig[:] = mins.T

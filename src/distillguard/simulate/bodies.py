@@ -50,6 +50,7 @@ class RequestSpec:
     end_user: str | None = None  # metadata.user_id / user, as products and routers send
     final_is_tool_result: bool = False  # the last turn returns a tool result, not a user message
     kind: str = "general"  # answer style: general | code | math | cot | rubric
+    images: int = 0  # images attached to the final user turn (by URL)
 
 
 class BodyPool:
@@ -83,6 +84,26 @@ class BodyPool:
 
 # A serving fleet reports a handful of backend configurations.
 _FINGERPRINTS = ("fp_3a1c9e0b52", "fp_7d24f6aa10", "fp_b80e13c4d9", "fp_52c7e9f031", "fp_e4a90b7d66")
+
+
+def _user_content(spec: RequestSpec, flavor: int) -> str | list[dict[str, Any]]:
+    """The final user turn: plain text, or image blocks then text in the flavour's block shapes."""
+    if flavor == 2:
+        blocks: list[dict[str, Any]] = [{"type": "input_text", "text": spec.user}]
+    elif not spec.images:
+        return spec.user
+    else:
+        blocks = [{"type": "text", "text": spec.user}]
+    for i in range(spec.images):
+        name = xxhash.xxh64_hexdigest(spec.user.encode() + bytes([i]))
+        url = f"https://uploads.example-files.net/i/{name}.png"
+        if flavor == 0:
+            blocks.insert(i, {"type": "image", "source": {"type": "url", "url": url}})
+        elif flavor == 1:
+            blocks.insert(i, {"type": "image_url", "image_url": {"url": url, "detail": "auto"}})
+        else:
+            blocks.insert(i, {"type": "input_image", "image_url": url, "detail": "auto"})
+    return blocks
 
 
 def _tokens(chars: int) -> int:
@@ -148,7 +169,7 @@ def _anthropic(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
                 }
             )
     if not spec.final_is_tool_result:
-        messages.append({"role": "user", "content": spec.user})
+        messages.append({"role": "user", "content": _user_content(spec, 0)})
     req: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens}
     if spec.system:
         req["system"] = spec.system
@@ -245,7 +266,7 @@ def _chat(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank)
         elif kind == "tool_result":
             messages.append({"role": "tool", "tool_call_id": "call_" + turn[1], "content": turn[2]})
     if not spec.final_is_tool_result:
-        messages.append({"role": "user", "content": spec.user})
+        messages.append({"role": "user", "content": _user_content(spec, 1)})
     req: dict[str, Any] = {"model": spec.model, "messages": messages}
     if spec.tools:
         req["tools"] = [
@@ -338,11 +359,12 @@ def _responses(spec: RequestSpec, idx: int, rng: np.random.Generator, text: Text
         elif kind == "tool_result":
             items.append({"type": "function_call_output", "call_id": "call_" + turn[1], "output": turn[2]})
     if not spec.final_is_tool_result:
-        items.append({"role": "user", "content": [{"type": "input_text", "text": spec.user}]})
+        items.append({"role": "user", "content": _user_content(spec, 2)})
     req: dict[str, Any] = {"model": spec.model}
     if spec.system:
         req["instructions"] = spec.system
-    req["input"] = spec.user if len(items) == 1 and not spec.final_is_tool_result else items
+    simple = len(items) == 1 and not spec.final_is_tool_result and not spec.images
+    req["input"] = spec.user if simple else items
     tools = [
         {
             "type": "function",

@@ -26,12 +26,6 @@ from distillguard.simulate.world import TZ, World
 POOL_CAP = 4000  # distinct harvest bodies per campaign, flavour and model
 
 
-def _weighted(rng: np.random.Generator, weights: dict[str, float], n: int | None = None):
-    if n is None:
-        return weighted(rng, weights)
-    return [weighted(rng, weights) for _ in range(n)]
-
-
 def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -> list[int]:
     cr = c.creation
     burst_at = [world.start - int(world.draw(cr.days_before_start, rng) * DAY) for _ in range(cr.bursts)]
@@ -40,7 +34,7 @@ def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -
     edu = [world.edu_domain(rng) for _ in range(2)]
     corp = [world.company_domain(rng) for _ in range(3)]
     countries = list(rng.choice(["US", "SG", "HK", "GB", "CA", "JP", "DE", "KR", "AU"], 3, replace=False))
-    tiers = _weighted(rng, c.tiers, n)
+    tiers = [weighted(rng, c.tiers) for _ in range(n)]
     out = []
     for i in range(n):
         tier = tiers[i]
@@ -137,7 +131,7 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
 
     # Plan first (flavour per account, pivoted exchanges, customers' times), so that each pool
     # of distinct bodies is sized by how many exchanges will draw from it.
-    flavors = [_weighted(rng, c.flavors or DEFAULT_FLAVORS) for _ in range(n)]
+    flavors = [weighted(rng, c.flavors or DEFAULT_FLAVORS) for _ in range(n)]
     pivoted = [(ts >= pivot_at) & (rng.random(len(ts)) < c.pivot.share) for ts in times]
     customer_ts = [
         timing.poisson(

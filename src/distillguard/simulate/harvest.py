@@ -177,6 +177,7 @@ class HarvestContent:
             call_tool=with_tools and rng.random() < 0.6,
             final_is_tool_result=agentic,
             kind=answer_kind,
+            images=(1 + int(rng.random() * 2)) if not agentic and rng.random() < c.vision else 0,
         )
 
 

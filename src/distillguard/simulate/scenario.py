@@ -135,6 +135,7 @@ class ContentSpec(_Strict):
     censorship: Share = 0.0  # censorship-safe rewrites of sensitive questions
     tools: Share = 0.0  # requests that offer tools
     agentic_system: Share = 0.0  # requests with an agentic system prompt and tool loops
+    vision: Share = 0.0  # requests with images (screenshots, documents, charts)
     system_prompt_share: Share = 0.3
 
 

@@ -275,7 +275,9 @@ class World:
 
         def col(v, dtype):
             a = np.asarray(v, dtype=dtype)
-            return np.broadcast_to(a, ts.shape)[keep].copy() if a.ndim == 0 or len(a) == len(ts) else a
+            if a.ndim and len(a) != len(ts):
+                raise ValueError(f"emit: a column of {len(a)} values for {len(ts)} exchanges")
+            return np.broadcast_to(a, ts.shape)[keep].copy()
 
         self._chunks.append(
             (

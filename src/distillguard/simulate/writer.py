@@ -171,10 +171,33 @@ def _write_parts(fh, parts: list[bytes]) -> None:
                 rest = rest[os.write(fd, rest) :]
 
 
+_PARQUET_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("ts", pa.string()),
+        ("account_id", pa.string()),
+        ("api_key_id", pa.string()),
+        ("client_ip", pa.string()),
+        ("user_agent", pa.string()),
+        ("request", pa.string()),  # the body as JSON text
+        ("response", pa.string()),
+        ("status", pa.int32()),
+        ("latency_ms", pa.float64()),
+    ]
+)
+
+
 def _write_parquet_copy(jsonl: Path, out: Path) -> None:
-    """The same records as Parquet, with request/response kept as JSON text columns."""
-    rows = [orjson.loads(line) for line in jsonl.read_bytes().splitlines()]
-    for r in rows:
-        r["request"] = orjson.dumps(r["request"]).decode()
-        r["response"] = orjson.dumps(r["response"]).decode()
-    pq.write_table(pa.Table.from_pylist(rows), out)
+    """The same records as Parquet, in batches, with request/response kept as JSON text columns."""
+    with jsonl.open("rb") as src, pq.ParquetWriter(out, _PARQUET_SCHEMA, compression="zstd") as dst:
+        batch: list[dict] = []
+        for line in src:
+            r = orjson.loads(line)
+            r["request"] = orjson.dumps(r["request"]).decode()
+            r["response"] = orjson.dumps(r["response"]).decode()
+            batch.append(r)
+            if len(batch) == CHUNK:
+                dst.write_table(pa.Table.from_pylist(batch, schema=_PARQUET_SCHEMA))
+                batch = []
+        if batch:
+            dst.write_table(pa.Table.from_pylist(batch, schema=_PARQUET_SCHEMA))

@@ -55,6 +55,7 @@ def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
             history=history,
             thinking_budget=think,
             max_tokens=8192 if think else 1024,
+            images=1 if new_session and rng.random() < 0.06 else 0,  # a screenshot or a photo
         )
         bodies[i] = world.body(s)
         history = (*history, ("user", user), ("assistant", world.text.answer(rng, 300)))
@@ -112,7 +113,7 @@ def classroom(world: World, spec: ArchetypeSpec, idx: int, room: int = 40) -> No
     size = min(room, 12 + int(rng.random() * 29))
     domain, country = world.edu_domain(rng), world.country(rng)
     term_start = world.start - int(rng.uniform(7, 40) * DAY)
-    department_card = world.payment(rng) if rng.random() < 0.5 else None
+    department_card = world.payment(rng) if rng.random() < 0.35 else None
     campus = random_block(rng, world.style.residential_prefixes)
     flavor = flavor_for(rng, spec.flavors)
     model = world.model(rng, (0.6, 0.4, 0.0))

@@ -119,6 +119,7 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
                         temperature=None if think else 0.7,
                         end_user=f"or-{int(rng.random() * users)}",
                         kind="code" if task == "code" else "general",
+                        images=1 if not p.tools and rng.random() < 0.05 else 0,
                     )
                 )
             )
