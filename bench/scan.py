@@ -6,7 +6,8 @@ scan's wall time to DuckDB's own time to parse and count the same file, measured
 
 The input comes from the simulator (`distillguard.simulate`, scenario "reference", scaled to about
 the requested count) when it is installed, else from bench/gen_exchanges.py (exactly the requested
-count). Inputs are cached in bench/.data/. Results go to bench/results/scan-<N>.json.
+count). Inputs are cached in bench/.data/. Results go to bench/results/scan-<N>.json
+(scan-<N>-<generator>.json when --generator is forced).
 
 Peak memory and CPU time are sampled from /proc every 50 ms over the scan's whole process tree
 (main process, forkserver, map workers); the largest single process's ru_maxrss is read too. CPU
@@ -183,13 +184,16 @@ def main() -> None:
         "peak_rss_single_process_mb": round(max_single / 2**20),
         "store_mb": round(store_bytes / 2**20),
         "stage_timings_s": summary["timings"],
+        "stage_cpu_s": summary.get("cpu_seconds"),
+        "stage_peak_rss_mb": summary.get("peak_rss_mb"),
         "flagged_accounts": summary["flagged_accounts"],
         "clusters": summary["clusters"],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
         "command": " ".join(["python", "bench/scan.py", *sys.argv[1:]]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"scan-{args.exchanges}.json").write_text(json.dumps(result, indent=2) + "\n")
+    suffix = "" if args.generator == "auto" else f"-{args.generator}"
+    (RESULTS / f"scan-{args.exchanges}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     _print_table(result)
 
 

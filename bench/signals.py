@@ -27,16 +27,20 @@ import pyarrow as pa
 import xxhash
 import yaml
 
-from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals, score_prompt
+from distillguard.signals import SIGNAL_SCHEMA, compute_signals, group_skeletons, score_prompt
 from distillguard.signals.regex import SEARCH_ENGINE
+from distillguard.signals.templates import DISTINCT_SKELETONS_SQL
 
 ROOT = Path(__file__).resolve().parents[1]
 PHRASINGS = {
     "heldout": ROOT / "tests" / "signals" / "data" / "heldout_phrasings.yaml",
     "dev": ROOT / "tests" / "signals" / "data" / "dev_phrasings.yaml",
 }
+FRAMES = ROOT / "tests" / "signals" / "data" / "frames.yaml"
 THRESHOLD = 0.6
 SEED = 7
+# Options of signals.group_skeletons for every template measurement (set from the command line).
+GROUPING: dict = {}
 
 
 @dataclass
@@ -184,18 +188,16 @@ def _paraphrase(t: str, rng: random.Random, syn: dict[str, str]) -> str:
 
 
 def _templates_of(texts: list[str]) -> tuple[pa.Table, list[str | None]]:
+    """Signals and template ids of a set of prompts: what assign_templates does (the distinct
+    skeleton aggregate, then group_skeletons) with the options in GROUPING."""
     sig = signals_of(texts)
-    ids = [str(i) for i in range(len(texts))]
     con = duckdb.connect()
-    con.register(
-        "exchanges",
-        pa.Table.from_arrays([pa.array(ids), *sig.columns], ["exchange_id", *SIGNAL_SCHEMA.names]),
-    )
-    res = assign_templates(con)
+    con.register("exchanges", sig)
+    mapping = group_skeletons(con.sql(DISTINCT_SKELETONS_SQL).to_arrow_table(), **GROUPING)
     tmpl = dict(
-        zip(res.column("exchange_id").to_pylist(), res.column("template_id").to_pylist(), strict=True)
+        zip(mapping.column("skeleton_hash").to_pylist(), mapping.column("template_id").to_pylist(), strict=True)
     )
-    return sig, [tmpl[i] for i in ids]
+    return sig, [tmpl.get(h) for h in sig.column("skeleton_hash").to_pylist()]
 
 
 def _one_per_template(texts: list[str]) -> list[str]:
@@ -262,33 +264,83 @@ def _pair_precision(groups: list[str | None], m: int) -> float:
     return true / predicted if predicted else float("nan")
 
 
-def wrapper_table(recs: list[Record], held: dict, per_template: int = 20) -> list[str]:
-    """Campaign wrappers: one held-out phrasing around different corpus prompts. How often are
-    two exchanges of one wrapper put in one template, by prompt length?"""
+def _pairs_together(groups: list[str | None], labels: list[int]) -> tuple[int, int, int, int]:
+    """(same-label pairs, of them put together, pairs put together, of them different labels)."""
+    by_label: dict[int, list[str | None]] = defaultdict(list)
+    for g, lab in zip(groups, labels, strict=True):
+        by_label[lab].append(g)
+    same = sum(len(v) * (len(v) - 1) // 2 for v in by_label.values())
+    same_together = sum(
+        k * (k - 1) // 2 for v in by_label.values() for g, k in Counter(v).items() if g is not None
+    )
+    together = sum(k * (k - 1) // 2 for g, k in Counter(groups).items() if g is not None)
+    return same, same_together, together, together - same_together
+
+
+def frame_tables(recs: list[Record], frames: dict, per_wrapper: int = 20) -> list[list[str]]:
+    """Campaign wrappers around corpus prompts, and prompts that share only a short opening.
+
+    Wrappers: every wrapper of the set around up to ``per_wrapper`` different prompts (human
+    chat and self-instruct / alpaca prompts of the split, each used once), all wrappers of one
+    length band grouped in one run; recall is the share of same-wrapper pairs put in one template, precision the share of
+    pairs put together that are same-wrapper pairs. Openings: each opening before its own
+    disjoint human prompts, grouped together with every other distinct human prompt of the split;
+    any pair put together is a false merge.
+    """
     rng = random.Random(SEED)
-    rows = []
+    content = sorted(
+        {r.text for r in recs if (r.origin == "human" and r.task == "chat") or r.task == "general"}
+        - {""}
+    )
+    content = [t for t in content if "{" not in t]
+    wrap_rows = []
     for label, lo, hi in (
         ("short (< 80 chars)", 0, 80),
         ("medium (80-300)", 80, 300),
         ("long (> 300)", 300, 10**9),
     ):
-        # distinct human chat prompts: the other corpora hold templates of their own
-        pool = sorted(
-            {r.text for r in recs if r.task == "chat" and lo <= len(r.text) < hi and "{" not in r.text}
+        # Each prompt under one wrapper only: the same question under two wrappers is a
+        # near-duplicate that band keys rightly group, which is not what is measured here.
+        pool = [t for t in content if lo <= len(t) < hi]
+        rng.shuffle(pool)
+        per = min(per_wrapper, len(pool) // len(frames["wrappers"]))
+        texts, labels = [], []
+        for w, wrapper in enumerate(frames["wrappers"]):
+            for p in pool[w * per : (w + 1) * per]:
+                texts.append(wrapper.format(prompt=p, response=rng.choice(content)[:400]))
+                labels.append(w)
+        sig, tmpl = _templates_of(texts)
+        skel = sig.column("skeleton_hash").to_pylist()
+        same, same_t, tog, cross = _pairs_together(tmpl, labels)
+        _, same_h, _, _ = _pairs_together(skel, labels)
+        prec = (tog - cross) / tog if tog else float("nan")
+        wrap_rows.append(
+            f"| {label} | {len(frames['wrappers'])} | {same} | {same_h / same:.3f} | {same_t / same:.3f} | "
+            f"{prec:.3f} |"
         )
-        same_hash = same_tmpl = pairs = 0
-        for phrasing in held["cot_harvest"] + held["rubric"]:
-            prompts = rng.sample(pool, per_template)
-            texts = [fill(phrasing, rng, p, held, pool) for p in prompts]
-            sig, tmpl = _templates_of(texts)
-            skel = sig.column("skeleton_hash").to_pylist()
-            for i in range(len(texts)):
-                for j in range(i + 1, len(texts)):
-                    pairs += 1
-                    same_hash += skel[i] == skel[j]
-                    same_tmpl += tmpl[i] == tmpl[j]
-        rows.append(f"| {label} | {pairs} | {same_hash / pairs:.3f} | {same_tmpl / pairs:.3f} |")
-    return rows
+    human = sorted({r.text for r in recs if r.origin == "human" and "{" not in r.text})
+    rng.shuffle(human)
+    texts, labels, k = [], [], 0
+    for o, opening in enumerate(frames["openings"]):
+        for p in human[k : k + per_wrapper]:
+            texts.append(opening.format(prompt=p))
+            labels.append(o)
+        k += per_wrapper
+    opened = len(texts)
+    rest = human[k:]
+    texts += rest
+    labels += [-1 - i for i in range(len(rest))]  # each background prompt is its own
+    _, tmpl = _templates_of(texts)
+    same, same_t, tog, _ = _pairs_together(tmpl[:opened], labels[:opened])
+    all_pairs = len(texts) * (len(texts) - 1) // 2
+    _, _, tog_all, _ = _pairs_together(tmpl, labels)
+    sizes = Counter(g for g in tmpl if g is not None).values()
+    open_rows = [
+        f"| same short opening, different prompts | {opened} | {same} | {same_t} | {same_t / same:.2e} |",
+        f"| all distinct human prompts (with the opened ones) | {len(texts)} | {all_pairs} | {tog_all} | "
+        f"{tog_all / all_pairs:.2e} (largest template {max(sizes)}) |",
+    ]
+    return [wrap_rows, open_rows]
 
 
 MERGE_SETS = {
@@ -361,12 +413,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phrasings", choices=tuple(PHRASINGS), default="heldout")
     ap.add_argument("--n", type=int, default=1000, help="prompts per wrapped / perturbed set")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
+    ap.add_argument("--no-frames", action="store_true", help="templates from band keys only (the old grouping)")
+    ap.add_argument("--frame-min-words", type=int, default=None, help="override frames.MIN_FRAME_WORDS")
+    ap.add_argument("--frame-min-df", type=int, default=None, help="override frames.MIN_FRAME_DF")
+    ap.add_argument("--only-frames", action="store_true", help="print the frame tables only")
     args = ap.parse_args(argv)
+    GROUPING["frames"] = not args.no_frames
+    if args.frame_min_words is not None:
+        GROUPING["frame_min_words"] = args.frame_min_words
+    if args.frame_min_df is not None:
+        GROUPING["frame_min_df"] = args.frame_min_df
     held = yaml.safe_load(PHRASINGS[args.phrasings].read_text(encoding="utf-8"))
+    frames = yaml.safe_load(FRAMES.read_text(encoding="utf-8"))["dev" if args.phrasings == "dev" else "heldout"]
     recs = load(args.corpora, args.split)
+    wrap_rows, open_rows = frame_tables(recs, frames)
+    frame_lines = [
+        "| wrapped prompts | wrappers | same-wrapper pairs | same skeleton_hash | same template_id | "
+        "precision |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *wrap_rows,
+        "",
+        "| prompts sharing only an opening | prompts | pairs | put together | rate |",
+        "| --- | --- | --- | --- | --- |",
+        *open_rows,
+    ]
+    if args.only_frames:
+        print(f"split: {args.split}, frames: {'heldout' if args.phrasings != 'dev' else 'dev'}, {GROUPING}")
+        print("\n".join(frame_lines))
+        return 0
     lines = [
         f"split: {args.split} ({len(recs)} prompts), phrasings: {args.phrasings}, "
-        f"threshold {THRESHOLD}, seed {SEED}",
+        f"threshold {THRESHOLD}, seed {SEED}, grouping {GROUPING}",
         "",
         "| signal | precision | recall | positives | negatives | false-positive rate per negative set |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -380,9 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | --- | --- | --- | --- | --- |",
         *skeleton_table(recs, held, args.n),
         "",
-        "| wrapped prompts | pairs | same skeleton_hash | same template_id |",
-        "| --- | --- | --- | --- |",
-        *wrapper_table(recs, held),
+        *frame_lines,
         "",
         "| distinct prompts | grouping | prompts | groups | largest | merged pairs | pairwise merge rate |",
         "| --- | --- | --- | --- | --- | --- | --- |",

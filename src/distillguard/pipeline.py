@@ -173,6 +173,7 @@ def run_scan(
     except IngestError as exc:
         raise StageError(str(exc)) from None
     clock.cpu_seconds["ingest"] = round(clock.cpu_seconds["ingest"] + report.worker_cpu_seconds, 3)
+    clock.peak_rss_mb["ingest_worker"] = report.worker_peak_rss_mb
 
     con = store.connect(store_dir)
     result = ScanResult(out_dir=out_dir, summary={}, ingest=report)

@@ -157,3 +157,15 @@ def test_streams_are_not_buffered(gateway, tmp_path, withhold, account_of):
     assert len(arrivals) >= 5  # many separate deliveries, not one buffered body
     assert arrivals[0] < arrivals[-1] - 0.3  # the first event came long before the last
     assert (REASONING.split()[0].encode() in text) is not withhold
+    gw.stop()  # flushes the exchange log
+    import orjson
+
+    (record,) = [orjson.loads(line) for f in tmp_path.glob("*.jsonl") for line in f.read_bytes().splitlines()]
+    blocks = record["response"]["content"]  # rebuilt from the events the client received
+    assert blocks[-1] == {"type": "text", "text": "Answer: Name a river"}
+    assert blocks[0]["thinking"] == (
+        "[reasoning withheld by the provider's usage policy]" if withhold else REASONING
+    )
+    assert record["status"] == 200 and record["gateway"]["action"] == (
+        "withhold_reasoning" if withhold else "allow"
+    )

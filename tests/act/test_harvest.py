@@ -150,6 +150,9 @@ def test_remove_mode_renumbers_stream_blocks(gateway, tmp_path, account_of):
     assert [b.type for b in msg.content] == ["text"]
     info = httpx.get(gw.url + f"/admin/accounts/{acct}", headers={"authorization": "Bearer t0k"}).json()
     assert info["override"]["action"] == "withhold_reasoning" and info["online"]["requests"] == 3
+    assert (
+        info["online_features"]["requests_total"] == 3 and 0 < info["online_features"]["recent_requests"] <= 3
+    )
     deadline = time.monotonic() + 2
     while info["online"]["last_rule"] != "admin-override" and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -13,6 +13,7 @@ from distillguard.detect.base import DetectionContext
 from distillguard.findings import Finding
 
 LEGIT = [
+    "campus",
     "chat-product",
     "router",
     "serverless",
@@ -111,6 +112,18 @@ def test_agreeing_families_count_more_than_either_alone():
     both, parts = model.evidence({det_a: 1.0, det_b: 1.0})
     assert both > model.evidence({det_a: 1.0})[0] + model.evidence({det_b: 1.0})[0]
     assert abs(sum(parts.values()) - both) < 1e-9
+
+
+def test_context_and_pair_only_rules_never_add_alone():
+    model = decide.shipped()
+    for det in model.context_only:
+        assert model.evidence({det: 1.0})[0] == 0.0
+        assert (
+            model.evidence({det: 1.0, "linked-accounts": 1.0})[0]
+            == model.evidence({"linked-accounts": 1.0})[0]
+        )
+    for det in model.pair_only:
+        assert model.evidence({det: 1.0})[0] == 0.0
 
 
 def test_risk_is_monotone_and_bounded():

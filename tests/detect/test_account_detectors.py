@@ -16,7 +16,7 @@ QUIET_ON = {
     "round-the-clock": ["chat-product", "eval-runner-0", "ci-agent", "serverless"],
     "machine-cadence": ["router", "chat-product", "serverless", "eval-runner-0"],
     "no-ramp": ["router", "chat-product", "eval-runner-0", "ci-agent"],
-    "ip-rotation": ["chat-product", "router", "eval-runner-0"],
+    "ip-rotation": ["chat-product", "router", "eval-runner-0", "campus"],
     "abused-tier": ["ci-agent", "chat-product", "router"],
     "maxed-budgets": ["router", "chat-product", "serverless"],
     "model-pivot": ["router", "chat-product", "ci-agent"],

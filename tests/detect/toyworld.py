@@ -43,7 +43,7 @@ class _Builder:
                 "created_at": T0 - timedelta(days=created_days_before),
                 "org_id": f"org-{account_id}",
                 "tier": tier,
-                "email_domain": "example.com",
+                "email_domain": f"{account_id}.example",
                 "payment_fingerprint": payment or f"pay-{account_id}",
                 "country": "US",
                 "verified": verified,
@@ -74,7 +74,9 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
             template_id=list(rng.choice(hydra_templates, n)),
             cot_elicitation=0.9,
             capability="math_reasoning",
-            client_ip=[f"10.9.{rng.integers(0, 4)}.{rng.integers(1, 250)}" for _ in range(n)],
+            client_ip=[
+                f"10.{rng.integers(0, 250)}.{rng.integers(0, 250)}.{rng.integers(1, 250)}" for _ in range(n)
+            ],
             user_agent="aiohttp/3.9",
             max_tokens=8192,
             thinking_requested=True,
@@ -148,6 +150,21 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
         ],
         user_agent="node-fetch",
         max_tokens=list(rng.choice([256, 1024], n)),
+        thinking_requested=False,
+        model="model-old",
+        system_hash=None,
+    )
+    b.account("campus", "education", True, 20)
+    n = 200  # a university NAT: many addresses, one /24 block
+    b.add(
+        "campus",
+        _diurnal_hours(rng, n),
+        template_id=[f"campus-u{k}" for k in range(n)],
+        cot_elicitation=list(rng.uniform(0, 0.2, n)),
+        capability=list(rng.choice(["chat", "coding"], n)),
+        client_ip=[f"192.0.2.{rng.integers(1, 255)}" for _ in range(n)],
+        user_agent="Mozilla/5.0",
+        max_tokens=1024,
         thinking_requested=False,
         model="model-old",
         system_hash=None,

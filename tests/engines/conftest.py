@@ -18,6 +18,8 @@ TEST_CONF = {
     "spark.sql.files.maxPartitionBytes": str(128 * 1024),
     "spark.sql.files.openCostInBytes": str(64 * 1024),
     "spark.default.parallelism": "2",
+    # Compiling generated code costs more than it saves on a few thousand rows.
+    "spark.sql.codegen.wholeStage": "false",
 }
 
 

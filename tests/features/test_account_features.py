@@ -37,7 +37,8 @@ def test_template_reuse_and_system_prompt_sharing(rows):
 
 def test_infrastructure_spread(rows):
     assert rows["serverless"]["ips_per_exchange"] == 1.0
-    assert rows["hydra-0"]["distinct_subnets"] == 4
+    assert rows["hydra-0"]["distinct_subnets"] > 250
+    assert rows["campus"]["distinct_ips"] > 100 and rows["campus"]["distinct_subnets"] == 1
     assert rows["chat-product"]["distinct_ips"] == 1
 
 

@@ -152,3 +152,57 @@ def test_creation_burst_and_rare_user_agent_link(rng, make_con):
     assert _clustered(linkage, "new") == {f"new{i}" for i in range(8)}
     assert {"creation_burst", "user_agent"} <= linkage.clusters[0].edge_kinds.keys()
     assert _clustered(linkage, "legit") == set()
+
+
+def test_common_user_agents_and_free_mail_link_nobody(rng, make_con):
+    rows = legit_population(rng, n=30)
+    accounts = [{"account_id": f"legit{i}", "email_domain": "gmail.com"} for i in range(30)]
+    # Everybody uses python-requests and gmail: nothing links.
+    assert link_accounts(make_con(rows, accounts)).cluster_of == {}
+    # A private domain and a custom client string that only two accounts share do link.
+    for i in (5, 6):
+        accounts[i]["email_domain"] = "quiet-labs.example"
+        for r in rows:
+            if r["account_id"] == f"legit{i}":
+                r["user_agent"] = "harvest-client/0.3"
+    linkage = link_accounts(make_con(rows, accounts))
+    assert linkage.cluster_of.keys() == {"legit5", "legit6"}
+    assert set(linkage.clusters[0].edge_kinds) == {"email_domain", "user_agent"}
+
+
+def test_accounts_of_one_declared_organisation_are_not_linked(rng, make_con):
+    rows = legit_population(rng, n=20)
+    accounts = [
+        {"account_id": f"legit{i}", "payment_fingerprint": f"card-{i}", "org_id": f"org-{i}"}
+        for i in range(20)
+    ]
+    for i in (2, 3):
+        accounts[i]["payment_fingerprint"], accounts[i]["org_id"] = "card-team", "org-team"
+    assert link_accounts(make_con(rows, accounts)).cluster_of == {}
+    linkage = link_accounts(make_con(rows, accounts), {"link_within_org": True})
+    assert linkage.cluster_of.keys() == {"legit2", "legit3"}
+
+
+def test_content_bridges_bursts_of_one_pool_but_pulls_in_nobody(rng, make_con):
+    templates = ["pool-a", "pool-b", "pool-c"]
+    rows = legit_population(rng, n=40)
+    rows += _pool(rng, 12, 30, templates=templates, prefix="pool", user_agent="python-requests/2.31.0")
+    # An unrelated account that happens to send the same prompts: content only, no operator link.
+    rows += _pool(rng, 1, 30, templates=templates, prefix="lone")
+    for r in rows:
+        if r["account_id"].startswith("pool"):
+            r["system_hash"] = "pool-system"
+    burst = {f"pool{i}": T0 - dt.timedelta(days=40 if i < 6 else 10, minutes=i) for i in range(12)}
+    accounts = (
+        [{"account_id": a, "created_at": t} for a, t in burst.items()]
+        + [
+            {"account_id": f"legit{i}", "created_at": T0 - dt.timedelta(days=int(rng.integers(60, 900)))}
+            for i in range(40)
+        ]
+        + [{"account_id": "lone0", "created_at": T0 - dt.timedelta(days=300)}]
+    )
+    linkage = link_accounts(make_con(rows, accounts))
+    assert _clustered(linkage, "pool") == set(burst)
+    assert len({linkage.cluster_of[a] for a in burst}) == 1  # both bursts, one cluster
+    assert "lone0" not in linkage.cluster_of
+    assert _clustered(linkage, "legit") == set()

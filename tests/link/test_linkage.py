@@ -134,3 +134,18 @@ def test_disabled_and_bad_config(make_con, rng):
     assert link_accounts(make_con(_world(rng)), {"enabled": False}).cluster_of == {}
     with pytest.raises(ValidationError, match="no_such_option"):
         link_accounts(make_con([]), {"no_such_option": 1})
+
+
+def test_leiden_splits_two_pools_joined_by_stray_links_but_not_one_pool():
+    clique = [(i, j) for i in range(12) for j in range(i + 1, 12)]
+    one = np.array(clique)
+    # Heavier links inside part of the pool (a shared card) must not split it.
+    w = np.where((one[:, 0] < 6) & (one[:, 1] < 6), 1.5, 0.5)
+    nodes, comm = communities(one[:, 0], one[:, 1], w, seed=1, resolution=0.5)
+    assert len(set(comm.tolist())) == 1
+    two = np.array(clique + [(i + 20, j + 20) for i, j in clique] + [(0, 20), (5, 25)])
+    w2 = np.r_[np.ones(2 * len(clique)), [0.2, 0.2]]
+    nodes, comm = communities(two[:, 0], two[:, 1], w2, seed=1, resolution=0.5)
+    label = dict(zip(nodes.tolist(), comm.tolist(), strict=True))
+    assert len({label[i] for i in range(12)}) == 1 and len({label[i + 20] for i in range(12)}) == 1
+    assert label[0] != label[20]

@@ -144,3 +144,19 @@ def test_every_reference_resolves_inside_the_bundle(scan_dir: Path, tmp_path: Pa
             assert set(refs) <= ids, (obj["id"], key)
         for ext_id in obj.get("extensions", {}):
             assert ext_id in ids, (obj["id"], ext_id)  # the extension is defined in the bundle
+
+
+def test_only_flagged_members_speak_for_the_campaign(tmp_path: Path, keyed: str) -> None:
+    scan_dir = scan_fixture.build_scan_dir(tmp_path / "partial")
+    accounts = scan_dir / "accounts.csv"
+    rows = accounts.read_text().splitlines()
+    accounts.write_text(
+        "\n".join(r.replace("True", "False") if r.startswith("hydra-06,") else r for r in rows)
+    )
+    bundle = _bundle(scan_dir, tmp_path)
+    hydra = next(c for c in _by_type(bundle, "campaign") if c["name"].endswith("C-001"))
+    ext = next(iter(hydra["extensions"].values()))
+    assert (ext["accounts"], ext["cluster_accounts"]) == (5, 6)
+    unjudged = Pseudonymizer(KEY.encode())("account", "hydra-06")
+    assert unjudged not in json.dumps(bundle)
+    assert "203.0.113.0/24" in json.dumps(bundle)  # the five flagged members still share the range

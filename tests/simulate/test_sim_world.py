@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 
 import orjson
 import pyarrow.parquet as pq
@@ -133,3 +134,17 @@ def test_scale_multiplies_accounts(tiny_scenario):
     small = build_world(tiny_scenario, seed=1000, scale=1.0)
     large = build_world(tiny_scenario, seed=1000, scale=3.0)
     assert len(large.accounts) > 2.5 * len(small.accounts)
+
+
+def test_failed_calls_are_retried_with_the_same_body(tiny_world):
+    exchanges = _lines(tiny_world / "exchanges.jsonl")
+    failed = [e for e in exchanges if e["status"] != 200]
+    assert failed  # pools hit rate limits
+    later = defaultdict(list)
+    for e in exchanges:
+        later[(e["account_id"], orjson.dumps(e["request"]))].append(e["ts"])
+    end = datetime.fromisoformat(orjson.loads((tiny_world / "manifest.json").read_bytes())["end"])
+    for e in failed:
+        times = later[(e["account_id"], orjson.dumps(e["request"]))]
+        near_end = datetime.fromisoformat(e["ts"]) + timedelta(seconds=8) >= end  # retry fell outside
+        assert any(t > e["ts"] for t in times) or near_end

@@ -1,6 +1,6 @@
 """Admin API behind a bearer token: read an account's risk and actions, override them.
 
-    GET    /admin/accounts/{account_id}            online state, scan verdict, override
+    GET    /admin/accounts/{account_id}            online state and features, scan verdict, override
     PUT    /admin/accounts/{account_id}/override   {"action", "reason", "ttl_s"}
     DELETE /admin/accounts/{account_id}/override
     GET    /admin/policy                           mode and rules
@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from distillguard.act.engine import Engine
 from distillguard.act.policy import Action
+from distillguard.act.scoring import account_summary
 from distillguard.act.state import Override, StateUnavailable
 
 
@@ -58,6 +59,9 @@ def admin_routes(engine: Engine, token: str | None) -> list[Route]:
         body: dict[str, Any] = {
             "account_id": account_id,
             "online": state.to_dict() if state is not None else None,
+            "online_features": account_summary(state, time.time(), engine.policy.scoring.rate_tau_s)
+            if state is not None
+            else None,
             "scan": {"risk": verdict.risk, "flagged": verdict.flagged, "cluster_id": verdict.cluster_id}
             if verdict is not None
             else None,

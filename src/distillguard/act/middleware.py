@@ -229,7 +229,7 @@ class GatewayMiddleware:
         if decision.error is not None or decision.action in DENYING:
             status, sent = await self._refuse(send, family, decision)
             metrics.added_latency.observe(time.perf_counter() - t0)
-            metrics.requests.labels(route, decision.intended).inc()
+            metrics.requests.labels(route, "refused" if decision.error else decision.intended).inc()
             self._log(scope, decision, wall, t0, status, orjson.loads(sent))
             return
 

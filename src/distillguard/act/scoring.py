@@ -143,6 +143,20 @@ FEATURES: dict[str, type] = {
 NO_VERDICT = Verdict(0.0, False, "")
 
 
+def account_summary(account: AccountState, now: float, tau_s: float) -> dict[str, float]:
+    """The account-level features of `FEATURES`, as of `now` (for the admin API)."""
+    decay = math.exp(-max(0.0, now - account.last_seen) / tau_s)
+    rate = account.rate if account.rate > 0 else 1.0
+    return {
+        "recent_requests": account.rate * decay,
+        "requests_total": float(account.requests),
+        "account_age_s": now - account.first_seen,
+        "harvest_share": min(1.0, account.harvest / rate),
+        "thinking_share": min(1.0, account.thinking / rate),
+        "template_share": min(1.0, account.top_weight / rate),
+    }
+
+
 def features(
     account: AccountState,
     sig: RequestSignals,

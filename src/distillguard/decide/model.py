@@ -38,17 +38,23 @@ class FusionModel:
     # Detectors that are never evidence alone, only through an interaction (an IP per request is
     # how serverless apps look too; it counts when harvest content or coordination agrees).
     pair_only: list[str] = field(default_factory=list)
+    # Detectors reported as evidence for a reviewer but given no weight at all (sharing a prompt
+    # skeleton with other accounts is as common for public benchmarks, homework and popular
+    # prompts as for scripts; the link stage's multi-kind evidence carries that signal instead).
+    context_only: list[str] = field(default_factory=list)
     platt_a: float = 1.0  # calibration: risk = sigmoid(platt_a * z + platt_b)
     platt_b: float = 0.0
     threshold: float = 0.5  # the shipped decision threshold on calibrated risk
     provenance: dict[str, Any] = field(default_factory=dict)  # how the parameters were obtained
 
     def weight(self, detector: str) -> float:
-        if detector in self.pair_only:
+        if detector in self.pair_only or detector in self.context_only:
             return 0.0
         return self.weights.get(detector, self.default_weight)
 
     def interacts(self, detector: str) -> bool:
+        if detector in self.context_only:
+            return False
         return not self.interacting or detector in self.interacting
 
     def family(self, detector: str) -> str:

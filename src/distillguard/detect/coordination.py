@@ -14,6 +14,7 @@ import orjson
 
 from distillguard.detect.base import DetectionContext, register
 from distillguard.findings import Finding
+from distillguard.link.clusters import Cluster
 from distillguard.link.keys import FAMILY_OF
 
 MAX_MEMBERS = 200  # members listed in a finding's evidence
@@ -64,65 +65,77 @@ class CoordinatedCluster:
         "community whose shared evidence is a dense block: a hydra-cluster account pool."
     )
     false_positives: ClassVar[str] = (
-        "One organisation's several accounts (shared payment and office network) link legitimately; "
-        "their block is small and rarely dense."
+        "Accounts of one real customer that do not declare a common organisation (a team paying "
+        "with one card); eval runners sending one benchmark at release time when linkage runs "
+        "without the operator-evidence requirement."
     )
     defaults: ClassVar[dict[str, float]] = {"min_score": 0.05, "content_only_factor": 0.4}
 
-    def detect(self, ctx: DetectionContext) -> list[Finding]:
-        linkage = ctx.linkage
-        if linkage is None or not linkage.clusters:
-            return []
+    def options(self, ctx: DetectionContext) -> dict[str, float] | None:
+        """This detector's options from the scan config, or None when it is disabled."""
         over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
         over = over if isinstance(over, dict) else {}
         if over.get("enabled") is False:
-            return []
+            return None
         unknown = set(over) - set(self.defaults) - {"enabled"}
         if unknown:
             raise ValueError(f"detector {self.id}: unknown option(s) {sorted(unknown)}")
-        opts = {**self.defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+        return {**self.defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+
+    def score(self, c: Cluster, opts: dict[str, float]) -> float:
+        """Dense shared evidence is the signal; links that only content and timing support
+        (independent eval runners on release day look like that) count for less than links a
+        common operator leaves: payment, network, client, creation burst, cadence."""
+        factor = opts["content_only_factor"]
+        return round(c.density * (factor + (1 - factor) * c.operator_evidence), 4)
+
+    def detect(self, ctx: DetectionContext) -> list[Finding]:
+        linkage = ctx.linkage
+        opts = self.options(ctx)
+        if opts is None or linkage is None or not linkage.clusters:
+            return []
         links = cluster_links(linkage)
         findings = []
         for c in linkage.clusters:
-            families = sorted({FAMILY_OF.get(k, k) for k in c.edge_kinds})
-            # Dense shared evidence is the signal; links that only content and timing support
-            # (independent eval runners on release day look like that) count for less than links
-            # a common operator leaves: payment, network, client, creation burst, cadence.
-            score = round(
-                c.density
-                * (opts["content_only_factor"] + (1 - opts["content_only_factor"]) * c.operator_evidence),
-                4,
-            )
+            score = self.score(c, opts)
             if score < opts["min_score"]:
                 continue
-            kinds = ", ".join(f"{k} ({n})" for k, n in sorted(c.edge_kinds.items(), key=lambda kv: -kv[1]))
-            top_cap = next(iter(c.capabilities), None)
-            explanation = (
-                f"{c.size} accounts linked by {kinds}; their shared evidence forms a dense block of "
-                f"{c.core_accounts} accounts × {c.core_keys} keys (density score {c.density:.2f})"
-                + (
-                    f", {c.capabilities[top_cap]:.0%} of {c.exchanges} exchanges {top_cap}."
-                    if top_cap
-                    else "."
-                )
-            )
-            evidence = {
-                "members": c.members[:MAX_MEMBERS],
-                "member_count": c.size,
-                "exchanges": c.exchanges,
-                "edge_kinds": c.edge_kinds,
-                "families": families,
-                "density": c.density,
-                "core_accounts": c.core_accounts,
-                "core_keys": c.core_keys,
-                "operator_evidence": c.operator_evidence,
-                "links": links.get(c.cluster_id, []),
-                "shared_infrastructure": c.shared_infrastructure,
-                "shared_templates": c.shared_templates,
-                "capabilities": c.capabilities,
-                "first_seen": c.first_seen.isoformat() if c.first_seen else None,
-                "last_seen": c.last_seen.isoformat() if c.last_seen else None,
-            }
             severity = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
-            findings.append(Finding(self.id, "cluster", c.cluster_id, score, explanation, evidence, severity))
+            findings.append(
+                Finding(self.id, "cluster", c.cluster_id, score, explain(c), evidence(c, links), severity)
+            )
         return findings
+
+
+def explain(c: Cluster) -> str:
+    """One sentence: who is linked, by what, how dense, doing what."""
+    kinds = ", ".join(f"{k} ({n})" for k, n in c.edge_kinds.items())
+    text = (
+        f"{c.size} accounts linked by {kinds}; their shared evidence forms a dense block of "
+        f"{c.core_accounts} accounts × {c.core_keys} keys (density score {c.density:.2f})"
+    )
+    top_cap = next(iter(c.capabilities), None)
+    if top_cap:
+        text += f", {c.capabilities[top_cap]:.0%} of {c.exchanges} exchanges {top_cap}"
+    return text + "."
+
+
+def evidence(c: Cluster, links: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """What a reviewer checks: members, the strongest links and why, what is shared, when."""
+    return {
+        "members": c.members[:MAX_MEMBERS],
+        "member_count": c.size,
+        "exchanges": c.exchanges,
+        "edge_kinds": c.edge_kinds,
+        "families": sorted({FAMILY_OF.get(k, k) for k in c.edge_kinds}),
+        "density": c.density,
+        "core_accounts": c.core_accounts,
+        "core_keys": c.core_keys,
+        "operator_evidence": c.operator_evidence,
+        "links": links.get(c.cluster_id, []),
+        "shared_infrastructure": c.shared_infrastructure,
+        "shared_templates": c.shared_templates,
+        "capabilities": c.capabilities,
+        "first_seen": c.first_seen.isoformat() if c.first_seen else None,
+        "last_seen": c.last_seen.isoformat() if c.last_seen else None,
+    }

@@ -17,7 +17,7 @@ ABUSED_TIERS = ("education", "research", "startup")
 class IpRotation(AccountRule):
     id = "ip-rotation"
     description = (
-        "Requests spread over many client IPs, subnets, networks or user agents relative to volume "
+        "Requests spread over many client networks (/24 blocks) relative to volume "
         "(proxy pools, an IP per request)."
     )
     false_positives = "Serverless apps and mobile clients with a fresh IP per request."
@@ -29,12 +29,15 @@ class IpRotation(AccountRule):
         "distinct_user_agents",
         "distinct_api_keys",
         "ips_per_exchange",
+        "subnets_per_exchange",
     )
     defaults: ClassVar[dict[str, float]] = {"ratio_lo": 0.3, "ratio_hi": 0.8, "min_exchanges": 20}
 
     def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
         n = column(f, "exchanges", 0)
-        ratio = ramp(column(f, "ips_per_exchange", 0), o["ratio_lo"], o["ratio_hi"])
+        # Spread over /24 networks, not addresses: a campus or office NAT hands out many addresses
+        # of one block, a proxy pool or an IP-per-request service many blocks.
+        ratio = ramp(column(f, "subnets_per_exchange", 0), o["ratio_lo"], o["ratio_hi"])
         return ratio * (n >= o["min_exchanges"])
 
     def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:

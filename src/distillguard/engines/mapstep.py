@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
-from distillguard.ingest import FieldMapping, expand_paths, normalize_lines, normalize_records
+from distillguard.ingest import FieldMapping, SourceError, expand_paths, normalize_lines, normalize_records
 from distillguard.ingest.loader import _parquet_records, part_schema
 
 if TYPE_CHECKING:
@@ -246,7 +246,13 @@ def _parquet_groups(inputs: list[Input]) -> list[list[Input]]:
 
     groups: dict[Any, list[Input]] = {}
     for item in inputs:
-        key: Any = ("remote", item.order) if is_remote(item.uri) else pq.read_schema(item.uri)
+        if is_remote(item.uri):
+            key: Any = ("remote", item.order)
+        else:
+            try:
+                key = pq.read_schema(item.uri)
+            except (OSError, ValueError) as exc:
+                raise SourceError(f"{item.label}: not a readable Parquet file: {exc}") from None
         groups.setdefault(key, []).append(item)
     return list(groups.values())
 

@@ -49,7 +49,8 @@ def is_local(master: str | None) -> bool:
 
 
 def get_session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
-    """Return the active SparkSession, or build one for `master` (default `local[2]`).
+    """Return the active SparkSession, or build one for `master` (default `local[2]`, or the
+    master given to spark-submit when running under it).
 
     An already running session is reused (its JVM start-up is the slowest part of a small run);
     the settings in `REQUIRED_CONF` and `conf` are applied to it at run time. Raises ImportError
@@ -71,16 +72,21 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
                 active.conf.set(key, value)
         return active
 
+    # Under spark-submit the master and resources come from its command line (it starts the JVM
+    # and tells the Python driver how to reach it): do not override them.
+    submitted = master is None and "PYSPARK_GATEWAY_PORT" in os.environ
     master = master or DEFAULT_MASTER
     settings = dict(REQUIRED_CONF)
-    if is_local(master):
+    if not submitted and is_local(master):
         settings.update(LOCAL_CONF)
         # Workers must import pyarrow and distillguard: run them with this interpreter.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     settings.update(conf or {})
 
-    builder = SparkSession.builder.master(master).appName("distillguard")
+    builder = SparkSession.builder.appName("distillguard")
+    if not submitted:
+        builder = builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

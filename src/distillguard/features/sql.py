@@ -247,7 +247,9 @@ acct AS (
 ),
 pay AS (
   SELECT payment_fingerprint, COUNT(DISTINCT account_id) AS payment_accounts,
-    COUNT(DISTINCT COALESCE(org_id, account_id)) AS payment_orgs
+    -- Accounts of one organisation (one org id, or one e-mail domain) may share a card.
+    LEAST(COUNT(DISTINCT COALESCE(org_id, account_id)), COUNT(DISTINCT COALESCE(email_domain, account_id)))
+      AS payment_orgs
   FROM {accounts} WHERE payment_fingerprint IS NOT NULL GROUP BY payment_fingerprint
 )
 SELECT
@@ -312,6 +314,7 @@ SELECT
   b.distinct_api_keys,
   b.distinct_client_fps,
   CAST(b.distinct_ips AS DOUBLE) / b.exchanges AS ips_per_exchange,
+  CAST(b.distinct_subnets AS DOUBLE) / b.exchanges AS subnets_per_exchange,
   b.distinct_models,
   ms.top_model,
   CAST(ms.top_model_exchanges AS DOUBLE) / b.exchanges AS top_model_share,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import resource
 import shutil
 import time
 from collections import Counter, deque
@@ -72,6 +73,17 @@ class IngestReport:
     bytes_read: int = 0
     seconds: float = 0.0
     worker_cpu_seconds: float = 0.0  # CPU spent in map worker processes (0 when mapped in-process)
+    worker_peak_rss_mb: int = 0  # the largest map worker's peak memory (0 when mapped in-process)
+
+
+@dataclass
+class BatchResult:
+    """What the map step did with one batch."""
+
+    rows: int
+    rejects: list[dict[str, Any]]
+    cpu_seconds: float = 0.0
+    peak_rss_mb: int = 0  # of the process that ran it
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -124,10 +136,10 @@ def map_batch(
     mapping: FieldMapping | None,
     part_path: str,
     with_signals: bool,
-) -> tuple[int, list[dict[str, Any]], float]:
+) -> BatchResult:
     """The map step for one batch: normalize, add signals, write one Parquet part.
 
-    Returns (rows written, rejects, CPU seconds spent). Runs in a worker process or in-process.
+    Runs in a worker process or in-process.
     """
     cpu = time.process_time()
     if kind == "parquet":
@@ -143,7 +155,8 @@ def map_batch(
                 schema=part_schema(True),
             )
         pq.write_table(table, part_path, compression="zstd", compression_level=1)
-    return table.num_rows, rejects, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return BatchResult(table.num_rows, rejects, time.process_time() - cpu, peak)
 
 
 def _jobs(sources: list[Source], on_bytes: Any) -> Iterator[tuple[str, str, Any, int]]:
@@ -224,9 +237,11 @@ def ingest_paths(
     n_workers = _worker_count(workers, total_bytes)
     with rejects_path.open("wb") as rejects_file:
 
-        def collect(rows: int, rejects: list[dict[str, Any]], cpu: float) -> None:
+        def collect(result: BatchResult) -> None:
+            rows, rejects = result.rows, result.rejects
             if n_workers > 1:
-                report.worker_cpu_seconds += cpu
+                report.worker_cpu_seconds += result.cpu_seconds
+                report.worker_peak_rss_mb = max(report.worker_peak_rss_mb, result.peak_rss_mb)
             report.exchanges += rows
             report.rejected += len(rejects)
             report.input_records += rows + len(rejects)
@@ -243,11 +258,11 @@ def ingest_paths(
         if n_workers == 1:
             for kind, label, payload, first in jobs:
                 if kind == "error":
-                    collect(0, [payload], 0.0)
+                    collect(BatchResult(0, [payload]))
                     continue
                 part = str(raw_dir / f"part-{parts:06d}.parquet")
                 parts += 1
-                collect(*map_batch(kind, label, payload, first, mapping, part, with_signals))
+                collect(map_batch(kind, label, payload, first, mapping, part, with_signals))
         else:
             # forkserver, not fork: the caller may hold DuckDB or Arrow threads. The server imports
             # the map step once; each worker is then forked from it without re-importing.
@@ -258,7 +273,7 @@ def ingest_paths(
                 try:
                     for kind, label, payload, first in jobs:
                         if kind == "error":  # after the batches already submitted, in order
-                            pending.append(_done((0, [payload], 0.0)))
+                            pending.append(_done(BatchResult(0, [payload])))
                             continue
                         part = str(raw_dir / f"part-{parts:06d}.parquet")
                         parts += 1
@@ -266,9 +281,9 @@ def ingest_paths(
                             pool.submit(map_batch, kind, label, payload, first, mapping, part, with_signals)
                         )
                         while len(pending) > 2 * n_workers:  # bounded: memory stays flat
-                            collect(*pending.popleft().result())
+                            collect(pending.popleft().result())
                     while pending:
-                        collect(*pending.popleft().result())
+                        collect(pending.popleft().result())
                 except BaseException:
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise

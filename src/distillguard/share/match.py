@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ TARGETS: dict[tuple[str, tuple[str, ...]], str] = {
     ("x-distillguard-account", ("email_domain_pseudonym",)): "email_domain",
 }
 _OPS = {"=", "IN", "ISSUBSET", "LIKE", "MATCHES"}
+_COLUMNS = {"user_agent": "user_agent", "template": "skeleton_hash"}  # exchange column per target
 
 
 @dataclass
@@ -102,6 +104,12 @@ def _match(
             f"{', '.join(sorted(bundle.key_ids))}; local key {pseudonym.key_id}): they cannot match"
         )
     lookups = _Lookups(scan, pseudonym)
+    lookups.prefetch(
+        (TARGETS[c[:2]], literals(c[3]))
+        for ind in bundle.indicators
+        for c in ind.comparisons
+        if c[:2] in TARGETS and c[2] in {"=", "IN"}
+    )
     names = {cid: c.get("name", cid) for cid, c in bundle.campaigns.items()}
     hits: list[IndicatorHit] = []
     unsupported = 0
@@ -146,15 +154,15 @@ class _Lookups:
         self._v4_int = np.zeros(0, dtype=np.uint64)
         self._v6: list[tuple[int, ipaddress.IPv6Address]] = []
         self._pseudonyms: dict[str, dict[str, list[str]]] = {}
+        self._exact: dict[str, dict[str, dict[str, int]]] = {}  # column -> value -> account -> exchanges
 
     def find(self, target: str, comparison: Comparison) -> dict[str, int]:
         _, _, op, literal = comparison
         values = literals(literal)
         if target == "ip":
             return self._ip(op, values)
-        if target in {"user_agent", "template"}:
-            column = "user_agent" if target == "user_agent" else "skeleton_hash"
-            return self._column(column, op, values)
+        if target in _COLUMNS:
+            return self._column(_COLUMNS[target], op, values)
         return self._pseudonym(target, op, values)
 
     def _ip(self, op: str, values: list[str]) -> dict[str, int]:
@@ -190,15 +198,33 @@ class _Lookups:
         matched = self._ips[hit]
         return matched.groupby("account_id")["n"].sum().astype(int).to_dict()
 
+    def prefetch(self, wanted: Iterable[tuple[str, list[str]]]) -> None:
+        """Look up every exact user-agent and template value of the bundle in one pass per column,
+        rather than one scan of the exchanges per indicator."""
+        by_column: dict[str, set[str]] = defaultdict(set)
+        for target, values in wanted:
+            if target in _COLUMNS:
+                by_column[_COLUMNS[target]].update(values)
+        for column, values in by_column.items():
+            self.scan.con.register(
+                "wanted_values", pd.DataFrame({"v": pd.Series(sorted(values), dtype="object")})
+            )
+            found: dict[str, dict[str, int]] = defaultdict(dict)
+            for value, acct, n in self.scan.con.execute(
+                f"SELECT {column}, account_id, count(*) FROM exchanges "
+                f"WHERE {column} IN (SELECT v FROM wanted_values) GROUP BY ALL"
+            ).fetchall():
+                found[value][acct] = int(n)
+            self._exact[column] = found
+
     def _column(self, column: str, op: str, values: list[str]) -> dict[str, int]:
         con = self.scan.con
         if op in {"=", "IN"}:
-            con.register("wanted_values", pd.DataFrame({"v": pd.Series(values, dtype="object")}))
-            sql = (
-                f"SELECT account_id, count(*) FROM exchanges WHERE {column} IN (SELECT v FROM wanted_values) "
-                "GROUP BY ALL"
-            )
-            return {a: int(n) for a, n in con.execute(sql).fetchall()}
+            out: dict[str, int] = defaultdict(int)
+            for v in values:  # every exact value was looked up by prefetch
+                for acct, n in self._exact.get(column, {}).get(v, {}).items():
+                    out[acct] += n
+            return dict(out)
         cond = f"{column} LIKE ?" if op == "LIKE" else f"regexp_matches({column}, ?)"
         rows = con.execute(
             f"SELECT account_id, count(*) FROM exchanges WHERE {cond} GROUP BY ALL",

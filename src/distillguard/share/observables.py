@@ -3,8 +3,8 @@ template fingerprints, payment methods and e-mail domains, each with how many of
 accounts and exchanges it covers.
 
 A value that this provider's own cleared accounts also use (a popular user agent, a cloud NAT range,
-a free-mail domain) would make a noisy indicator, so values used by `local_fp_guard` or more
-unflagged local accounts are left out and counted.
+a free-mail domain) would make a noisy indicator, so values used by `local_fp_guard` (default 1) or
+more unflagged local accounts outside the cluster are left out and counted.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ class Observable:
 @dataclass
 class ClusterObservables:
     cluster_id: str
-    members: list[str]
+    members: list[str]  # the cluster's flagged accounts
     first_seen: float
     last_seen: float
     models: list[str]
     items: list[Observable] = field(default_factory=list)
+    cluster_size: int = 0  # all accounts of the cluster, flagged or not
     skipped_common: int = 0  # values left out because cleared local accounts use them too
 
 
@@ -48,9 +49,13 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
     """Observables of each cluster, strongest first: a value qualifies when two or more members use it
     or it carries at least 5% of the cluster's exchanges."""
     con = scan.con
-    members = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)][["account_id", "cluster_id"]]
+    in_clusters = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)]
+    sizes = in_clusters.groupby("cluster_id").size().to_dict()
+    # Only the flagged members speak for the campaign: an unflagged account linked into the cluster
+    # has not been judged part of it, and neither its identifiers nor its traffic are shared.
+    members = in_clusters.loc[in_clusters["flagged"], ["account_id", "cluster_id"]]
     con.register("share_members", members)
-    cleared = scan.accounts.loc[~scan.accounts["flagged"], ["account_id"]]
+    cleared = scan.accounts.loc[~scan.accounts["flagged"], ["account_id", "cluster_id"]]
     con.register("share_cleared", cleared)
     window = {
         c: (lo, hi, models)
@@ -61,17 +66,15 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
         ).fetchall()
     }
     found: dict[str, list[Observable]] = defaultdict(list)
-    common: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    # (kind, value) -> unflagged accounts using it, per cluster they sit in ("" for none)
+    cleared_users: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for kind, template in _EXCHANGE_KINDS.items():
         col, expr = template.format(p=""), template.format(p="x.")
-        common[kind] = {
-            (kind, v)
-            for (v,) in con.execute(
-                f"SELECT {col} AS v FROM exchanges JOIN share_cleared USING (account_id) "
-                f"WHERE {col} IS NOT NULL "
-                f"GROUP BY v HAVING count(DISTINCT account_id) >= {int(guard)}"
-            ).fetchall()
-        }
+        for v, cid, n in con.execute(
+            f"SELECT {col} AS v, c.cluster_id, count(DISTINCT account_id) FROM exchanges "
+            f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL"
+        ).fetchall():
+            cleared_users[(kind, str(v))][cid or ""] += int(n)
         rows = con.execute(
             f"WITH t AS (SELECT m.cluster_id, {expr} AS v, count(DISTINCT x.account_id) AS a, count(*) AS n, "
             f"any_value(x.user_text) AS sample FROM exchanges x JOIN share_members m USING (account_id) "
@@ -86,14 +89,11 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
             )
     if scan.has_account_meta:
         for kind, col in _META_KINDS.items():
-            common[kind] = {
-                (kind, v)
-                for (v,) in con.execute(
-                    f"SELECT {col} FROM account_meta JOIN share_cleared USING (account_id) "
-                    f"WHERE {col} IS NOT NULL "
-                    f"GROUP BY ALL HAVING count(*) >= {int(guard)}"
-                ).fetchall()
-            }
+            for v, cid, n in con.execute(
+                f"SELECT {col}, c.cluster_id, count(*) FROM account_meta "
+                f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL"
+            ).fetchall():
+                cleared_users[(kind, str(v))][cid or ""] += int(n)
             rows = con.execute(
                 f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a FROM account_meta am "
                 f"JOIN share_members m USING (account_id) WHERE am.{col} IS NOT NULL GROUP BY ALL "
@@ -110,10 +110,13 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
             float(lo or 0.0),
             float(hi or 0.0),
             [m for m in models if m],
+            cluster_size=int(sizes.get(cid, 0)),
         )
         taken: Counter[str] = Counter()
         for item in found.get(cid, []):  # strongest first within each kind
-            if (item.kind, item.value) in common[item.kind]:
+            users = cleared_users.get((item.kind, item.value))
+            # unflagged accounts outside this cluster: ordinary customers the indicator would hit
+            if users and sum(users.values()) - users.get(cid, 0) >= guard:
                 obs.skipped_common += 1
             elif taken[item.kind] < per_cluster:
                 taken[item.kind] += 1

@@ -37,7 +37,8 @@ class ShareConfig(BaseModel):
     include_prompts: bool = False  # put sample prompt text of templates into the bundle
     tlp: Literal["clear", "green", "amber", "red"] = "amber"  # Traffic Light Protocol marking
     max_indicators_per_cluster: int = Field(default=40, ge=1)
-    local_fp_guard: int = Field(default=3, ge=1)  # skip a value used by this many cleared local accounts
+    # withhold a value that this many unflagged local accounts also use (1: any of them)
+    local_fp_guard: int = Field(default=1, ge=1)
 
 
 def share_config(config: object | None) -> ShareConfig:

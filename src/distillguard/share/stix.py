@@ -167,7 +167,8 @@ def _cluster_objects(
     campaign = stix2.Campaign(
         id=f"campaign--{uuid.uuid5(_NS, seed)}",
         name=f"Distillation cluster {obs.cluster_id}",
-        description=f"{len(obs.members)} coordinated accounts, {int(verdict['exchanges'])} exchanges. "
+        description=f"{len(obs.members)} flagged accounts of a cluster of {obs.cluster_size}, "
+        f"{int(verdict['exchanges'])} exchanges. "
         f"{verdict.get('reasons') or ''}".strip(),
         objective="Harvest model outputs to train a competing model (distillation)",
         first_seen=first,
@@ -177,6 +178,7 @@ def _cluster_objects(
         extensions=_ext(
             cluster_id=obs.cluster_id,
             accounts=len(obs.members),
+            cluster_accounts=obs.cluster_size,
             exchanges=int(verdict["exchanges"]),
             risk=round(float(verdict["risk"]), 4),
             capabilities=capabilities,

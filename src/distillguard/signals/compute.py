@@ -15,8 +15,9 @@ import xxhash
 
 from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
 from distillguard.signals.elicitation import score_array
+from distillguard.signals.frames import FRAME_KEYS_TYPE, frame_keys_array
 from distillguard.signals.normalize import clip_array, fold_case_space_array, normalize_array
-from distillguard.signals.skeleton import band_keys, minhash_signatures, skeleton_array
+from distillguard.signals.skeleton import band_keys, fold_array, mask_array, minhash_signatures
 
 SIGNAL_FIELDS: list[pa.Field] = [
     pa.field("skeleton_hash", pa.string()),  # exact template skeleton; null for an empty prompt
@@ -31,6 +32,7 @@ SIGNAL_FIELDS: list[pa.Field] = [
     pa.field("reasoning_requested", pa.bool_()),  # thinking enabled or a reasoning effort set
     pa.field("reasoning_level", pa.int8()),  # 0 none, 1 low, 2 medium, 3 high (effort or budget)
     pa.field("reasoning_budget", pa.int64()),  # thinking budget in tokens, when one was given
+    pa.field("frame_keys", FRAME_KEYS_TYPE),  # fixed-part candidates (frames.py), may be empty
 ]
 SIGNAL_SCHEMA = pa.schema(SIGNAL_FIELDS)
 
@@ -59,14 +61,18 @@ def _hash_strings(values: list[str]) -> pa.Array:
     return pa.array([xxhash.xxh3_64_hexdigest(v.encode()) if v else None for v in values], pa.string())
 
 
-def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """skeleton_hash and lsh_keys per distinct user text (computed once per distinct skeleton)."""
-    skel = pc.dictionary_encode(skeleton_array(norm_users))
+def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """skeleton_hash, lsh_keys and frame_keys per distinct user text (hashes and MinHash once
+    per distinct skeleton)."""
+    masked = mask_array(norm_users)
+    skeletons = fold_array(masked)
+    frames = frame_keys_array(masked, skeletons)
+    skel = pc.dictionary_encode(skeletons)
     distinct = skel.dictionary
     hashes = _hash_strings(distinct.to_pylist())
     sig, ok = minhash_signatures(distinct)
     keys = band_keys(sig, ok)
-    return pc.take(hashes, skel.indices), pc.take(keys, skel.indices)
+    return pc.take(hashes, skel.indices), pc.take(keys, skel.indices), frames
 
 
 def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -111,9 +117,10 @@ def compute_signals(table: pa.Table) -> pa.Table:
     norm_u = normalize_array(u_enc.dictionary)
     norm_s = normalize_array(s_enc.dictionary)
 
-    skeleton_hash, lsh_keys = _skeleton_columns(norm_u)
+    skeleton_hash, lsh_keys, frame_keys = _skeleton_columns(norm_u)
     skeleton_hash = pc.take(skeleton_hash, pa.array(u_idx))
     lsh_keys = pc.take(lsh_keys, pa.array(u_idx))
+    frame_keys = pc.take(frame_keys, pa.array(u_idx))
     folded_s = fold_case_space_array(norm_s)
     system_hash = pc.take(_hash_strings(folded_s.to_pylist()), pa.array(s_idx))
 
@@ -147,5 +154,6 @@ def compute_signals(table: pa.Table) -> pa.Table:
         "reasoning_requested": requested,
         "reasoning_level": level,
         "reasoning_budget": budget,
+        "frame_keys": frame_keys,
     }
     return pa.Table.from_arrays([columns[f.name] for f in SIGNAL_SCHEMA], schema=SIGNAL_SCHEMA)

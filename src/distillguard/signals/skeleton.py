@@ -111,18 +111,28 @@ def _case_tricked(words: Any, caps: Any, flips: Any) -> Any:
     return (words >= _MIN_WORDS_FOR_CASE_CHECK) & ((2 * caps > words) | ((flips >= 3) & (5 * flips > words)))
 
 
-def skeleton_text(normalized: str) -> str:
-    """Skeleton of one normalized prompt (output of ``normalize.normalize_text``)."""
+def masked_text(normalized: str) -> str:
+    """One normalized prompt with its slots masked and lower-cased, punctuation still in place
+    (the sentence boundaries of ``frames`` come from it)."""
     if _NAME_RX.search(normalized):
         counts = [len(rx.findall(normalized)) for rx in _COUNT_RES]
         if _case_tricked(*counts):
             normalized = normalized.lower()
     for rx, rep in _SLOT_RES:
         normalized = rx.sub(rep, normalized)
-    text = normalized.lower()
+    return normalized.lower()
+
+
+def fold_text(masked: str) -> str:
+    """Punctuation, spacing and repeated placeholders folded: the skeleton of masked text."""
     for rx, rep in _FOLD_RES:
-        text = rx.sub(rep, text)
-    return text.strip()
+        masked = rx.sub(rep, masked)
+    return masked.strip()
+
+
+def skeleton_text(normalized: str) -> str:
+    """Skeleton of one normalized prompt (output of ``normalize.normalize_text``)."""
+    return fold_text(masked_text(normalized))
 
 
 def _where(arr: pa.Array, mask: pa.Array, fn: Any) -> pa.Array:
@@ -146,19 +156,23 @@ def _lower_if_case_tricked(arr: pa.Array) -> pa.Array:
     return pc.if_else(pa.array(_case_tricked(*counts)), lower_array(arr), arr)
 
 
-def skeleton_array(normalized: pa.Array) -> pa.Array:
-    """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row.
-
-    Steps that can only change some rows (case-trick check, CJK tokens, repeated placeholders)
-    run on those rows alone, found with one cheap scan each.
-    """
+def mask_array(normalized: pa.Array) -> pa.Array:
+    """Column form of ``masked_text``. The case-trick check runs on rows with a name-like run
+    only, found with one cheap scan."""
     arr = _where(normalized, pc.match_substring_regex(normalized, NAME_RULE), _lower_if_case_tricked)
     # Masking never makes an ASCII row non-ASCII, so this mask stays a superset of the rows that
     # the non-ASCII-only rules can change.
     non_ascii = pc.invert(pc.string_is_ascii(arr))
     for pat, rep in SLOT_RULES:
         arr = _replace(arr, pat, rep, non_ascii)
-    arr = lower_array(arr)
+    return lower_array(arr)
+
+
+def fold_array(masked: pa.Array) -> pa.Array:
+    """Column form of ``fold_text``. CJK tokens and repeated placeholders are handled on the
+    rows that have them only."""
+    non_ascii = pc.invert(pc.string_is_ascii(masked))
+    arr = masked
     for pat, rep in FOLD_RULES[:4]:
         arr = _replace(arr, pat, rep, non_ascii)
 
@@ -169,6 +183,11 @@ def skeleton_array(normalized: pa.Array) -> pa.Array:
 
     arr = _where(arr, pc.match_substring_regex(arr, _ANY_REPEAT), collapse)
     return pc.utf8_trim_whitespace(arr)
+
+
+def skeleton_array(normalized: pa.Array) -> pa.Array:
+    """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row."""
+    return fold_array(mask_array(normalized))
 
 
 def skeleton_hash(skeleton: str) -> str | None:

@@ -10,6 +10,10 @@ stay templates of their own, so short generic prompts never merge everything.
 A band key shared by more than ``max_bucket`` distinct skeletons is ignored as a hub: such
 keys come from boilerplate that many unrelated skeletons contain, and linking through them
 would chain unrelated templates together. ``max_bucket`` defaults to no limit.
+
+Skeletons are also linked through their *frames* (``frames.frame_links``): a fixed instruction
+around varying content, found as sentences and leading / trailing words that recur across many
+distinct skeletons. The frame keys travel in the same aggregate (one list per distinct skeleton).
 """
 
 from __future__ import annotations
@@ -22,14 +26,18 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from distillguard.signals.frames import MIN_FRAME_DF, MIN_FRAME_WORDS, frame_links
+
 TEMPLATES_SCHEMA = pa.schema([pa.field("exchange_id", pa.string()), pa.field("template_id", pa.string())])
 
 DISTINCT_SKELETONS_SQL = """
-SELECT skeleton_hash, min(lsh_keys) AS lsh_keys
+SELECT skeleton_hash, min(lsh_keys) AS lsh_keys, min(frame_keys) AS frame_keys
 FROM exchanges
 WHERE skeleton_hash IS NOT NULL
 GROUP BY skeleton_hash
 """
+# For stores written before frame keys existed: grouping by band keys only.
+_DISTINCT_SKELETONS_NO_FRAMES_SQL = DISTINCT_SKELETONS_SQL.replace(", min(frame_keys) AS frame_keys", "")
 
 
 def _star_edges(codes: np.ndarray, rows: np.ndarray, max_bucket: int | None) -> tuple[np.ndarray, ...]:
@@ -47,14 +55,24 @@ def _star_edges(codes: np.ndarray, rows: np.ndarray, max_bucket: int | None) -> 
 
 
 def group_skeletons(
-    skeletons: pa.Table, min_shared_bands: int = 2, max_bucket: int | None = None
+    skeletons: pa.Table,
+    min_shared_bands: int = 2,
+    max_bucket: int | None = None,
+    *,
+    frames: bool = True,
+    frame_min_df: int = MIN_FRAME_DF,
+    frame_min_words: int = MIN_FRAME_WORDS,
 ) -> pa.Table:
-    """(skeleton_hash, lsh_keys), one row per distinct skeleton -> (skeleton_hash, template_id).
+    """(skeleton_hash, lsh_keys[, frame_keys]), one row per distinct skeleton ->
+    (skeleton_hash, template_id).
 
     Two skeletons are linked when they share at least ``min_shared_bands`` band keys (1 or 2).
     Requiring two bands is the default: it keeps paraphrases (Jaccard ~0.8 link with
     probability > 0.99) while making chance links between loosely similar prompts (Jaccard ~0.2)
     about a hundred times rarer than with one band, so generic prompts do not chain together.
+    With ``frames`` (and a ``frame_keys`` column), skeletons sharing a frame of at least
+    ``frame_min_words`` fixed words, each part held by ``frame_min_df`` distinct skeletons or
+    more, are linked too (``frames.frame_links``).
     """
     if min_shared_bands not in (1, 2):
         raise ValueError(f"min_shared_bands must be 1 or 2, not {min_shared_bands!r}")
@@ -83,8 +101,15 @@ def group_skeletons(
             dst.append(b)
     s_all = np.concatenate(src) if src else np.zeros(0, np.int64)
     d_all = np.concatenate(dst) if dst else np.zeros(0, np.int64)
-    graph = coo_matrix((np.ones(len(s_all), np.int8), (s_all, d_all)), shape=(n, n))
+    nodes = n
+    if frames and "frame_keys" in skeletons.column_names:
+        fs, fd, extra = frame_links(
+            skeletons.column("frame_keys").combine_chunks(), min_df=frame_min_df, min_words=frame_min_words
+        )
+        s_all, d_all, nodes = np.concatenate((s_all, fs)), np.concatenate((d_all, fd)), n + extra
+    graph = coo_matrix((np.ones(len(s_all), np.int8), (s_all, d_all)), shape=(nodes, nodes))
     _, label = connected_components(graph, directed=False)
+    label = label[:n]
     # template_id = smallest skeleton hash of the component: stable whatever the row order
     hash_list = np.array(hashes.to_pylist(), dtype=object)
     order = np.lexsort((hash_list.astype(str), label))
@@ -94,7 +119,9 @@ def group_skeletons(
     return pa.table({"skeleton_hash": hashes, "template_id": pa.array(template, pa.string())})
 
 
-def assign_templates(con: Any, min_shared_bands: int = 2, max_bucket: int | None = None) -> pa.Table:
+def assign_templates(
+    con: Any, min_shared_bands: int = 2, max_bucket: int | None = None, *, frames: bool = True
+) -> pa.Table:
     """(exchange_id, template_id) for every exchange in the ``exchanges`` view of ``con``.
 
     Promises: one row per exchange; ``template_id`` is null exactly when ``skeleton_hash`` is;
@@ -102,8 +129,10 @@ def assign_templates(con: Any, min_shared_bands: int = 2, max_bucket: int | None
     row order. The grouping runs over the distinct skeletons (``DISTINCT_SKELETONS_SQL``), a
     driver-sized aggregate, and the mapping is joined back in SQL.
     """
-    distinct = con.sql(DISTINCT_SKELETONS_SQL).to_arrow_table()
-    mapping = group_skeletons(distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket)
+    columns = {d[0] for d in con.sql("SELECT * FROM exchanges LIMIT 0").description}
+    sql = DISTINCT_SKELETONS_SQL if "frame_keys" in columns else _DISTINCT_SKELETONS_NO_FRAMES_SQL
+    distinct = con.sql(sql).to_arrow_table()
+    mapping = group_skeletons(distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket, frames=frames)
     con.register("_distillguard_template_map", mapping)
     try:
         result = con.sql(

@@ -69,7 +69,12 @@ def _times(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -> l
     if t.mode == "lockstep":
         interval = 86400.0 / max(1e-9, n * rate)
         ts, who = timing.lockstep(rng, start, world.end, n, interval, world.draw(t.jitter_s, rng))
-        return [ts[who == i] for i in range(n)]
+        # Pools churn: a few accounts join late (replacements) or drop out (banned, out of credit);
+        # the dispatcher skips their turn while they are not in the pool.
+        span = max(1, world.end - start)
+        joins = start + (rng.random(n) < 0.15) * (rng.random(n) * 0.5 * span).astype(np.int64)
+        leaves = world.end - (rng.random(n) < 0.15) * (rng.random(n) * 0.5 * span).astype(np.int64)
+        return [ts[(who == i) & (ts >= joins[i]) & (ts < leaves[i])] for i in range(n)]
     out = []
     hours = max(1.0, world.draw(t.active_hours, rng))
     for _ in range(n):

@@ -96,21 +96,20 @@ def _segment_cumsum(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 def poisson(
     rng: np.random.Generator, start: int, end: int, rate_per_day: float, curve: np.ndarray | None = None
 ) -> np.ndarray:
-    """A Poisson process between `start` and `end`, optionally shaped by a UTC-hour curve."""
+    """A Poisson process between `start` and `end` at `rate_per_day` on average, optionally shaped
+    by a UTC-hour curve (the daily total stays `rate_per_day`; the curve only moves it around)."""
     span = max(0, end - start)
-    n = int(rng.poisson(rate_per_day * span / DAY))
-    if n == 0:
-        return np.empty(0, np.int64)
     if curve is None:
-        t = start + rng.integers(0, max(1, span), n)
-    else:
-        c = np.resize(curve, 24)
-        hours = rng.choice(24, size=n, p=c / c.sum())
-        day0 = start // DAY * DAY
-        days = rng.integers(0, int(np.ceil((end - day0) / DAY)) + 1, n)
-        t = day0 + days * DAY + hours * HOUR + rng.integers(0, HOUR, n)
-        t = t[(t >= start) & (t < end)]
-    return np.sort(t).astype(np.int64)
+        n = int(rng.poisson(rate_per_day * span / DAY))
+        return np.sort(start + rng.integers(0, max(1, span), n)).astype(np.int64)
+    # Whole days covering the window, then keep what falls inside it.
+    day0 = start // DAY * DAY
+    n_days = max(1, int(np.ceil((end - day0) / DAY)))
+    n = int(rng.poisson(rate_per_day * n_days))
+    c = np.resize(curve, 24)
+    hours = rng.choice(24, size=n, p=c / c.sum())
+    t = day0 + rng.integers(0, n_days, n) * DAY + hours * HOUR + rng.integers(0, HOUR, n)
+    return np.sort(t[(t >= start) & (t < end)]).astype(np.int64)
 
 
 def bursts(

@@ -53,14 +53,32 @@ def _statuses(world: World, rng: np.random.Generator, campaign: np.ndarray) -> n
     return status
 
 
+def _with_retries(
+    world: World, rng: np.random.Generator, cols: tuple[np.ndarray, ...]
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Decide statuses, and add the client's retry of each failed call (the official SDKs retry
+    429 and 5xx after a short backoff): the same body again, seconds later. Returns the columns
+    with the retries, re-sorted by time, and the status of every row."""
+    status = _statuses(world, rng, cols[6])
+    failed = np.flatnonzero(status != 200)
+    if len(failed) == 0:
+        return cols, status
+    backoff = (rng.uniform(0.4, 8.0, len(failed)) * 1_000_000).astype(np.int64)
+    retry = tuple(np.concatenate([c, c[failed]]) for c in cols)
+    retry[0][len(cols[0]) :] += backoff
+    status = np.concatenate([status, np.full(len(failed), 200, np.int16)])
+    order = np.argsort(retry[0], kind="stable")
+    keep = retry[0][order] < world.end
+    return tuple(c[order][keep] for c in retry), status[order][keep]
+
+
 def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
     """Write the world's files into `out_dir`; return the counts for the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ts, account, body, ip, agent, key, campaign = world.activity()
-    n = len(ts)
     rng = np.random.default_rng([world.seed, 900])
+    (ts, account, body, ip, agent, key, campaign), status = _with_retries(world, rng, world.activity())
+    n = len(ts)
     id_nums = rng.integers(0, np.iinfo(np.int64).max, n, dtype=np.int64)
-    status = _statuses(world, rng, campaign)
     pool = world.bodies
     flavor = np.asarray(pool.flavor, np.int8)[body] if n else np.empty(0, np.int8)
     ip = ip.astype(np.int64)

@@ -38,6 +38,8 @@ def chat_product(world: World, spec: ArchetypeSpec, idx: int) -> None:
     flavor = flavor_for(rng, spec.flavors)
     model = world.model(rng, (0.5, 0.5, 0.0))
     system = phrases.product_system_prompt(rng)
+    # Some products turn extended thinking on for every user: reasoning at volume, legitimately.
+    budget = pick(rng, (2048, 4096, 8000)) if rng.random() < 0.3 else None
     rate = rate_for(world, spec, "chat_product", rng)
     ts = timing.poisson(rng, world.start, world.end, rate, np.roll(timing.GLOBAL_DAY, int(rng.random() * 24)))
     users = int(rng.integers(2000, 20000))
@@ -62,9 +64,12 @@ def chat_product(world: World, spec: ArchetypeSpec, idx: int) -> None:
                     history=history,
                     end_user=f"u{int(rng.random() * users)}",
                     answer_chars=answer_len(rng, 150, 900),
-                    max_tokens=600,
-                    temperature=0.7,
+                    max_tokens=600 + (budget or 0),
+                    temperature=None if budget else 0.7,
                     stream=True,
+                    thinking_budget=budget if flavor == "anthropic_messages" else None,
+                    effort=("medium" if budget else None) if flavor != "anthropic_messages" else None,
+                    reasoning_chars=answer_len(rng, 600, 4000) if budget else 0,
                 )
             )
         )

@@ -1,0 +1,189 @@
+"""Throughput of the Spark engine against the embedded engine on the same exchange log.
+
+Both engines run the scan's map and reduce steps over one JSON Lines file: ingest (parse,
+normalize, signals, duplicates), templates and account features. The driver stages after them
+(link, detect, decide, outputs) are the same code on the same store whichever engine ran, so
+they are left out. Each engine runs in a child process; its peak resident memory is that
+process tree's (for Spark in local mode: the Python driver, the JVM that runs the executors, and
+the Python workers), sampled from /proc.
+
+    python bench/spark.py --exchanges 1000000            # writes bench/results/spark.json
+    python bench/spark.py --exchanges 50000 --out /tmp/spark-50k.json
+
+The input is bench/.data/own-N.jsonl, made by bench/gen_exchanges.py when absent (the same file
+bench/scan.py uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / ".data"
+RESULTS = ROOT / "bench" / "results"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def make_input(exchanges: int) -> Path:
+    """bench/.data/own-N.jsonl, generated once."""
+    path = DATA / f"own-{exchanges}.jsonl"
+    if not path.is_file():
+        sys.path.insert(0, str(ROOT / "bench"))
+        from gen_exchanges import generate
+
+        generate(path, exchanges)
+    return path
+
+
+def _tree(pid: int, cpu_by_pid: dict[int, float]) -> int:
+    """Resident bytes of `pid` and its descendants; records each one's CPU seconds."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(x.split()[1]) * 1024 for x in fh if x.startswith("VmRSS:"))
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            cpu_by_pid[p] = (int(fields[11]) + int(fields[12])) / _TICK
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def run_child(engine: str, log: Path, out: Path, master: str) -> dict[str, Any]:
+    """Run one engine in a child process; return its report plus wall, peak RSS and CPU."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, __file__, "--child", engine, "--input", str(log), "--store", str(out)]
+    cmd += ["--master", master]
+    peak, cpu_by_pid = 0, {}
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, _tree(proc.pid, cpu_by_pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{engine} run failed ({proc.returncode}):\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result.update(wall_s=round(wall, 2), peak_rss_mb=peak // 2**20, cpu_s=round(sum(cpu_by_pid.values()), 1))
+    return result
+
+
+def child(engine: str, log: Path, store_dir: Path, master: str) -> None:
+    """The measured work: one engine's map and reduce steps into `store_dir`."""
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
+    if engine == "spark":
+        from distillguard.engines.session import get_session
+        from distillguard.engines.spark import run_map_reduce
+
+        t = time.perf_counter()
+        get_session(master)
+        stages["session"] = time.perf_counter() - t
+        t = time.perf_counter()
+        report = run_map_reduce([log], store_dir, master=master)
+        stages["map_reduce"] = time.perf_counter() - t
+    else:
+        from distillguard import store
+        from distillguard.features import materialize
+        from distillguard.ingest import ingest_paths
+        from distillguard.signals import assign_templates
+
+        t = time.perf_counter()
+        report = ingest_paths([log], store_dir)
+        stages["ingest"] = time.perf_counter() - t
+        t = time.perf_counter()
+        con = store.connect(store_dir)
+        store.write_table(store_dir, "templates", assign_templates(con))
+        store.refresh_views(con, store_dir)
+        stages["templates"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store.write_table(store_dir, "account_features", materialize(con))
+        stages["features"] = time.perf_counter() - t
+    counts = {k: getattr(report, k) for k in ("input_records", "exchanges", "rejected", "duplicates")}
+    stages = {k: round(v, 2) for k, v in stages.items()}
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 2), "stages": stages, **counts}))
+
+
+def feature_difference(a: Path, b: Path) -> dict[str, Any]:
+    """Largest absolute difference of any numeric account feature between two stores."""
+    import pyarrow.parquet as pq
+
+    fa = pq.read_table(a / "account_features.parquet")
+    fb = pq.read_table(b / "account_features.parquet")
+    worst, unequal = 0.0, 0
+    for name in fa.schema.names:
+        for x, y in zip(fa.column(name).to_pylist(), fb.column(name).to_pylist(), strict=True):
+            if isinstance(x, float) and isinstance(y, float) and not (math.isnan(x) and math.isnan(y)):
+                worst = max(worst, abs(x - y))
+            elif x != y and not (isinstance(x, float) or isinstance(y, float)):
+                unequal += 1
+    return {"accounts": fa.num_rows, "max_abs_difference": worst, "unequal_values": unequal}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Spark engine against the embedded engine.")
+    parser.add_argument("--exchanges", type=int, default=1_000_000)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--out", type=Path, default=RESULTS / "spark.json")
+    parser.add_argument("--child", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.input, args.store, args.master)
+        return
+
+    log = make_input(args.exchanges)
+    work = DATA / f"spark-bench-{args.exchanges}"
+    load_before = os.getloadavg()
+    runs = {engine: run_child(engine, log, work / engine, args.master) for engine in ("duckdb", "spark")}
+    for run in runs.values():
+        run["exchanges_per_s"] = round(run["input_records"] / run["seconds"], 1)
+    counts = ("input_records", "exchanges", "rejected", "duplicates")
+    result = {
+        "command": f"python bench/spark.py --exchanges {args.exchanges} --master {args.master}",
+        "input": {"path": str(log.relative_to(ROOT)), "bytes": log.stat().st_size, "records": args.exchanges},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "engines": runs,
+        "spark_over_embedded_time": round(runs["spark"]["seconds"] / runs["duckdb"]["seconds"], 2),
+        "same_counts": all(runs["spark"][k] == runs["duckdb"][k] for k in counts),
+        "features": feature_difference(work / "duckdb", work / "spark"),
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Renderers of request specs into the exact bodies of each API shape."""
