@@ -27,7 +27,7 @@ import pyarrow as pa
 import xxhash
 import yaml
 
-from distillguard.signals import SIGNAL_SCHEMA, compute_signals, group_skeletons, score_prompt
+from distillguard.signals import compute_signals, group_skeletons, score_prompt
 from distillguard.signals.regex import SEARCH_ENGINE
 from distillguard.signals.templates import DISTINCT_SKELETONS_SQL
 
@@ -195,7 +195,11 @@ def _templates_of(texts: list[str]) -> tuple[pa.Table, list[str | None]]:
     con.register("exchanges", sig)
     mapping = group_skeletons(con.sql(DISTINCT_SKELETONS_SQL).to_arrow_table(), **GROUPING)
     tmpl = dict(
-        zip(mapping.column("skeleton_hash").to_pylist(), mapping.column("template_id").to_pylist(), strict=True)
+        zip(
+            mapping.column("skeleton_hash").to_pylist(),
+            mapping.column("template_id").to_pylist(),
+            strict=True,
+        )
     )
     return sig, [tmpl.get(h) for h in sig.column("skeleton_hash").to_pylist()]
 
@@ -282,15 +286,14 @@ def frame_tables(recs: list[Record], frames: dict, per_wrapper: int = 20) -> lis
 
     Wrappers: every wrapper of the set around up to ``per_wrapper`` different prompts (human
     chat and self-instruct / alpaca prompts of the split, each used once), all wrappers of one
-    length band grouped in one run; recall is the share of same-wrapper pairs put in one template, precision the share of
-    pairs put together that are same-wrapper pairs. Openings: each opening before its own
-    disjoint human prompts, grouped together with every other distinct human prompt of the split;
-    any pair put together is a false merge.
+    length band grouped in one run; recall is the share of same-wrapper pairs put in one
+    template, precision the share of pairs put together that are same-wrapper pairs. Openings:
+    each opening before its own disjoint human prompts, grouped together with every other
+    distinct human prompt of the split; any pair put together is a false merge.
     """
     rng = random.Random(SEED)
     content = sorted(
-        {r.text for r in recs if (r.origin == "human" and r.task == "chat") or r.task == "general"}
-        - {""}
+        {r.text for r in recs if (r.origin == "human" and r.task == "chat") or r.task == "general"} - {""}
     )
     content = [t for t in content if "{" not in t]
     wrap_rows = []
@@ -413,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phrasings", choices=tuple(PHRASINGS), default="heldout")
     ap.add_argument("--n", type=int, default=1000, help="prompts per wrapped / perturbed set")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
-    ap.add_argument("--no-frames", action="store_true", help="templates from band keys only (the old grouping)")
+    ap.add_argument(
+        "--no-frames", action="store_true", help="templates from band keys only (the old grouping)"
+    )
     ap.add_argument("--frame-min-words", type=int, default=None, help="override frames.MIN_FRAME_WORDS")
     ap.add_argument("--frame-min-df", type=int, default=None, help="override frames.MIN_FRAME_DF")
     ap.add_argument("--only-frames", action="store_true", help="print the frame tables only")
@@ -424,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.frame_min_df is not None:
         GROUPING["frame_min_df"] = args.frame_min_df
     held = yaml.safe_load(PHRASINGS[args.phrasings].read_text(encoding="utf-8"))
-    frames = yaml.safe_load(FRAMES.read_text(encoding="utf-8"))["dev" if args.phrasings == "dev" else "heldout"]
+    frames = yaml.safe_load(FRAMES.read_text(encoding="utf-8"))[
+        "dev" if args.phrasings == "dev" else "heldout"
+    ]
     recs = load(args.corpora, args.split)
     wrap_rows, open_rows = frame_tables(recs, frames)
     frame_lines = [

@@ -145,6 +145,68 @@ def feature_difference(a: Path, b: Path) -> dict[str, Any]:
     return {"accounts": fa.num_rows, "max_abs_difference": worst, "unequal_values": unequal}
 
 
+def store_sizes(store_dir: Path) -> dict[str, float]:
+    """Bytes per exchange of the exchange store (zstd Parquet) and in memory; bytes per account row."""
+    import pyarrow.parquet as pq
+
+    on_disk = sum(p.stat().st_size for p in (store_dir / "exchanges").glob("*.parquet"))
+    exchanges = pq.read_table(store_dir / "exchanges")
+    features = pq.read_table(store_dir / "account_features.parquet")
+    return {
+        "store_bytes_per_exchange": round(on_disk / max(exchanges.num_rows, 1), 1),
+        "arrow_bytes_per_exchange": round(exchanges.nbytes / max(exchanges.num_rows, 1), 1),
+        "feature_bytes_per_account": round(features.nbytes / max(features.num_rows, 1), 1),
+        "accounts": features.num_rows,
+    }
+
+
+# Assumptions of the projection (stated in the results and in docs/spark.md).
+EFFICIENCY = 0.7  # share of a cluster core doing useful work (stragglers, skew, scheduling)
+CORES_PER_EXECUTOR = 4
+WINDOWS_H = (1.0, 4.0)  # time allowed to scan one day of logs
+
+
+def project(result: dict[str, Any]) -> dict[str, Any]:
+    """Cores, executors, shuffle and driver memory for 16M and 1B exchanges a day.
+
+    Compute is scaled from the CPU seconds per exchange measured for Spark here (whole process
+    tree: JVM, Python workers, driver; fixed start-up costs included, so it errs high).
+    """
+    spark = result["engines"]["spark"]
+    cpu_per_exchange = spark["cpu_s"] / spark["input_records"]
+    sizes = result["sizes"]
+    rows = []
+    for volume in (16_000_000, 1_000_000_000):
+        core_s = volume * cpu_per_exchange
+        for window in WINDOWS_H:
+            cores = math.ceil(core_s / (window * 3600 * EFFICIENCY))
+            rows.append(
+                {
+                    "exchanges_per_day": volume,
+                    "window_h": window,
+                    "core_hours": round(core_s / 3600, 1),
+                    "cores": cores,
+                    "executors": math.ceil(cores / CORES_PER_EXECUTOR),
+                    # duplicates window + input-order sort: each moves every exchange row once
+                    "shuffle_gb": round(2 * volume * sizes["arrow_bytes_per_exchange"] / 1e9, 1),
+                    "store_gb": round(volume * sizes["store_bytes_per_exchange"] / 1e9, 1),
+                }
+            )
+    accounts = {
+        n: round(n * sizes["feature_bytes_per_account"] / 1e9, 2) for n in (100_000, 1_000_000, 5_000_000)
+    }
+    return {
+        "cpu_s_per_exchange": round(cpu_per_exchange, 5),
+        "assumptions": {
+            "efficiency": EFFICIENCY,
+            "cores_per_executor": CORES_PER_EXECUTOR,
+            "shuffle": "two shuffles of the exchange rows (no bodies), at their uncompressed Arrow size",
+        },
+        "rows": rows,
+        "driver_feature_table_gb_by_accounts": accounts,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Spark engine against the embedded engine.")
     parser.add_argument("--exchanges", type=int, default=1_000_000)
@@ -159,9 +221,12 @@ def main() -> None:
         return
 
     log = make_input(args.exchanges)
+    # In local mode the executors live in the driver's JVM: give it room for 2 tasks' shuffles.
+    os.environ.setdefault("DISTILLGUARD_SPARK_DRIVER_MEMORY", "3g")
     work = DATA / f"spark-bench-{args.exchanges}"
     load_before = os.getloadavg()
-    runs = {engine: run_child(engine, log, work / engine, args.master) for engine in ("duckdb", "spark")}
+    # Spark first: on a crowded machine its longer run should not be the one cut short.
+    runs = {engine: run_child(engine, log, work / engine, args.master) for engine in ("spark", "duckdb")}
     for run in runs.values():
         run["exchanges_per_s"] = round(run["input_records"] / run["seconds"], 1)
     counts = ("input_records", "exchanges", "rejected", "duplicates")
@@ -171,6 +236,7 @@ def main() -> None:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "spark_driver_memory": os.environ["DISTILLGUARD_SPARK_DRIVER_MEMORY"],
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
@@ -178,7 +244,9 @@ def main() -> None:
         "spark_over_embedded_time": round(runs["spark"]["seconds"] / runs["duckdb"]["seconds"], 2),
         "same_counts": all(runs["spark"][k] == runs["duckdb"][k] for k in counts),
         "features": feature_difference(work / "duckdb", work / "spark"),
+        "sizes": store_sizes(work / "spark"),
     }
+    result["projection"] = project(result)
     shutil.rmtree(work, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -149,6 +149,7 @@ def run_scan(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     config = config or ScanConfig()
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
     started = datetime.now(UTC)
     out_dir = Path(out_dir)
     store_dir = out_dir / "store"

@@ -63,7 +63,7 @@ def test_evaluate_by_hand(world_and_scan):
     rates = {a["archetype"]: a["rate"] for a in r.archetypes}
     assert rates == {"casual_chat": 0.0, "chat_product": 1.0, "new_account": 0.0}
     assert r.clusters["ari_campaign_accounts"] == pytest.approx(1.0)
-    assert any("1 accounts of the truth file had no exchange" in n for n in r.notes)
+    assert any("1 account of the truth file had no exchange" in n for n in r.notes)
     md = r.to_markdown()
     assert "| precision | 50.0% |" in md and "| A | 2 | 1 | 50.0% | 33.3% |" in md
     html = r.to_html()

@@ -58,7 +58,7 @@ def test_account_vectors_separate_scripts_from_people(rng, make_con):
         ]
     con = make_con(rows)
     build_exchanges(con, view_columns(con, "exchanges"))
-    aids, vectors = account_vectors(con, view_columns(con, "exchanges"), min_exchanges=10)
+    aids, vectors, _ = account_vectors(con, view_columns(con, "exchanges"), min_exchanges=10)
     ids = dict(con.execute("SELECT aid, account_id FROM _dg_link_acct").fetchall())
     by_name = {ids[a]: v for a, v in zip(aids.tolist(), vectors, strict=True)}
 

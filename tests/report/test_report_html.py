@@ -122,3 +122,20 @@ def test_scan_with_nothing_flagged(fresh_scan_dir: Path) -> None:
     page = write_report(fresh_scan_dir).read_text()
     assert "No cluster was flagged at threshold 0.5." in page
     assert "ci-agent-acme" in page  # the heavy users are still listed as cleared
+
+
+def test_empty_scan_still_reports(fresh_scan_dir: Path) -> None:
+    import pyarrow.parquet as pq
+
+    for path in [
+        *fresh_scan_dir.glob("store/exchanges/*.parquet"),
+        fresh_scan_dir / "store" / "edges.parquet",
+    ]:
+        pq.write_table(pq.read_table(path).slice(0, 0), path)
+    (fresh_scan_dir / "accounts.csv").write_text("account_id,risk,flagged,cluster_id,exchanges,reasons\n")
+    (fresh_scan_dir / "clusters.csv").write_text(
+        "cluster_id,accounts,exchanges,risk,flagged,capabilities,reasons\n"
+    )
+    (fresh_scan_dir / "findings.jsonl").write_text("")
+    page = write_report(fresh_scan_dir).read_text()
+    assert "No cluster was flagged" in page and "No links between accounts." in page

@@ -180,3 +180,36 @@ def test_cli_exit_codes_and_json(own_bundle: Path, scan_dir: Path, tmp_path: Pat
     )
     old = runner.invoke(app, ["match", str(own_bundle), str(tmp_path)])
     assert old.exit_code == 2 and "summary.json is missing" in old.output
+
+
+def _as_partner(scan_dir: Path, out: Path) -> Path:
+    """The same traffic seen by another provider: its own account ids, same payment methods and prompts."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    shutil.copytree(scan_dir, out)
+    for path in [*out.glob("store/**/*.parquet")]:
+        table = pq.read_table(path)
+        for col in ("account_id", "src", "dst"):
+            if col in table.column_names:
+                i = table.column_names.index(col)
+                table = table.set_column(i, col, pc.replace_substring(table[col], "hydra-", "partner-"))
+        pq.write_table(table, path)
+    for name in ("accounts.csv", "findings.jsonl"):
+        (out / name).write_text((out / name).read_text().replace("hydra-", "partner-"))
+    return out
+
+
+def test_partner_with_the_shared_key_matches_payment_without_raw_data(
+    own_bundle: Path, scan_dir: Path, tmp_path: Path, keyed: str
+) -> None:
+    partner = _as_partner(scan_dir, tmp_path / "partner")
+    result = match_bundle(own_bundle, partner)
+    hit = next(a for a in result.accounts if a["account_id"] == "partner-01")
+    # not the account pseudonym (the partner's ids differ), but the shared payment method and domain
+    assert "account" not in hit["kinds"] and {"payment", "email_domain", "ip", "template"} <= set(
+        hit["kinds"]
+    )
+    assert "pm-shared-77" not in own_bundle.read_text()

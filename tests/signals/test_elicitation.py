@@ -81,3 +81,27 @@ def test_explanations_name_the_rule():
     why = explain_prompt("Explain the reasoning behind this finished answer: 42", None)
     assert why["cot_elicitation"] == "asks for the reasoning behind a given answer"
     assert why["rubric_grading"] is None
+
+
+RUBRIC_MORE = [
+    "Is the proposed answer right? Reply yes or no.\nProposed answer: 12",
+    "Rank these three responses from best to worst.",
+    "Rate the helpfulness of this reply, giving a mark out of 10.",
+    "On a Likert scale, how accurate and relevant is it?",
+]
+NOT_RUBRIC = [
+    "Is Paris the capital of France? Answer yes or no.",
+    "Compare the two cities and tell me where to live.",
+    "Our team won 3 out of 5 games, is that good?",
+    "Be concise and accurate, please: what is a monad?",
+]
+
+
+@pytest.mark.parametrize("text", RUBRIC_MORE)
+def test_more_grading_families_score(text):
+    assert score_prompt(text, None)["rubric_grading"] >= 0.6
+
+
+@pytest.mark.parametrize("text", NOT_RUBRIC)
+def test_ordinary_verdicts_and_comparisons_are_not_grading(text):
+    assert score_prompt(text, None)["rubric_grading"] < 0.6

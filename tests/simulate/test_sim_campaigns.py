@@ -21,6 +21,10 @@ campaigns:
     accounts: 10
     ip: {strategy: sticky_proxy, exits: 6, sticky_minutes: 60}
     timing: {mode: low_and_slow, exchanges_per_account_per_day: 30, active_hours: 6}
+  - id: camo
+    accounts: 4
+    timing: {mode: flat, exchanges_per_account_per_day: 200}
+    content: {source: template, tasks: {math: 1}, templates: 1, cot: 1.0, camouflage: 0.5}
   - id: pool
     accounts: 6
     ip: {strategy: residential_per_request}
@@ -86,3 +90,12 @@ def test_reseller_mixes_customers_into_pool_accounts(world):
     for i in np.unique(account):
         assert harvest[account == i].any() and (~harvest[account == i]).any()
     assert len(np.unique(ip[harvest])) > 0.95 * harvest.sum()  # an address per request
+
+
+def test_camouflage_dilutes_the_harvest(world):
+    _ts, _account, body, _ip, campaign, idx = _by_campaign(world, "camo")
+    assert (campaign == idx).all()  # camouflage is the operator's own traffic: still the campaign's
+    texts = [orjson.loads(world.bodies.request[b]) for b in body]
+    markers = ("multiplied by", "How m", "How far", "What area")
+    math = [any(m in str(t) for m in markers) for t in texts]
+    assert 0.4 < np.mean(math) < 0.6  # half harvest (math slots), half ordinary requests

@@ -75,3 +75,10 @@ def test_missing_and_unknown_scenarios(tmp_path):
         load_scenario("nope")
     with pytest.raises(ScenarioError, match="a YAML mapping"):
         parse_scenario("- 1\n- 2\n")
+
+
+def test_world_start_must_be_a_time():
+    with pytest.raises(ScenarioError, match=r"world\.start: start must be an RFC 3339 time"):
+        parse_scenario("name: x\nworld: {start: yesterday}\n")
+    sc = parse_scenario("name: x\nworld: {start: '2026-03-02T00:00:00Z', days: 1}\n")
+    assert sc.world.start == "2026-03-02T00:00:00Z"

@@ -148,3 +148,16 @@ def test_failed_calls_are_retried_with_the_same_body(tiny_world):
         times = later[(e["account_id"], orjson.dumps(e["request"]))]
         near_end = datetime.fromisoformat(e["ts"]) + timedelta(seconds=8) >= end  # retry fell outside
         assert any(t > e["ts"] for t in times) or near_end
+
+
+def test_builtin_scenarios_build():
+    from distillguard.simulate import builtin_scenarios, load_scenario
+
+    for name in builtin_scenarios():
+        sc = load_scenario(name)
+        w = build_world(sc, seed=1000, scale=0.05)
+        ts, _account, _body, _ip, _agent, _key, campaign = w.activity()
+        assert len(ts) > 1000, name
+        for i, c in enumerate(sc.campaigns):  # every campaign sends harvest traffic
+            assert (campaign == i).sum() > 0, (name, c.id)
+        assert {a.archetype for a in w.accounts if a.label == "legit"} == set(sc.legit), name

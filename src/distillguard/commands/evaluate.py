@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
         scan_dir: Path = typer.Argument(..., help="Output directory of `distillguard scan`."),
-        truth: Path = typer.Option(..., "--truth", "-t", help="truth.jsonl of the simulated world."),
+        truth: Path = typer.Option(
+            ..., "--truth", "-t", help="truth.jsonl of the simulated world, or its folder."
+        ),
         markdown: Path | None = typer.Option(None, "--markdown", help="Also write the report as Markdown."),
         html: Path | None = typer.Option(None, "--html", help="Also write the report as HTML."),
         json_out: Path | None = typer.Option(None, "--json", help="Also write every figure as JSON."),
@@ -44,8 +46,10 @@ def register(app: typer.Typer) -> None:
             if ttd:
                 from distillguard.config import load_config
 
-                hours = [float(h) for h in ttd_hours.split(",")] if ttd_hours else None
-                rows, cutoffs = measure_ttd(truth.parent, hours, config=load_config(config))
+                hours = _hours(ttd_hours) if ttd_hours else None
+                rows, cutoffs = measure_ttd(
+                    truth if truth.is_dir() else truth.parent, hours, config=load_config(config)
+                )
                 report.ttd = rows
                 report.notes.append(
                     "prefix scans (hours: flagged legit / flagged campaign accounts): "
@@ -72,3 +76,13 @@ def register(app: typer.Typer) -> None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_bytes(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))
             console.print(f"wrote {json_out}", markup=False)
+
+
+def _hours(text: str) -> list[float]:
+    try:
+        hours = [float(h) for h in text.split(",") if h.strip()]
+    except ValueError:
+        raise ValueError(f"--ttd-hours must be comma-separated numbers of hours, not {text!r}") from None
+    if not hours or any(h <= 0 for h in hours):
+        raise ValueError(f"--ttd-hours must be positive numbers of hours, not {text!r}")
+    return hours

@@ -39,7 +39,6 @@ STEP_FIELDS = [
     pa.field("reject_detail", pa.string()),
 ]
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_SPLITTABLE_CODECS = ("", "gzip", "zstd")  # what Spark's text reader decompresses by file name
 
 
 def step_schema() -> pa.Schema:

@@ -1,7 +1,7 @@
 """The account-level steps on Spark: template assignment and per-account features.
 
 Both run the definitions the embedded engine runs: `signals.templates.DISTINCT_SKELETONS_SQL` and
-`signals.group_skeletons` (over the distinct skeletons, a driver-sized aggregate), and
+`signals.assign_templates` (over the distinct skeletons, a driver-sized aggregate), and
 `features.render("spark")` (one SQL text for both engines). The feature table comes back to the
 driver, one row per account, cast to the column types the embedded engine gives.
 """
@@ -20,7 +20,7 @@ from distillguard.engines.dialect import conform, spark_sql
 from distillguard.features import materialize, render
 from distillguard.ingest.loader import part_schema
 from distillguard.schema import ACCOUNT_SCHEMA
-from distillguard.signals import TEMPLATES_SCHEMA, group_skeletons
+from distillguard.signals import assign_templates
 from distillguard.signals.templates import DISTINCT_SKELETONS_SQL
 
 if TYPE_CHECKING:
@@ -30,11 +30,26 @@ EXCHANGES_VIEW = "exchanges"
 ACCOUNTS_VIEW = "accounts"
 
 
-def template_map(spark: SparkSession, exchanges: DataFrame, max_bucket: int | None = None) -> pa.Table:
-    """(skeleton_hash, template_id) for every distinct skeleton of `exchanges`."""
+def template_map(spark: SparkSession, exchanges: DataFrame) -> pa.Table:
+    """(skeleton_hash, template_id) for every distinct skeleton of `exchanges`.
+
+    Spark computes the distinct skeletons with `signals.templates.DISTINCT_SKELETONS_SQL`; the
+    driver then runs `signals.assign_templates` itself over that aggregate, presented as an
+    `exchanges` view with one row per skeleton (its exchange_id being the skeleton hash). The
+    grouping depends only on the distinct skeletons, so the mapping is the embedded engine's.
+    """
     exchanges.createOrReplaceTempView(EXCHANGES_VIEW)
     distinct = spark.sql(DISTINCT_SKELETONS_SQL).toArrow()
-    return group_skeletons(distinct, max_bucket=max_bucket)
+    skeletons = distinct.append_column("exchange_id", distinct.column("skeleton_hash"))
+    con = duckdb.connect(":memory:")
+    try:
+        con.register(EXCHANGES_VIEW, skeletons)
+        mapping = assign_templates(con)
+    finally:
+        con.close()
+    return pa.table(
+        {"skeleton_hash": mapping.column("exchange_id"), "template_id": mapping.column("template_id")}
+    )
 
 
 def with_templates(spark: SparkSession, exchanges: DataFrame, mapping: pa.Table) -> DataFrame:
@@ -103,4 +118,3 @@ def account_features(spark: SparkSession, exchanges: DataFrame, accounts: pa.Tab
         view.unpersist()
 
 
-TEMPLATE_COLUMNS = TEMPLATES_SCHEMA.names

@@ -35,6 +35,8 @@ LOCAL_CONF: dict[str, str] = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.memory": os.environ.get("DISTILLGUARD_SPARK_DRIVER_MEMORY", "2g"),
+    # The account feature table (one row per account) is collected to the driver.
+    "spark.driver.maxResultSize": "2g",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",

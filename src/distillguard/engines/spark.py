@@ -116,7 +116,6 @@ def run_map_reduce(
     progress: Any = None,
     strict: bool = False,
     rejects_out: Path | None = None,
-    max_bucket: int | None = None,
 ) -> IngestReport:
     """Build the scan's store under `store_dir` on Spark; return what was read and kept.
 
@@ -125,8 +124,8 @@ def run_map_reduce(
     Lines to `rejects_out` (default `store_dir/rejects.jsonl`), exactly as the embedded engine
     does. `paths` may be local files, directories and globs, or URIs Spark can read (s3a://,
     hdfs://, ...). `master` defaults to the running session, else `local[2]`; a session started
-    here is stopped at the end. `max_bucket` is passed to `signals.group_skeletons`. Raises
-    SourceError for unreadable local paths, StrictModeError at the first reject when `strict`.
+    here is stopped at the end. Raises SourceError for unreadable local paths, ValueError for a
+    compressed file whose name does not say so, StrictModeError at the first reject when `strict`.
     """
     from pyspark.sql import SparkSession
 
@@ -171,7 +170,7 @@ def run_map_reduce(
         report.account_records = table.num_rows
 
         exchanges = spark.read.parquet(str(store_dir / "exchanges"))
-        skeletons = reduce.template_map(spark, exchanges, max_bucket=max_bucket)
+        skeletons = reduce.template_map(spark, exchanges)
         exchanges = reduce.with_templates(spark, exchanges, skeletons)
         reduce.write_single_parquet(
             exchanges.select(*TEMPLATES_SCHEMA.names),

@@ -40,14 +40,17 @@ class EvalReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every figure as plain data (for --json)."""
         return asdict(self)
 
     def to_markdown(self) -> str:
+        """The report as Markdown."""
         from distillguard.evaluate.render import to_markdown
 
         return to_markdown(self)
 
     def to_html(self) -> str:
+        """The report as a self-contained HTML page."""
         from distillguard.evaluate.render import to_html
 
         return to_html(self)
@@ -111,8 +114,11 @@ def read_verdicts(scan_dir: Path) -> tuple[dict[str, float], set[str], dict[str,
 
 
 def evaluate(truth_path: str | Path, scan_dir: str | Path) -> EvalReport:
-    """Evaluate the scan in `scan_dir` against the ground truth in `truth_path`."""
+    """Evaluate the scan in `scan_dir` against the ground truth in `truth_path` (a truth.jsonl file,
+    or a simulated world's folder that holds one)."""
     truth_path, scan_dir = Path(truth_path), Path(scan_dir)
+    if truth_path.is_dir():
+        truth_path = truth_path / "truth.jsonl"
     truth = read_truth(truth_path)
     risk, flagged, cluster_of = read_verdicts(scan_dir)
     notes: list[str] = []
@@ -129,11 +135,11 @@ def evaluate(truth_path: str | Path, scan_dir: str | Path) -> EvalReport:
     unseen = sum(1 for r in truth if r.account_id not in risk)
     if unseen:
         notes.append(
-            f"{unseen} accounts of the truth file had no exchange in the scan; counted as not flagged"
+            f"{_accounts(unseen)} of the truth file had no exchange in the scan: counted as not flagged"
         )
     extra = sum(1 for a in risk if a not in known)
     if extra:
-        notes.append(f"{extra} scanned accounts are not in the truth file; ignored")
+        notes.append(f"{_accounts(extra)} in the scan are not in the truth file: ignored")
 
     exchanges = None
     ex_path = truth_path.parent / "exchange_truth.parquet"
@@ -188,3 +194,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _accounts(n: int) -> str:
+    return f"{n} account" if n == 1 else f"{n} accounts"

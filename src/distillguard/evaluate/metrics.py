@@ -28,6 +28,8 @@ from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_au
 
 @dataclass(frozen=True, slots=True)
 class TruthRow:
+    """One account of the truth file."""
+
     account_id: str
     label: str  # legit | campaign
     archetype: str

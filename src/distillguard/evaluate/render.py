@@ -13,11 +13,17 @@ if TYPE_CHECKING:
 
 
 def pct(value: float | None) -> str:
+    """A share as a percentage, or n/a."""
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def num(value: float | None, digits: int = 3) -> str:
+    """A number with `digits` decimals, or n/a."""
     return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _hours(value: float | None) -> str:
@@ -93,6 +99,7 @@ def sections(report: EvalReport) -> list[tuple[str, list[str], list[list[str]]]]
 
 
 def to_rich(report: EvalReport) -> list[RenderableType]:
+    """The report as rich tables for the terminal."""
     from rich.table import Table
 
     tables: list[Any] = []
@@ -107,12 +114,14 @@ def to_rich(report: EvalReport) -> list[RenderableType]:
 
 
 def to_markdown(report: EvalReport) -> str:
+    """The report as Markdown, for documentation."""
     lines = ["# distillguard evaluation", ""]
     w = report.world
     if w:
         lines += [
             f"World: scenario `{w.get('scenario')}`, seed {w.get('seed')}, split `{w.get('split')}`, "
-            f"scale {w.get('scale')}, {w.get('exchanges')} exchanges, {w.get('start')} to {w.get('end')}.",
+            f"scale {w.get('scale')}, {_count(w.get('exchanges'))} exchanges, "
+            f"{w.get('start')} to {w.get('end')}.",
             "",
         ]
     for title, header, rows in sections(report):
@@ -156,6 +165,7 @@ th{background:#f3f5f8}
 
 
 def to_html(report: EvalReport) -> str:
+    """The report as one self-contained HTML page."""
     env = Environment(autoescape=True)
     return env.from_string(_HTML).render(
         world=report.world,

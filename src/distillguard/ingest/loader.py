@@ -212,7 +212,7 @@ def ingest_paths(
     from distillguard.store import finalize_exchanges
 
     started = time.perf_counter()
-    sources = expand_paths(list(paths))
+    sources = expand_paths([paths] if isinstance(paths, str | Path) else list(paths))
     accounts_sources = expand_paths([accounts]) if accounts is not None else []
     if with_signals:
         _signals()  # fail before reading anything when the stage is absent

@@ -17,6 +17,7 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "creation_burst": 0.4,
     "email_domain": 0.2,
     "template": 0.6,
+    "paraphrase": 0.4,
     "system_prompt": 0.4,
     "tool_schema": 0.3,
     "lockstep": 0.4,
@@ -109,6 +110,7 @@ class LinkConfig(BaseModel):
     fingerprint_min_exchanges: int = 10  # fewer exchanges make a noisy behaviour vector
     fingerprint_bands: int = 16
     fingerprint_bits: int = 8
+    fingerprint_cosine_floor: float = 0.6  # cosine below this is no evidence at all
 
     common_user_agents: list[str] = Field(default_factory=lambda: list(COMMON_USER_AGENTS))
     common_email_domains: list[str] = Field(default_factory=lambda: list(COMMON_EMAIL_DOMAINS))
@@ -116,7 +118,7 @@ class LinkConfig(BaseModel):
     kind_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     # A kind counts for a pair only when they share at least this many of its keys: two accounts
     # that send a popular template in the same window once or twice is chance, not lockstep.
-    min_shared: dict[str, int] = Field(default_factory=lambda: {"lockstep": 4, "fingerprint": 8})
+    min_shared: dict[str, int] = Field(default_factory=lambda: {"lockstep": 4})
     # Similarity at which one kind links a pair on its own: a shared payment method or API key.
     strong: dict[str, float] = Field(default_factory=lambda: {"payment": 0.5, "api_key": 0.5})
     evidence_min: float = 0.06  # weighted similarity one piece of evidence needs to count as agreeing

@@ -29,6 +29,7 @@ FAMILY_OF: dict[str, str] = {
     "creation_burst": "infrastructure",
     "email_domain": "infrastructure",
     "template": "content",
+    "paraphrase": "content",
     "system_prompt": "content",
     "tool_schema": "content",
     "lockstep": "timing",
@@ -38,10 +39,12 @@ FAMILY_OF: dict[str, str] = {
 FAMILIES: tuple[str, ...] = ("infrastructure", "content", "timing", "behaviour")
 
 # Kinds that restate one piece of evidence count once when agreement is counted: a shared IP
-# always comes with a shared subnet, a shared client fingerprint usually with a shared user agent.
+# always comes with a shared subnet, a shared client fingerprint usually with a shared user agent,
+# paraphrase bands and templates are two views of the same prompts.
 EVIDENCE_OF: dict[str, str] = {kind: kind for kind in FAMILY_OF} | {
     "subnet": "ip",
     "client_fp": "user_agent",
+    "paraphrase": "template",
 }
 EVIDENCE: tuple[str, ...] = tuple(dict.fromkeys(EVIDENCE_OF.values()))
 
@@ -66,6 +69,7 @@ EX_COLUMNS: dict[str, str] = {
     "tool_schema_fp": "VARCHAR",
     "capability": "VARCHAR",
     "model": "VARCHAR",
+    "lsh_keys": "VARCHAR[]",
 }
 
 

@@ -67,11 +67,12 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         stats["accounts"] = n
         if n < 2:
             return Linkage(stats=stats)
+        behaviour = fingerprint.Fingerprints(con, ex_cols, cfg)
         specs = (
             infrastructure.key_specs(con, acct_cols, cfg, stats)
             + content.key_specs()
             + timing.key_specs(cfg)
-            + fingerprint.key_specs(con, ex_cols, cfg)
+            + behaviour.key_specs()
         )
         build_keys(con, specs, n)
         lap("keys")
@@ -80,7 +81,9 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
             stats["same_org_pairs_dropped"] = drop_same_org(con)
         lap("candidates")
         lockstep = timing.build_lockstep(con, PAIRS, cfg)
-        scores = score_shared_keys(con, {"lockstep": lockstep})
+        scores = score_shared_keys(con, {"lockstep": lockstep}, skip=("fingerprint",))
+        pairs = con.sql(f"SELECT a, b FROM {PAIRS} ORDER BY a, b").fetchnumpy()
+        scores = pa.concat_tables([scores, behaviour.score(pairs["a"], pairs["b"]).cast(scores.schema)])
         lap("scores")
         kept_rows, a, b, w = combine(scores, cfg)
         stats["edges"] = len(a)

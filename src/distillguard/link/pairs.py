@@ -71,11 +71,14 @@ def drop_same_org(con: Any) -> int:
     return before - int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
-def score_shared_keys(con: Any, overrides: dict[str, str] | None = None, top: int = 3) -> pa.Table:
+def score_shared_keys(
+    con: Any, overrides: dict[str, str] | None = None, skip: tuple[str, ...] = (), top: int = 3
+) -> pa.Table:
     """Per candidate pair and kind: similarity, number of shared keys and the top shared keys.
 
     `overrides` maps a kind to a table (a, b, sim) whose similarity replaces the shared-key one
-    (lockstep measures excess over chance, see `timing.py`); pairs missing there get 0."""
+    (lockstep measures excess over chance, see `timing.py`); pairs missing there get 0. Kinds in
+    `skip` are scored elsewhere (behaviour fingerprints, by cosine)."""
     overrides = overrides or {}
     sim = "least(1.0, sum(least(x.tf, y.tf) * x.idf))"
     joins, cases = [], []
@@ -92,6 +95,7 @@ def score_shared_keys(con: Any, overrides: dict[str, str] | None = None, top: in
             FROM {PAIRS} p
             JOIN {KEYS} x ON x.aid = p.a
             JOIN {KEYS} y ON y.aid = p.b AND y.kind = x.kind AND y.key = x.key
+            WHERE x.kind NOT IN ({", ".join(f"'{k}'" for k in skip) or "''"})
             GROUP BY p.a, p.b, x.kind
         )
         SELECT s.a, s.b, s.kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared, s.top_keys

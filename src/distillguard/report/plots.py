@@ -76,23 +76,18 @@ def _to_svg(fig: Any) -> str:
 
 
 def linkage_graph(
-    edges: list[tuple[str, str, str]], accounts: dict[str, dict[str, Any]], cluster_colors: dict[str, str]
-) -> tuple[str, int, set[str]]:
-    """Draw the graph of linked accounts, laid out with igraph, coloured by cluster.
-
-    `edges` are (account, account, kinds); `accounts` maps an id to its verdict (cluster_id, risk,
-    flagged, exchanges). At most GRAPH_MAX_NODES accounts are drawn, the riskiest first; returns
-    (svg markup, accounts left out, clusters drawn)."""
-    degree: dict[str, int] = {}
-    for a, b, _ in edges:
-        degree[a] = degree.get(a, 0) + 1
-        degree[b] = degree.get(b, 0) + 1
-    ranked = sorted(degree, key=lambda a: (-float(accounts.get(a, {}).get("risk", 0.0)), -degree[a], a))
-    keep = ranked[:GRAPH_MAX_NODES]
+    keep: list[str],
+    edges: list[tuple[str, str, str]],
+    accounts: dict[str, dict[str, Any]],
+    cluster_colors: dict[str, str],
+) -> tuple[str, set[str]]:
+    """Draw the accounts `keep` and the `edges` (account, account, kinds) between them, laid out with
+    igraph and coloured by cluster; `accounts` maps an id to its verdict (cluster_id, risk, flagged,
+    exchanges). Returns (svg markup, clusters drawn)."""
+    if not keep:
+        return "", set()
     index = {a: i for i, a in enumerate(keep)}
     kept_edges = [(index[a], index[b], k) for a, b, k in edges if a in index and b in index]
-    if not keep:
-        return "", 0, set()
     g = ig.Graph(n=len(keep), edges=[(a, b) for a, b, _ in kept_edges])
     # A fixed circular start makes the force layout deterministic from scan to scan.
     start = ig.Graph.Ring(len(keep)).layout_circle().coords
@@ -112,5 +107,4 @@ def linkage_graph(
                 "r": 3.5 + min(6.0, volume**0.33 / 2),
             }
         )
-    drawn = {n["cluster"] for n in nodes}
-    return svg.link_graph(nodes, kept_edges, coords), len(ranked) - len(keep), drawn
+    return svg.link_graph(nodes, kept_edges, coords), {n["cluster"] for n in nodes}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pandas as pd
 
 from distillguard.report import plots, svg, views
 from distillguard.report.evidence import render_evidence, scalar
@@ -155,14 +156,30 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
 
 
 def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int, set[str]]:
-    # Each account keeps its GRAPH_LINKS_PER_ACCOUNT strongest links: a hydra cluster of hundreds of
-    # accounts is a near-clique whose every edge would bury the picture (and the file).
+    """The linkage graph: the GRAPH_MAX_NODES riskiest linked accounts, each with its
+    GRAPH_LINKS_PER_ACCOUNT strongest links among them (a hydra cluster of hundreds of accounts is a
+    near-clique whose every edge would bury the picture, and the file). Returns (svg, accounts left
+    out, clusters drawn)."""
+    linked = [a for (a,) in scan.con.execute("SELECT src FROM edges UNION SELECT dst FROM edges").fetchall()]
+    verdicts = {r["account_id"]: r for r in scan.accounts.to_dict("records")}
+    linked.sort(
+        key=lambda a: (
+            -float(verdicts.get(a, {}).get("risk", 0.0)),
+            -int(verdicts.get(a, {}).get("exchanges", 0)),
+            a,
+        )
+    )
+    keep = linked[: plots.GRAPH_MAX_NODES]
+    scan.con.register("graph_nodes", pd.DataFrame({"account_id": pd.Series(keep, dtype="object")}))
     rows = scan.con.execute(
         f"""
         WITH pairs AS (
             SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(coalesce(weight, 0)) AS w,
                    string_agg(DISTINCT kind, ', ' ORDER BY kind) AS kinds
-            FROM edges WHERE src <> dst GROUP BY ALL
+            FROM edges
+            WHERE src <> dst AND src IN (SELECT account_id FROM graph_nodes)
+              AND dst IN (SELECT account_id FROM graph_nodes)
+            GROUP BY ALL
         ),
         ends AS (SELECT a AS node, a, b, w FROM pairs UNION ALL SELECT b, a, b, w FROM pairs),
         strongest AS (
@@ -172,5 +189,5 @@ def _graph(scan: Scan, cluster_colors: dict[str, str]) -> tuple[str, int, set[st
         SELECT p.a, p.b, p.kinds FROM pairs p JOIN (SELECT DISTINCT a, b FROM strongest) USING (a, b)
         """
     ).fetchall()
-    verdicts = {r["account_id"]: r for r in scan.accounts.to_dict("records")}
-    return plots.linkage_graph(rows, verdicts, cluster_colors)
+    markup, clusters = plots.linkage_graph(keep, rows, verdicts, cluster_colors)
+    return markup, len(linked) - len(keep), clusters

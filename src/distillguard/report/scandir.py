@@ -35,6 +35,13 @@ EXCHANGE_COLUMNS = (
 META_COLUMNS = ("email_domain", "payment_fingerprint")  # optional account record, for infrastructure
 EDGE_COLUMNS = ("src", "dst", "kind", "weight", "evidence")
 
+# IPv4 -> its /24, IPv6 -> its /48; both as CIDR strings, the unit the indicators share.
+IP_PREFIX_SQL = (
+    "CASE WHEN {col} LIKE '%:%' "
+    "THEN array_to_string(list_slice(string_split({col}, ':'), 1, 3), ':') || '::/48' "
+    "ELSE regexp_replace({col}, '\\.[0-9]+$', '') || '.0/24' END"
+)
+
 
 class ScanDirError(ValueError):
     """The directory is not a readable scan output; the message names what is missing."""
@@ -89,7 +96,7 @@ def _read_csv(path: Path, columns: tuple[str, ...], scan_path: Path) -> pd.DataF
         dtype={"account_id": str, "cluster_id": str, "reasons": str, "capabilities": str},
         keep_default_na=False,
     )
-    df["flagged"] = df["flagged"].map(_as_bool)
+    df["flagged"] = df["flagged"].map(_as_bool).astype(bool)
     df["risk"] = pd.to_numeric(df["risk"], errors="coerce").fillna(0.0)
     for col in ("exchanges", "accounts"):
         if col in df.columns:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from distillguard.report.scandir import Scan
+from distillguard.report.scandir import IP_PREFIX_SQL, Scan
 
 # Candidate timeline bin widths (seconds); the narrowest that keeps a timeline under MAX_BINS wins.
 _BIN_WIDTHS = (300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400)
@@ -183,14 +183,6 @@ def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[t
         for cid, rows in top.items():
             out[cid][label] = [(v, a, n, int(elsewhere.get(v, 0))) for v, a, n in rows]
     return out
-
-
-# IPv4 -> its /24, IPv6 -> its /48; both as CIDR strings, the unit the indicators share.
-IP_PREFIX_SQL = (
-    "CASE WHEN {col} LIKE '%:%' "
-    "THEN array_to_string(list_slice(string_split({col}, ':'), 1, 3), ':') || '::/48' "
-    "ELSE regexp_replace({col}, '\\.[0-9]+$', '') || '.0/24' END"
-)
 
 
 def _clip(text: str | None, limit: int = 280) -> str:

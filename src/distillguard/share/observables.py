@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from distillguard.report.scandir import Scan
-from distillguard.report.views import IP_PREFIX_SQL
+from distillguard.report.scandir import IP_PREFIX_SQL, Scan
 
 
 @dataclass

@@ -132,9 +132,12 @@ def build_bundle(scan: Scan, config: object | None = None) -> tuple[stix2.Bundle
     verdicts = {r["cluster_id"]: r for r in flagged.to_dict("records")}
     objects: list[Any] = [marking, project, _extension_definition(), provider]
     for obs in collect(scan, list(verdicts), cfg.local_fp_guard, cfg.max_indicators_per_cluster):
+        if not obs.members:  # a flagged cluster none of whose accounts was flagged has no one to share
+            continue
         objects.extend(_cluster_objects(obs, verdicts[obs.cluster_id], pseudonym, cfg, common, scan_key))
     report = stix2.Report(
-        name=f"distillguard scan {scan.path.name}: {len(verdicts)} distillation campaign(s)",
+        name=f"distillguard scan {scan.path.name}: "
+        f"{sum(o.type == 'campaign' for o in objects)} distillation campaign(s)",
         published=now,
         report_types=["campaign", "indicator"],
         **common,

@@ -17,7 +17,7 @@ from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
 from distillguard.signals.elicitation import score_array
 from distillguard.signals.frames import FRAME_KEYS_TYPE, frame_keys_array
 from distillguard.signals.normalize import clip_array, fold_case_space_array, normalize_array
-from distillguard.signals.skeleton import band_keys, fold_array, mask_array, minhash_signatures
+from distillguard.signals.skeleton import band_keys, marked_skeleton_array, minhash_signatures, unmark_array
 
 SIGNAL_FIELDS: list[pa.Field] = [
     pa.field("skeleton_hash", pa.string()),  # exact template skeleton; null for an empty prompt
@@ -64,9 +64,9 @@ def _hash_strings(values: list[str]) -> pa.Array:
 def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     """skeleton_hash, lsh_keys and frame_keys per distinct user text (hashes and MinHash once
     per distinct skeleton)."""
-    masked = mask_array(norm_users)
-    skeletons = fold_array(masked)
-    frames = frame_keys_array(masked, skeletons)
+    marked = marked_skeleton_array(norm_users)
+    skeletons = unmark_array(marked)
+    frames = frame_keys_array(marked)
     skel = pc.dictionary_encode(skeletons)
     distinct = skel.dictionary
     hashes = _hash_strings(distinct.to_pylist())

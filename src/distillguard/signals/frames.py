@@ -10,9 +10,10 @@ skeletons and groups prompts whose recurring parts make up a long enough fixed t
 
 A key is a signed 64-bit integer: a hash of the part's words in the high bits, the kind of part
 (sentence, head, tail) in bits 6-7 and its word count (capped at 63) in bits 0-5, so that the
-global step can weigh a part without looking at any text. Parts are taken from the masked,
-lower-cased prompt (slots already replaced by placeholders), so the slot values of a template do
-not split its frame:
+global step can weigh a part without looking at any text. Parts are taken from the skeleton
+with its sentence boundaries marked (``skeleton.marked_skeleton_array``: slots already replaced
+by placeholders, case and punctuation folded), so the slot values of a template do not split its
+frame, and the map step folds each prompt once for both fingerprints:
 
 - sentence keys: each sentence or line of at least ``MIN_SENTENCE_WORDS`` words, from the first
   and last ``EDGE_SENTENCES`` sentences (instructions sit at either end of a prompt);
@@ -28,10 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from distillguard.signals.skeleton import fold_array
+from distillguard.signals.skeleton import MARK
 
-# A sentence ends at . ! ? ; : followed by a space, at a line break, or at a CJK full stop.
-SENTENCE_SPLIT = r"[.!?;:]*\n[ \t\n]*|[.!?;:]+[ \t]+|[。！？；：]+"
 MIN_SENTENCE_WORDS = 4
 EDGE_SENTENCES = 8
 EDGE_WORDS = (6, 8, 12, 16, 24, 32)
@@ -39,7 +38,12 @@ KIND_SENTENCE, KIND_HEAD, KIND_TAIL = 0, 1, 2
 _WORD_BITS = 6
 _MAX_WORDS = (1 << _WORD_BITS) - 1
 _LOW_BITS = np.uint64(0xFF)
-_C = np.uint64(0x9E3779B97F4A7C15)
+# Odd multipliers that give each kind of part its own word-position hashes.
+_SALT = {
+    KIND_SENTENCE: np.uint64(0x9E3779B97F4A7C15),
+    KIND_HEAD: np.uint64(0xC2B2AE3D27D4EB4F),
+    KIND_TAIL: np.uint64(0x165667B19E3779F9),
+}
 
 FRAME_KEYS_TYPE = pa.list_(pa.int64())
 
@@ -67,17 +71,6 @@ def key_words(keys: np.ndarray) -> np.ndarray:
     return (keys.view(np.uint64) & np.uint64(_MAX_WORDS)).astype(np.int64)
 
 
-def _word_hashes(strings: pa.Array) -> np.ndarray:
-    """xxh3-64 of each string, computed once per distinct value."""
-    enc = pc.dictionary_encode(strings)
-    vocab = np.fromiter(
-        (xxhash.xxh3_64_intdigest(w.encode()) for w in enc.dictionary.to_pylist()),
-        dtype=np.uint64,
-        count=len(enc.dictionary),
-    )
-    return vocab[enc.indices.to_numpy(zero_copy_only=False)] if len(vocab) else np.zeros(0, np.uint64)
-
-
 def _list_positions(lists: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(owner row, position in its list, list length) of every flattened element."""
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -86,61 +79,78 @@ def _list_positions(lists: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return owner, np.arange(len(owner)) - starts[owner], lengths
 
 
-def _sentence_keys(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, key) for the edge sentences of each masked prompt."""
-    parts = pc.split_pattern_regex(masked, SENTENCE_SPLIT)
-    owner, pos, lengths = _list_positions(parts)
-    edge = (pos < EDGE_SENTENCES) | (pos >= lengths[owner] - EDGE_SENTENCES)
-    flat = pc.filter(pc.list_flatten(parts), pa.array(edge))
-    owner = owner[edge]
-    folded = fold_array(flat)
-    words = pc.add(pc.count_substring(folded, " "), 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    keep = (words >= MIN_SENTENCE_WORDS) & (pc.utf8_length(folded).to_numpy(zero_copy_only=False) > 0)
-    folded = pc.filter(folded, pa.array(keep))
-    return owner[keep], _key(_word_hashes(folded), KIND_SENTENCE, words[keep])
+def _prefix(values: np.ndarray) -> np.ndarray:
+    """Wrapping prefix sums with a leading 0: the sum of ``values[lo:hi]`` is p[hi] - p[lo]."""
+    out = np.zeros(len(values) + 1, np.uint64)
+    np.cumsum(values, dtype=np.uint64, out=out[1:])
+    return out
 
 
-def _edge_keys(skeletons: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, key) for the first and last k words of each skeleton, k in EDGE_WORDS."""
-    words = pc.split_pattern(skeletons, " ")
-    _, _, lengths = _list_positions(words)
-    wh = _word_hashes(pc.list_flatten(words))
-    n, depth = len(lengths), max(EDGE_WORDS)
-    owners, keys = [], []
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if n else np.zeros(0, np.int64)
-    for kind in (KIND_HEAD, KIND_TAIL):
-        acc = np.full(n, np.uint64(kind + 1), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for j in range(depth):
-                live = lengths > j  # rows long enough to have a j-th word from this end
-                idx = starts + (j if kind == KIND_HEAD else lengths - 1 - j)
-                w = wh[np.where(live, idx, 0)] if len(wh) else np.zeros(n, np.uint64)
-                acc = np.where(live, _mix(acc * _C + w), acc)
-                k = j + 1
-                if k in EDGE_WORDS:
-                    rows = np.nonzero(lengths > k)[0]  # a head as long as the prompt is the prompt
-                    owners.append(rows)
-                    keys.append(_key(acc[rows], kind, np.full(len(rows), k)))
-    if not owners:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(owners), np.concatenate(keys)
+def frame_keys_array(marked: pa.Array) -> pa.Array:
+    """``frame_keys`` (list<int64>) of each prompt from its marked skeleton
+    (``skeleton.marked_skeleton_array``). Empty for empty prompts; deterministic.
 
-
-def frame_keys_array(masked: pa.Array, skeletons: pa.Array) -> pa.Array:
-    """``frame_keys`` (list<int64>) of each prompt, from its masked text (``mask_array``) and
-    its skeleton (``fold_array`` of it). Empty for empty prompts; deterministic."""
-    n = len(masked)
+    A part's hash is a wrapping sum over its words of a mix of (word hash, position in the
+    part): order-sensitive, and every head, tail and sentence comes out of one prefix sum.
+    """
+    n = len(marked)
     if n == 0:
         return pa.array([], FRAME_KEYS_TYPE)
-    so, sk = _sentence_keys(pc.fill_null(masked, ""))
-    eo, ek = _edge_keys(pc.fill_null(skeletons, ""))
-    owner = np.concatenate((so, eo))
-    keys = np.concatenate((sk, ek))
+    tokens = pc.split_pattern(pc.fill_null(marked, ""), " ")
+    owner, _, _ = _list_positions(tokens)
+    enc = pc.dictionary_encode(pc.list_flatten(tokens))
+    vocab = enc.dictionary.to_pylist()
+    vh = np.fromiter((xxhash.xxh3_64_intdigest(w.encode()) for w in vocab), np.uint64, len(vocab))
+    tid = enc.indices.to_numpy(zero_copy_only=False)
+    is_mark = np.array([w == MARK for w in vocab], bool)[tid] if len(vocab) else np.zeros(0, bool)
+    is_word = ~is_mark & (np.array([w != "" for w in vocab], bool)[tid] if len(vocab) else is_mark)
+    # Sentence number of every token: a new sentence at each mark and at each row's start.
+    row_start = np.ones(len(owner), bool)
+    row_start[1:] = owner[1:] != owner[:-1]
+    sentence = np.cumsum(is_mark | row_start)
+    w, own, sent = vh[tid[is_word]], owner[is_word], sentence[is_word]
+    rlen = np.bincount(own, minlength=n)
+    rstart = np.concatenate(([0], np.cumsum(rlen)[:-1]))
+    rend = rstart + rlen
+    pos = np.arange(len(w)) - rstart[own]
+    owners, keys = [], []
+    with np.errstate(over="ignore"):
+        # Sentences: runs of words with one sentence number.
+        head = np.ones(len(w), bool)
+        head[1:] = sent[1:] != sent[:-1]
+        lo = np.nonzero(head)[0]
+        hi = np.append(lo[1:], len(w))
+        s_len, s_row = hi - lo, own[lo]
+        s_pos = np.arange(len(w)) - np.repeat(lo, s_len)
+        ps = _prefix(_mix(w * _SALT[KIND_SENTENCE] + s_pos.astype(np.uint64)))
+        s_hash = ps[hi] - ps[lo]
+        first = np.concatenate(([0], np.cumsum(np.bincount(s_row, minlength=n))[:-1]))
+        rank = np.arange(len(lo)) - first[s_row]
+        count = np.bincount(s_row, minlength=n)[s_row]
+        keep = (s_len >= MIN_SENTENCE_WORDS) & ((rank < EDGE_SENTENCES) | (rank >= count - EDGE_SENTENCES))
+        owners.append(s_row[keep])
+        keys.append(_key(_mix(s_hash[keep]), KIND_SENTENCE, s_len[keep]))
+        # Heads and tails: the first / last k words of the skeleton, when it has more than k.
+        ph = _prefix(_mix(w * _SALT[KIND_HEAD] + pos.astype(np.uint64)))
+        pt = _prefix(_mix(w * _SALT[KIND_TAIL] + (rlen[own] - 1 - pos).astype(np.uint64)))
+        for k in EDGE_WORDS:
+            rows = np.nonzero(rlen > k)[0]
+            kk = np.full(len(rows), k)
+            h = ph[rstart[rows] + k] - ph[rstart[rows]]
+            t = pt[rend[rows]] - pt[rend[rows] - k]
+            owners += [rows, rows]
+            keys += [_key(_mix(h), KIND_HEAD, kk), _key(_mix(t), KIND_TAIL, kk)]
+    owner = np.concatenate(owners)
+    key = np.concatenate(keys)
     # One key per (prompt, part), sorted: the list is a set and compares equal across batches.
-    pairs = np.unique(np.stack((owner, keys)), axis=1) if len(keys) else np.zeros((2, 0), np.int64)
+    order = np.lexsort((key, owner))
+    owner, key = owner[order], key[order]
+    distinct = np.ones(len(key), bool)
+    distinct[1:] = (owner[1:] != owner[:-1]) | (key[1:] != key[:-1])
+    owner, key = owner[distinct], key[distinct]
     offsets = np.zeros(n + 1, dtype=np.int32)
-    offsets[1:] = np.cumsum(np.bincount(pairs[0], minlength=n))
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(pairs[1], pa.int64()))
+    offsets[1:] = np.cumsum(np.bincount(owner, minlength=n))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(key, pa.int64()))
 
 
 # Global step defaults (chosen on the dev half of the corpora with the dev wrappers and openings
@@ -149,6 +159,7 @@ MIN_FRAME_DF = 3  # a part is fixed when this many distinct skeletons contain it
 MIN_FRAME_WORDS = 12  # fixed words a prompt needs before its frame groups it
 MIN_LINK_WORDS = 8  # a fixed part this long links the prompts that share it on its own
 DOMINANT_SHARE_INV = 4  # parts held by under 1/4 as many skeletons as a row's top part: content
+EDGE_SHARE_INV = 5  # heads and tails held by under 4/5 as many skeletons as the top part: content
 
 
 def frame_links(
@@ -159,12 +170,14 @@ def frame_links(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Edges between distinct skeletons (rows of ``frame_keys``) and frame nodes.
 
-    A part is *fixed* when at least ``min_df`` rows hold it and at least a quarter as many rows
-    as the row's most widely held part (``DOMINANT_SHARE_INV``). A row is *framed* when its fixed
-    parts cover at least ``min_words`` words: the sum over its fixed sentences, or its longest
-    fixed head plus its longest fixed tail, whichever is larger. Each framed row is linked to
-    every fixed part of at least ``min_link_words`` words and to one node for its whole set of
-    fixed parts (a frame made of short sentences only). Returns (row, node, node count) with
+    A part is *fixed* when at least ``min_df`` rows hold it and it is one of the row's most
+    widely held parts: a sentence held by at least 1/4, a head or tail by at least 4/5 as many
+    rows as the row's top part (content reused in a few prompts recurs too, far less often than
+    the wrapper around it). A row is *framed* when its fixed parts cover at least ``min_words``
+    words: the sum over its fixed sentences, its longest fixed head or its longest fixed tail,
+    whichever is largest. Each framed row is linked to every fixed part of at least
+    ``min_link_words`` words and to one node for its whole set of fixed parts (a frame made of
+    short sentences only). Returns (row, node, node count) with
     nodes numbered from ``len(frame_keys)``; rows that are not framed get no edge, so a short
     shared opening never groups anything.
     """
@@ -185,7 +198,12 @@ def frame_links(
     # question under two wrappers) recurs too, but far less often than the wrapper around it.
     top = np.zeros(n, np.int64)
     np.maximum.at(top, owner, df[kid])
-    dominant = df[kid] * DOMINANT_SHARE_INV >= top[owner]
+    # A head or tail that runs a word or two into the content recurs too when many contents
+    # start alike ("i ...", "what is the ..."); within a true frame every length is held by
+    # (almost) the same skeletons, so heads and tails must match the row's top part closely.
+    edge = key_kind(uniq[kid]) != KIND_SENTENCE
+    share_inv = np.where(edge, EDGE_SHARE_INV, DOMINANT_SHARE_INV)
+    dominant = df[kid] * share_inv >= top[owner] * np.where(edge, EDGE_SHARE_INV - 1, 1)
     owner, kid = owner[dominant], kid[dominant]
     kind, words = key_kind(uniq[kid]), key_words(uniq[kid])
     sentences = np.bincount(owner, weights=np.where(kind == KIND_SENTENCE, words, 0), minlength=n)

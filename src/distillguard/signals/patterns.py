@@ -162,13 +162,16 @@ RUBRIC_FAMILIES: dict[str, str] = {
     "score_scale": (
         r"(?:score|scores|rate|rating|grade|mark)(?: [a-z-]+){0,6} (?:on|using|with|from|in) (?:a |the )?"
         r"(?:scale|range)|(?:scale|range) (?:of|from) \d+ ?(?:to|-|~) ?\d+|\b\d+ ?(?:to|-|~) ?\d+ scale|"
-        r"score(?: [a-z]+){0,2} (?:of|from|between) \d+ (?:to|and|-) \d+|\b\d+ ?/ ?(?:5|10|100)\b|"
-        r"(?:打分|评分|打个分|给出分数|分数为|满分)"
+        r"score(?: [a-z]+){0,2} (?:of|from|between) \d+ (?:to|and|-) \d+|\b(?:\d+|x|n) ?/ ?(?:5|10|100)\b|"
+        r"(?:rating|score|grade|mark) out of \d+|likert|"
+        r"(?:打分|评分|打个分|给出分数|分数为|满分)|\d+ ?(?:到|至) ?\d+ ?(?:的)?分"
     ),
     "criteria": (
         r"\brubric|scoring (?:guide|criteria|rules)|evaluation criteria|grading criteria|"
         r"(?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)"
         r", (?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)|"
+        r"(?:helpful|honest|harmless|accurate|relevant|coherent|fluent|factual)(?:,| and) (?:and )?"
+        r"(?:helpful|honest|harmless|accurate|relevant|coherent|fluent|factual)\b|"
         r"评分标准|评估标准|评价标准"
     ),
     "pairwise": (
@@ -176,13 +179,32 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"(?:is|was) (?:better|preferred|more helpful)|\[\[a\]\]|\[\[b\]\]|"
         r"(?:response|answer|assistant|output) a (?:or|vs\.?|versus|and) "
         r"(?:response |answer |assistant |output )?b\b|"
-        r"哪个回答更好|哪一个回答更好"
+        r"哪个回答更好|哪一个回答更好|"
+        r"rank (?:the|these|following|the following|all) (?:[a-z-]+ ){0,2}(?:responses|answers|completions|"
+        r"outputs|replies)|compare (?:the )?(?:two )?(?:responses|answers|outputs|completions|replies)\b|"
+        r"(?:response|answer|output|completion) 1 (?:and|or|vs\.?|versus|with) (?:response |answer |output |"
+        r"completion )?2\b"
     ),
     "graded_object": (
         r"(?:evaluate|assess|judge|grade|score|rate|critique) (?:the|this|each|both|these|following|"
         r"the following|given|the given|an?) (?:[a-z-]+ ){0,2}(?:response|responses|answer|answers|"
         r"completion|completions|reply|replies|output|outputs|generation|generations)"
         r"|(?:评估|评价|打分)(?:以下|下面|这个|该)?(?:的)?(?:回答|回复|答案)"
+        r"|(?:how (?:good|helpful|accurate|useful|well written) is|(?:quality|helpfulness|accuracy) of|"
+        r"(?:score|rating|grade) (?:to|for)) (?:the|this|that|each|every|the following|the given) "
+        r"(?:[a-z-]+ ){0,2}(?:response|answer|completion|reply|output|generation)s?\b"
+    ),
+    # A pass / fail or yes / no verdict on a given answer (common alone, so only in combination).
+    "judged_target": (
+        r"whether (?:the|this|that) (?:[a-z-]+ ){0,2}(?:answer|response|reply|output|completion) "
+        r"(?:is|was) (?:correct|accurate|right|acceptable|valid)|"
+        r"does (?:the|this) (?:[a-z'-]+ ){0,2}(?:reply|response|answer|output|completion) "
+        r"(?:follow|satisfy|meet|comply|fulfil|fulfill|address)|proposed (?:answer|solution)|"
+        r"candidate (?:answer|response|reply|completion)s?\b"
+    ),
+    "verdict": (
+        r"(?:output|answer|reply|respond|return|say)(?: with)?(?: only)? (?:\"?pass\"? or \"?fail|yes or no|"
+        r"correct or incorrect|true or false|good or bad|acceptable or unacceptable)"
     ),
     "score_only": (
         r"(?:output|return|respond with|reply with|give|print) only (?:the |a |your )?(?:final )?"
@@ -199,6 +221,10 @@ RUBRIC_RULES: tuple[Rule, ...] = (
     Rule(("graded_object", "criteria"), 0.7, "asks to grade a response against criteria"),
     Rule(("pairwise",), 0.7, "asks which of two responses is better"),
     Rule(("score_only", "score_scale"), 0.75, "asks for a bare score on a scale"),
+    Rule(("score_scale", "criteria"), 0.7, "asks for a score on a scale against criteria"),
+    Rule(("judged_target",), 0.3, "asks about a given answer"),
+    Rule(("judged_target", "verdict"), 0.75, "asks for a verdict on a given answer"),
+    Rule(("judged_target", "score_scale"), 0.75, "asks to score a given answer"),
     Rule(("judge_persona", "graded_object"), 0.85, "casts the model as a judge of a response"),
     Rule(("judge_persona", "score_scale"), 0.85, "casts the model as a grader with a scale"),
     Rule(("reward_model",), 0.9, "casts the model as a reward model"),

@@ -74,7 +74,18 @@ FOLD_RULES: list[tuple[str, str]] = [
 # Rules that can only match non-ASCII text: the column path runs them on non-ASCII rows alone.
 _NON_ASCII_ONLY = {_UNICODE_QUOTES, _WIDE_PUNCT, _CJK}
 
+# Sentence boundaries (. ! ? ; : before a space, line breaks, CJK full stops) are replaced by a
+# control character that no fold rule touches, so one fold yields both the skeleton (marks
+# dropped) and its sentences (split at the marks) for ``frames``. A MARK already in a prompt is
+# removed first. Removing marks can make placeholders adjacent, so repeats collapse after it.
+MARK = "\x01"
+SENTENCE_SPLIT = r"[.!?;:]*\n[ \t\n]*|[.!?;:]+[ \t]+|[。！？；：]+"
+UNMARK = "(?: ?\x01)+ ?"
+
 _SLOT_RES = [(rewrite_pattern(p), r) for p, r in SLOT_RULES]
+_SPLIT_RX = rewrite_pattern(SENTENCE_SPLIT)
+_UNMARK_RX = rewrite_pattern(UNMARK)
+_REPEAT_RES = [(rewrite_pattern(p), r) for p, r in _REPEATS]
 _NAME_RX = rewrite_pattern(NAME_RULE)
 _FOLD_RES = [(rewrite_pattern(p), r) for p, r in FOLD_RULES]
 
@@ -130,9 +141,27 @@ def fold_text(masked: str) -> str:
     return masked.strip()
 
 
+def mark_text(masked: str) -> str:
+    """Sentence boundaries of masked text replaced by ``MARK`` (kept by folding)."""
+    return _SPLIT_RX.sub(" " + MARK + " ", masked.replace(MARK, ""))
+
+
+def unmark_text(marked: str) -> str:
+    """The skeleton from a folded, marked text: marks dropped, repeated placeholders collapsed."""
+    text = _UNMARK_RX.sub(" ", marked).strip()
+    for rx, rep in _REPEAT_RES:
+        text = rx.sub(rep, text)
+    return text
+
+
+def marked_skeleton_text(normalized: str) -> str:
+    """The skeleton of one normalized prompt with its sentence boundaries marked."""
+    return fold_text(mark_text(masked_text(normalized)))
+
+
 def skeleton_text(normalized: str) -> str:
     """Skeleton of one normalized prompt (output of ``normalize.normalize_text``)."""
-    return fold_text(masked_text(normalized))
+    return unmark_text(marked_skeleton_text(normalized))
 
 
 def _where(arr: pa.Array, mask: pa.Array, fn: Any) -> pa.Array:
@@ -185,9 +214,27 @@ def fold_array(masked: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(arr)
 
 
+def marked_skeleton_array(normalized: pa.Array) -> pa.Array:
+    """Column form of ``marked_skeleton_text``: skeletons with sentence marks (for ``frames``)."""
+    masked = pc.replace_substring(mask_array(normalized), MARK, "")
+    return fold_array(pc.replace_substring_regex(masked, SENTENCE_SPLIT, " " + MARK + " "))
+
+
+def unmark_array(marked: pa.Array) -> pa.Array:
+    """Column form of ``unmark_text``."""
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(marked, UNMARK, " "))
+
+    def collapse(a: pa.Array) -> pa.Array:
+        for pat, rep in _REPEATS:
+            a = pc.replace_substring_regex(a, pat, rep)
+        return a
+
+    return _where(arr, pc.match_substring_regex(arr, _ANY_REPEAT), collapse)
+
+
 def skeleton_array(normalized: pa.Array) -> pa.Array:
     """Skeletons of a column of normalized prompts; same result as ``skeleton_text`` per row."""
-    return fold_array(mask_array(normalized))
+    return unmark_array(marked_skeleton_array(normalized))
 
 
 def skeleton_hash(skeleton: str) -> str | None:

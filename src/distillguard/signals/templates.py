@@ -132,7 +132,9 @@ def assign_templates(
     columns = {d[0] for d in con.sql("SELECT * FROM exchanges LIMIT 0").description}
     sql = DISTINCT_SKELETONS_SQL if "frame_keys" in columns else _DISTINCT_SKELETONS_NO_FRAMES_SQL
     distinct = con.sql(sql).to_arrow_table()
-    mapping = group_skeletons(distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket, frames=frames)
+    mapping = group_skeletons(
+        distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket, frames=frames
+    )
     con.register("_distillguard_template_map", mapping)
     try:
         result = con.sql(

@@ -138,6 +138,8 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
     # of distinct bodies is sized by how many exchanges will draw from it.
     flavors = [weighted(rng, c.flavors or DEFAULT_FLAVORS) for _ in range(n)]
     pivoted = [(ts >= pivot_at) & (rng.random(len(ts)) < c.pivot.share) for ts in times]
+    # Camouflage: ordinary-looking requests the operator sends itself, to dilute the harvest.
+    camouflaged = [rng.random(len(ts)) < c.content.camouflage for ts in times]
     customer_ts = [
         timing.poisson(
             rng, world.start, world.end, len(ts) / days * share / (1 - share + 1e-9), timing.GLOBAL_DAY
@@ -149,9 +151,9 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
     need: dict[tuple[str, str], int] = {}
     for i in range(n):
         for key, count in (
-            ("old", int((~pivoted[i]).sum())),
-            ("new", int(pivoted[i].sum())),
-            ("customer", len(customer_ts[i])),
+            ("old", int((~pivoted[i] & ~camouflaged[i]).sum())),
+            ("new", int((pivoted[i] & ~camouflaged[i]).sum())),
+            ("customer", len(customer_ts[i]) + int(camouflaged[i].sum())),
         ):
             need[(flavors[i], key)] = need.get((flavors[i], key), 0) + count
     pools: dict[tuple[str, str], np.ndarray] = {}
@@ -171,12 +173,11 @@ def generate(world: World, c: CampaignSpec, cidx: int) -> None:
         return pool[rng.integers(0, len(pool), k)]
 
     for i, acct in enumerate(accounts):
-        ts, flavor, piv = times[i], flavors[i], pivoted[i]
+        ts, flavor, piv, camo = times[i], flavors[i], pivoted[i], camouflaged[i]
         body = np.empty(len(ts), np.int32)
-        if (~piv).any():
-            body[~piv] = draw(flavor, "old", int((~piv).sum()))
-        if piv.any():
-            body[piv] = draw(flavor, "new", int(piv.sum()))
+        for key, mask in (("old", ~piv & ~camo), ("new", piv & ~camo), ("customer", camo)):
+            if mask.any():
+                body[mask] = draw(flavor, key, int(mask.sum()))
         agent = agents[i % len(agents)]
         world.emit(acct, ts, body, ips[i], agent, campaign=cidx)
         cts = customer_ts[i]

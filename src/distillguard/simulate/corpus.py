@@ -28,6 +28,8 @@ SPLITS: tuple[Split, ...] = ("train", "eval")
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
+    """One corpus record: its text, where it comes from, and the tool schemas offered with it."""
+
     id: str
     text: str
     origin: str  # harvest | human

@@ -112,6 +112,7 @@ class HarvestContent:
         return t.render(text, rng if rng.random() < c.paraphrase else None)
 
     def spec(self, flavor: str, model: str) -> RequestSpec:
+        """One harvest request of the campaign, in API shape `flavor`, for `model`."""
         rng, c = self.rng, self.c.content
         r = rng.random()
         kind = "plain"

@@ -152,15 +152,6 @@ _BUSINESSES = (
     "insurance company",
     "grocery chain",
 )
-_BENCH_MC = (
-    "Which of the following is a prime number?\nA) 21\nB) 27\nC) 29\nD) 33",
-    "What is the derivative of x^3 with respect to x?\nA) x^2\nB) 3x^2\nC) 3x\nD) x^3/3",
-    "Which gas do plants primarily absorb for photosynthesis?\nA) Oxygen\nB) Nitrogen\nC) Carbon dioxide\n"
-    "D) Helium",
-    "In which year did the Berlin Wall fall?\nA) 1987\nB) 1989\nC) 1991\nD) 1993",
-    "Which data structure uses FIFO order?\nA) Stack\nB) Queue\nC) Heap\nD) Tree",
-    "What is the time complexity of binary search?\nA) O(n)\nB) O(n log n)\nC) O(log n)\nD) O(1)",
-)
 _NAMES = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kofi", "Lena")
 _ITEMS = ("apples", "books", "marbles", "tickets", "cookies", "stickers", "pencils", "coins")
 FOLLOW_UPS = (
@@ -236,10 +227,12 @@ def product_system_prompt(rng: np.random.Generator) -> str:
 
 
 def agent_system_prompt(rng: np.random.Generator) -> str:
+    """An agentic system prompt of a harvesting harness."""
     return _AGENT_SYSTEMS[int(rng.random() * len(_AGENT_SYSTEMS))]
 
 
 def ci_harness_prompt(rng: np.random.Generator, repo: str) -> str:
+    """The fixed system prompt of a CI coding agent working on `repo`."""
     return (
         f"You are a coding agent running non-interactively in CI for the repository {repo}. The "
         "working directory is a clean checkout. Use the tools to inspect the code, run the test "
@@ -257,16 +250,30 @@ def benchmark(n: int, split: str, rng: np.random.Generator | None = None) -> lis
     rng = rng or np.random.default_rng(7 if split == "train" else 1007)
     out = []
     for i in range(n):
-        if i % 4 == 3:
-            out.append(f"{_BENCH_MC[i // 4 % len(_BENCH_MC)]}\n{EVAL_MC_SUFFIX}")
-            continue
         a, b, c = (int(x) for x in rng.integers(3, 60, 3))
         name, item = _NAMES[int(rng.random() * len(_NAMES))], _ITEMS[int(rng.random() * len(_ITEMS))]
-        out.append(
-            f"{name} has {a} {item}. {name} buys {b} more and then gives away {c}. How many {item} does "
-            f"{name} have now?"
-        )
+        shape = int(rng.random() * len(_WORD_PROBLEMS)) if i % 4 != 3 else -1
+        if shape < 0:  # multiple choice: the answer among three distractors, in a random position
+            options = [a * b, a * b + c, a * b - c, (a + 1) * b]
+            order = rng.permutation(4)
+            listed = "\n".join(f"{'ABCD'[k]}) {options[j]}" for k, j in enumerate(order))
+            out.append(f"What is {a} multiplied by {b}?\n{listed}\n{EVAL_MC_SUFFIX}")
+        else:
+            out.append(_WORD_PROBLEMS[shape].format(name=name, item=item, a=a, b=b, c=c))
     return out
+
+
+_WORD_PROBLEMS = (
+    "{name} has {a} {item}. {name} buys {b} more and then gives away {c}. How many {item} does {name} "
+    "have now?",
+    "A box holds {a} {item}. How many {item} are in {b} boxes if {c} {item} are missing in total?",
+    "{name} reads {a} pages a day for {b} days, then {c} pages on the last day. How many pages in all?",
+    "A train travels at {a} km/h for {b} hours and then at {c} km/h for one hour. How far does it go?",
+    "{name} earns ${a} an hour and works {b} hours, then spends ${c}. How much money is left?",
+    "A rectangle is {a} cm long and {b} cm wide. A square of side {c} cm is cut out. What area remains?",
+    "There are {a} students in each of {b} classes; {c} are absent. How many students are present?",
+    "{name} saves ${a} a week for {b} weeks and receives a gift of ${c}. How much has {name} saved?",
+)
 
 
 def casual(text: str, rng: np.random.Generator) -> str:

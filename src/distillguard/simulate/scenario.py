@@ -8,6 +8,7 @@ simulator. Errors name the file, the line and the field.
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -75,10 +77,22 @@ Weights = dict[str, Annotated[float, Field(ge=0.0)]]
 class WorldSpec(_Strict):
     """The clock and the model catalogue of a world."""
 
-    start: str | None = None  # RFC 3339; drawn from the seed when absent
+    start: str | None = None  # RFC 3339 (UTC); drawn from the seed when absent
     days: Annotated[float, Field(gt=0, le=60)] = 2.0
     new_model_release_hour: Range = (18.0, 30.0)  # hours after start when a new model ships
     error_rate: Share = 0.01  # share of 5xx answers, for everyone
+
+    @field_validator("start")
+    @classmethod
+    def _rfc3339(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(
+                    f"start must be an RFC 3339 time like 2026-03-02T00:00:00Z, not {value!r}"
+                ) from None
+        return value
 
 
 class ArchetypeSpec(_Strict):
@@ -104,11 +118,15 @@ class CreationSpec(_Strict):
 
 
 class PaymentSpec(_Strict):
+    """Shared payment methods of a pool."""
+
     shared_share: Share = 0.7  # accounts paying with one of a few shared payment methods
     pool: Annotated[int, Field(ge=1)] = 3
 
 
 class IPSpec(_Strict):
+    """Where a pool's requests come from."""
+
     strategy: Literal["datacenter_block", "sticky_proxy", "residential_per_request", "cloud_per_request"] = (
         "datacenter_block"
     )
@@ -118,6 +136,8 @@ class IPSpec(_Strict):
 
 
 class TimingSpec(_Strict):
+    """When a pool's accounts send, and how much."""
+
     mode: Literal["lockstep", "flat", "low_and_slow", "diurnal"] = "flat"
     exchanges_per_account_per_day: Range = (200.0, 400.0)
     jitter_s: Range = (0.05, 0.5)  # lockstep: spread of each dispatch around its tick
@@ -126,6 +146,8 @@ class TimingSpec(_Strict):
 
 
 class ContentSpec(_Strict):
+    """What a pool sends: the prompt source, templates and the shares of each kind of request."""
+
     source: Literal["harvest", "forwarded", "template"] = "template"
     tasks: Weights = Field(default_factory=lambda: {"general": 1.0})
     templates: Annotated[int, Field(ge=1)] = 4
@@ -136,21 +158,28 @@ class ContentSpec(_Strict):
     tools: Share = 0.0  # requests that offer tools
     agentic_system: Share = 0.0  # requests with an agentic system prompt and tool loops
     vision: Share = 0.0  # requests with images (screenshots, documents, charts)
+    camouflage: Share = 0.0  # ordinary-looking requests the pool sends itself, to dilute the harvest
     system_prompt_share: Share = 0.3
 
 
 class ReasoningSpec(_Strict):
+    """Reasoning requested: Anthropic thinking budgets and OpenAI effort."""
+
     thinking_share: Share = 0.0
     budgets: list[Annotated[int, Field(ge=1024)]] = Field(default_factory=lambda: [8000])
     effort: Literal["low", "medium", "high"] = "high"
 
 
 class PivotSpec(_Strict):
+    """The move of part of the traffic to the model released during the world."""
+
     share: Share = 0.0  # share of the campaign's traffic moved to the new model
     within_hours: Range = (4.0, 20.0)  # after the release
 
 
 class ResellerSpec(_Strict):
+    """A reseller pool's ordinary customers mixed into the same accounts."""
+
     customers_share: Share = 0.0  # share of a pool account's traffic that is ordinary customers'
 
 

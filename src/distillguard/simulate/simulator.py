@@ -33,14 +33,17 @@ class SimResult:
 
     @property
     def exchanges_path(self) -> Path:
+        """The exchange log written."""
         return self.out_dir / "exchanges.jsonl"
 
     @property
     def accounts_path(self) -> Path:
+        """The accounts file written."""
         return self.out_dir / "accounts.jsonl"
 
     @property
     def truth_path(self) -> Path:
+        """The per-account ground truth written."""
         return self.out_dir / "truth.jsonl"
 
 

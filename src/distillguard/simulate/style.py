@@ -91,6 +91,7 @@ class WorldStyle:
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> WorldStyle:
+        """Draw a world's look from `rng`."""
         fmt = rng.choice(["acct_{h12}", "org-{b24}", "user_{b22}", "{d10}", "a{h8}-{h4}", "cust_{b16}"])
         key = rng.choice(["key_{h16}", "apikey_01{b20}", "sk-key-{b12}", "k{d9}"])
         fam = _MODEL_FAMILIES[int(rng.integers(len(_MODEL_FAMILIES)))]
@@ -140,6 +141,7 @@ class WorldStyle:
         )
 
     def make_id(self, rng: np.random.Generator, fmt: str) -> str:
+        """An identifier in `fmt`, with each {h/b/d + length} token filled from `rng`."""
         out = fmt
         for token, alphabet, n in (
             ("{h16}", _HEX, 16),
@@ -159,13 +161,16 @@ class WorldStyle:
         return out
 
     def account_id(self, rng: np.random.Generator) -> str:
+        """A new account id in this world's format."""
         return self.make_id(rng, self.account_fmt)
 
     def key_id(self, rng: np.random.Generator) -> str:
+        """A new API key id in this world's format."""
         return self.make_id(rng, self.key_fmt)
 
 
 def ip_int(a: int, b: int, c: int, d: int) -> int:
+    """An IPv4 address from its four octets, as an integer."""
     return (a << 24) | (b << 16) | (c << 8) | d
 
 
@@ -182,9 +187,6 @@ def block_hosts(rng: np.random.Generator, block: int, n: int) -> np.ndarray:
 
 
 def random_block(rng: np.random.Generator, prefixes: list[tuple[int, int]]) -> int:
+    """The base address of a random /24 inside one of the /16 `prefixes`."""
     a, b = prefixes[int(rng.integers(len(prefixes)))]
     return ip_int(a, b, int(rng.integers(0, 256)), 0)
-
-
-def ip_str(value: int) -> str:
-    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"

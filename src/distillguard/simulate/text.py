@@ -99,6 +99,7 @@ class TextBank:
         return run[at : (end + 1 if end > 0 else len(run))]
 
     def answer(self, rng: np.random.Generator, chars: int, kind: str = "general") -> str:
+        """An answer of about `chars` characters in the style of `kind`."""
         chars = max(20, chars)
         if kind == "code":
             code = "".join(_CODE[int(rng.random() * len(_CODE))] for _ in range(max(1, chars // 400)))
@@ -113,12 +114,15 @@ class TextBank:
         return self._fill(rng, "prose", chars)
 
     def thinking(self, rng: np.random.Generator, chars: int) -> str:
+        """Thinking-block text of about `chars` characters."""
         return self._fill(rng, "think", max(40, chars))
 
     def tool_lead(self, rng: np.random.Generator) -> str:
+        """The short sentence a model writes before a tool call."""
         return _TOOL_LEADS[int(rng.random() * len(_TOOL_LEADS))]
 
     def tool_result(self, rng: np.random.Generator, name: str) -> str:
+        """A plausible result of the tool `name` (test output, file content, JSON)."""
         if any(k in name for k in ("bash", "run", "test", "shell")):
             passed, failed = int(rng.integers(5, 120)), int(rng.integers(0, 4))
             dots = "." * min(passed, 60)
@@ -128,9 +132,11 @@ class TextBank:
         return '{"status": "ok", "result": "' + self._prose[int(rng.random() * len(self._prose))] + '"}'
 
     def word(self, rng: np.random.Generator) -> str:
+        """A filler word for arguments."""
         return _WORDS[int(rng.random() * len(_WORDS))]
 
     def arg_value(self, name: str, rng: np.random.Generator) -> str:
+        """A plausible value for an argument called `name`."""
         for key, values in _ARG_VALUES.items():
             if key in name.lower():
                 return values[int(rng.random() * len(values))]

@@ -99,6 +99,8 @@ _TLDS = ("com", "io", "ai", "co", "dev", "net", "tech")
 
 @dataclass
 class Account:
+    """One account of the world, with its ground truth."""
+
     account_id: str
     created_at: int  # µs since epoch
     org_id: str
@@ -113,6 +115,7 @@ class Account:
     keys: list[int] = field(default_factory=list)  # indexes into World.keys
 
     def record(self) -> dict:
+        """The account record of the data contract (accounts.jsonl row)."""
         return {
             "account_id": self.account_id,
             "created_at": iso(self.created_at),
@@ -126,6 +129,7 @@ class Account:
 
 
 def iso(us: int) -> str:
+    """RFC 3339 UTC text of a time in microseconds since the epoch."""
     return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -143,7 +147,9 @@ class World:
         self.bodies = BodyPool(np.random.default_rng(seed + 1), self.text)
         ws = scenario.world
         if ws.start:
-            self.start = int(datetime.fromisoformat(ws.start.replace("Z", "+00:00")).timestamp() * 1e6)
+            begin = datetime.fromisoformat(ws.start.replace("Z", "+00:00"))
+            begin = begin if begin.tzinfo else begin.replace(tzinfo=UTC)  # a time without zone is UTC
+            self.start = int(begin.timestamp() * 1e6)
         else:  # a midnight between January and October 2026
             base = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp() * 1e6)
             self.start = base + int(self.rng.integers(0, 280)) * DAY
@@ -165,18 +171,22 @@ class World:
         return low if low == high else float((rng or self.rng).uniform(low, high))
 
     def scaled(self, n: int) -> int:
+        """An account count multiplied by the world's scale (at least one unless zero)."""
         return 0 if n <= 0 else max(1, round(n * self.scale))
 
     def country(self, rng: np.random.Generator | None = None) -> str:
+        """A customer country, weighted like a global API's user base."""
         rng = rng or self.rng
         return str(_COUNTRIES[rng.choice(len(_COUNTRIES), p=_COUNTRY_W / _COUNTRY_W.sum())])
 
     def company_domain(self, rng: np.random.Generator | None = None) -> str:
+        """A made-up company email domain."""
         rng = rng or self.rng
         a, b = rng.choice(len(_WORDS), 2, replace=False)
         return f"{_WORDS[a]}{_WORDS[b]}.{_TLDS[int(rng.random() * len(_TLDS))]}"
 
     def edu_domain(self, rng: np.random.Generator | None = None) -> str:
+        """A made-up university email domain."""
         rng = rng or self.rng
         w = _WORDS[int(rng.random() * len(_WORDS))]
         return str(
@@ -184,9 +194,11 @@ class World:
         )
 
     def payment(self, rng: np.random.Generator | None = None) -> str:
+        """A new payment-method fingerprint."""
         return "pm_" + (rng or self.rng).bytes(8).hex()
 
     def new_org(self) -> str:
+        """A new organisation id."""
         self._orgs += 1
         return "org_" + self.rng.bytes(6).hex()
 
@@ -202,12 +214,15 @@ class World:
     # ------------------------------------------------------------------ content
 
     def prompts(self, origin: str, task: str) -> tuple[Prompt, ...]:
+        """Corpus prompts of the world's split."""
         return load_prompts(origin, task, self.split)
 
     def body(self, spec: RequestSpec) -> int:
+        """Render a request spec; return its body index."""
         return self.bodies.add(spec)
 
     def agent(self, text: str) -> int:
+        """The index of a client string (user agent), registering it on first use."""
         found = self._agent_index.get(text)
         if found is None:
             found = self._agent_index[text] = len(self.agents)

@@ -76,31 +76,75 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
     """Write the world's files into `out_dir`; return the counts for the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([world.seed, 900])
-    (ts, account, body, ip, agent, key, campaign), status = _with_retries(world, rng, world.activity())
+    cols, status = _with_retries(world, rng, world.activity())
+    ts, account, _body, _ip, _agent, _key, campaign = cols
+    id_nums = rng.integers(0, np.iinfo(np.int64).max, len(ts), dtype=np.int64)
+    path = out_dir / "exchanges.jsonl"
+    _write_exchanges(world, path, cols, status, id_nums, rng)
+
+    with (out_dir / "accounts.jsonl").open("wb") as fh:
+        fh.writelines(orjson.dumps(a.record()) + b"\n" for a in world.accounts)
+    with (out_dir / "truth.jsonl").open("wb") as fh:
+        for a in world.accounts:
+            row = {
+                "account_id": a.account_id,
+                "label": a.label,
+                "archetype": a.archetype,
+                "campaign_id": a.campaign_id,
+            }
+            fh.write(orjson.dumps(row) + b"\n")
+    ids = [a.account_id for a in world.accounts]
+    table = pa.table(
+        {
+            "exchange_id": pa.array([f"{world.style.request_prefix}{v:016x}" for v in id_nums.tolist()]),
+            "account_id": pa.DictionaryArray.from_arrays(pa.array(account, pa.int32()), pa.array(ids)).cast(
+                pa.string()
+            ),
+            "ts": pa.array(ts, pa.int64()).cast(TS),
+            "campaign_id": pa.DictionaryArray.from_arrays(
+                pa.array(campaign.astype(np.int32), mask=campaign < 0), pa.array(world.campaigns or [""])
+            ).cast(pa.string()),
+        }
+    )
+    pq.write_table(table, out_dir / "exchange_truth.parquet")
+    if fmt == "parquet":
+        _write_parquet_copy(path, out_dir / "exchanges.parquet")
+    return {
+        "exchanges": len(ts),
+        "accounts": len(world.accounts),
+        "campaign_exchanges": {cid: int((campaign == i).sum()) for i, cid in enumerate(world.campaigns)},
+        "distinct_bodies": len(world.bodies),
+        "bytes": path.stat().st_size,
+    }
+
+
+def _write_exchanges(
+    world: World,
+    path: Path,
+    cols: tuple[np.ndarray, ...],
+    status: np.ndarray,
+    id_nums: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """exchanges.jsonl: small formatted pieces around the pre-rendered bodies, gathered per chunk."""
+    ts, account, body, ip, agent, key, _campaign = cols
     n = len(ts)
-    id_nums = rng.integers(0, np.iinfo(np.int64).max, n, dtype=np.int64)
     pool = world.bodies
     flavor = np.asarray(pool.flavor, np.int8)[body] if n else np.empty(0, np.int8)
     ip = ip.astype(np.int64)
     latency = np.asarray(pool.latency_ms)[body] * rng.lognormal(0.0, 0.35, n) if n else np.empty(0)
     latency = np.where(status == 200, latency, rng.uniform(20, 300, n)).round(1)
-    ts_text = (
-        np.datetime_as_string(ts.astype("datetime64[us]"), unit="ms").astype("S23")
-        if n
-        else np.empty(0, "S23")
-    )
+    ts_text = np.datetime_as_string(ts.astype("datetime64[us]"), unit="ms").astype("S23")
     created = (ts // 1_000_000).astype(np.int64)
-
     acct_ids = [a.account_id.encode() for a in world.accounts]
     key_ids = [k.encode() for k in world.keys]
     prefix = world.style.request_prefix.encode()
     requests, tails, agents = pool.request, pool.tail, world.agents
-    path = out_dir / "exchanges.jsonl"
     with path.open("wb") as fh:
         for lo in range(0, n, CHUNK):
             hi = min(n, lo + CHUNK)
             # Python lists of plain ints/bytes: per-element numpy access is what costs time.
-            cols = zip(
+            rows = zip(
                 id_nums[lo:hi].tolist(),
                 ts_text[lo:hi].tolist(),
                 account[lo:hi].tolist(),
@@ -119,9 +163,7 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
             )
             parts: list[bytes] = []
             put = parts.append
-            for eid, t, a, k, o1, o2, o3, o4, ag, b, f, st, lat, cr in cols:
-                # Small formatted pieces around the large pre-rendered bodies: no copy of a body
-                # until the one join per chunk.
+            for eid, t, a, k, o1, o2, o3, o4, ag, b, f, st, lat, cr in rows:
                 put(_HEAD % (prefix, eid, t, acct_ids[a], key_ids[k], o1, o2, o3, o4, agents[ag]))
                 put(requests[b])
                 if st == 200:
@@ -132,46 +174,6 @@ def write_world(world: World, out_dir: Path, fmt: str = "jsonl") -> dict:
                     put(ERROR_BODIES[(f, st)])
                 put(_END % (st, lat))
             _write_parts(fh, parts)
-    ex_ids = [f"{world.style.request_prefix}{v:016x}" for v in id_nums.tolist()]
-
-    with (out_dir / "accounts.jsonl").open("wb") as fh:
-        fh.writelines(orjson.dumps(a.record()) + b"\n" for a in world.accounts)
-    with (out_dir / "truth.jsonl").open("wb") as fh:
-        fh.writelines(
-            orjson.dumps(
-                {
-                    "account_id": a.account_id,
-                    "label": a.label,
-                    "archetype": a.archetype,
-                    "campaign_id": a.campaign_id,
-                }
-            )
-            + b"\n"
-            for a in world.accounts
-        )
-    names = pa.array(world.campaigns or [""], pa.string())
-    camp = pa.DictionaryArray.from_arrays(pa.array(campaign.astype(np.int32), mask=campaign < 0), names)
-    table = pa.table(
-        {
-            "exchange_id": pa.array(ex_ids, pa.string()),
-            "account_id": pa.DictionaryArray.from_arrays(
-                pa.array(account, pa.int32()), pa.array([a.account_id for a in world.accounts], pa.string())
-            ).cast(pa.string()),
-            "ts": pa.array(ts, pa.int64()).cast(TS),
-            "campaign_id": camp.cast(pa.string()),
-        }
-    )
-    pq.write_table(table, out_dir / "exchange_truth.parquet")
-    if fmt == "parquet":
-        _write_parquet_copy(path, out_dir / "exchanges.parquet")
-    per_campaign = {cid: int((campaign == i).sum()) for i, cid in enumerate(world.campaigns)}
-    return {
-        "exchanges": n,
-        "accounts": len(world.accounts),
-        "campaign_exchanges": per_campaign,
-        "distinct_bodies": len(pool),
-        "bytes": path.stat().st_size,
-    }
 
 
 def _write_parts(fh, parts: list[bytes]) -> None:

@@ -51,6 +51,7 @@ _CI_TOOLS = (
 
 
 def tool_developer(world: World, spec: ArchetypeSpec, idx: int, room: int = 3) -> None:
+    """A small team of developers (one organisation, one card) building a tool-using app."""
     rng = np.random.default_rng([world.seed, 102, idx])
     team = min(room, int(rng.integers(1, 4)))
     org, pay, country = world.new_org(), world.payment(rng), world.country(rng)
@@ -130,6 +131,7 @@ def tool_developer(world: World, spec: ArchetypeSpec, idx: int, room: int = 3) -
 
 
 def ci_agent(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """A CI coding agent: harness prompt, tool loops in night-time bursts, a fresh runner address per run."""
     rng = np.random.default_rng([world.seed, 106, idx])
     country = world.country(rng)
     acct = world.new_account(
@@ -202,6 +204,7 @@ def ci_agent(world: World, spec: ArchetypeSpec, idx: int) -> None:
 
 
 def eval_runner(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """An eval runner: a public benchmark at full speed on the new model's release day, then idle."""
     rng = np.random.default_rng([world.seed, 104, idx])
     tier = str(rng.choice(["research", "enterprise", "startup", "education"]))
     acct = world.new_account(
@@ -211,8 +214,16 @@ def eval_runner(world: World, spec: ArchetypeSpec, idx: int) -> None:
         email_domain=world.edu_domain(rng) if tier == "education" else world.company_domain(rng),
     )
     flavor = flavor_for(rng, spec.flavors)
-    # Everyone runs the same public benchmark: shared skeletons across unrelated accounts.
-    questions = phrases.benchmark(int(rng.integers(200, 600)), world.split)
+    # Everyone runs the same public benchmarks in the same order: shared prompts across unrelated
+    # accounts. A math set, and the public chat benchmark questions of the corpora when present
+    # (real people's questions: the same text a forwarder or a chat user may send).
+    size = int(rng.integers(200, 600))
+    questions = phrases.benchmark(size, world.split)
+    if rng.random() < 0.5:
+        public = sorted(
+            (p for p in world.prompts("human", "chat") if "arena" in p.source), key=lambda p: p.id
+        )
+        questions = [p.text for p in public[:size]] or questions
     suffix = phrases.EVAL_COT_SUFFIX[int(rng.random() * len(phrases.EVAL_COT_SUFFIX))]
     samples = int(rng.integers(1, 5))
     rate = rate_for(world, spec, "eval_runner", rng)

@@ -23,6 +23,7 @@ from distillguard.simulate.world import TZ, World
 
 
 def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """A person chatting on a human day: multi-turn sessions from a home address or two."""
     rng = np.random.default_rng([world.seed, 101, idx])
     country = world.country(rng)
     acct = world.new_account(archetype="casual_chat", country=country)
@@ -64,6 +65,7 @@ def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
 
 
 def new_account(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """An account created during the window that ramps up; some are students, most unverified."""
     rng = np.random.default_rng([world.seed, 108, idx])
     created = world.start + int(rng.uniform(-1, world.scenario.world.days * 0.7) * DAY)
     student = rng.random() < 0.3

@@ -27,6 +27,7 @@ from distillguard.simulate.world import World
 
 
 def chat_product(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """A chat product: one system prompt, thousands of end users, high volume around the clock."""
     rng = np.random.default_rng([world.seed, 103, idx])
     acct = world.new_account(
         archetype="chat_product",
@@ -79,6 +80,7 @@ def chat_product(world: World, spec: ArchetypeSpec, idx: int) -> None:
 
 
 def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """An LLM router: every kind of content from many end users, many egress addresses, all models."""
     rng = np.random.default_rng([world.seed, 105, idx])
     acct = world.new_account(
         archetype="router",
@@ -143,6 +145,7 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
 
 
 def serverless(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """A serverless app: one summarization template, a fresh cloud address on every request."""
     rng = np.random.default_rng([world.seed, 107, idx])
     acct = world.new_account(
         archetype="serverless",
@@ -176,6 +179,7 @@ def serverless(world: World, spec: ArchetypeSpec, idx: int) -> None:
 
 
 def synthetic_data(world: World, spec: ArchetypeSpec, idx: int) -> None:
+    """A customer's own synthetic-data job: one slot-filled template at full throughput daily."""
     rng = np.random.default_rng([world.seed, 109, idx])
     acct = world.new_account(
         archetype="synthetic_data",

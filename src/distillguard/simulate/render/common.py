@@ -47,6 +47,7 @@ def ident(prefix: str, idx: int, rng: np.random.Generator, n: int = 24) -> str:
 
 
 def tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) -> dict[str, Any]:
+    """Plausible arguments for a call of `tool`, filling its required parameters by type."""
     schema = tool.get("parameters") or tool.get("input_schema") or {}
     props = schema.get("properties") or {}
     required = schema.get("required") or list(props)[:1]
