@@ -1,12 +1,16 @@
 """Measure every request signal on the shared prompt corpora: precision, recall, speed.
 
     .venv/bin/python bench/signals.py [--corpora ../shared/corpora] [--split eval|dev] [--out FILE]
+        [--phrasings heldout|dev] [--no-frames] [--only-frames] [--frame-min-words N] [--frame-min-df N]
 
 Prompts are split by a stable hash of their record id (xxh3-64 of the id, even = dev, odd =
 eval). Patterns and MinHash geometry were chosen looking at dev only; the tables in
 docs/signals.md come from ``--split eval``. Labelled sets for the content signals are built by
 wrapping corpus prompts in held-out phrasings (tests/signals/data/heldout_phrasings.yaml) that
 the detector patterns were not written from. A score >= THRESHOLD counts as a detection.
+Frame grouping is measured with the wrappers and openings of tests/signals/data/frames.yaml
+(its `dev` lists with ``--phrasings dev``, its `heldout` lists otherwise); ``--no-frames``
+groups by band keys only, as before frames existed.
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ class _Clock:
         self.timings: dict[str, float] = {}
         self.cpu_seconds: dict[str, float] = {}
         self.peak_rss_mb: dict[str, int] = {}  # this process's peak after each stage (monotonic)
+        self.current = ""  # the stage running now, to name it when it fails
 
     def mark(self, name: str, seconds: float, cpu: float) -> None:
         self.timings[name] = round(seconds, 3)
@@ -82,6 +83,7 @@ class _Clock:
     def stage(self, name: str, label: str | None = None) -> Iterator[None]:
         task = self.progress.add_task(label, total=1) if self.progress is not None and label else None
         started, cpu = time.perf_counter(), _cpu()
+        self.current = name
         try:
             yield
         finally:
@@ -176,48 +178,18 @@ def run_scan(
     clock.cpu_seconds["ingest"] = round(clock.cpu_seconds["ingest"] + report.worker_cpu_seconds, 3)
     clock.peak_rss_mb["ingest_worker"] = report.worker_peak_rss_mb
 
-    con = store.connect(store_dir)
     result = ScanResult(out_dir=out_dir, summary={}, ingest=report)
-    with clock.stage("templates", "Grouping templates"):
-        if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
-            templates = _stage("signals", "assign_templates")(con)
-            store.write_table(store_dir, "templates", templates)
-            store.refresh_views(con, store_dir)
-    with clock.stage("features", "Account features"):
-        if not (engine == "spark" and (store_dir / "account_features.parquet").is_file()):
-            features = _stage("features", "materialize")(con)
-            store.write_table(store_dir, "account_features", features)
-            store.refresh_views(con, store_dir)
-    with clock.stage("link", "Linking accounts"):
-        linkage = _stage("link", "link_accounts")(con, config.link)
-        store.write_table(store_dir, "edges", linkage.edges)
-        store.refresh_views(con, store_dir)
-    detection_context = _stage("detect", "DetectionContext")
-    ctx = detection_context(con=con, linkage=linkage, config=config.detect)
-    with clock.stage("detect", "Running detectors"):
-        enabled = _enabled_detectors(config.detect)
-        findings = _stage("detect", "run_detectors")(ctx, enabled=enabled)
-    with clock.stage("decide", "Fusing risk"):
-        verdicts = _stage("decide", "fuse")(findings, ctx, threshold=config.threshold)
-
-    with clock.stage("outputs", "Writing outputs"):
-        paths_out = {
-            "accounts": outputs.write_table_csv(
-                verdicts.accounts, outputs.ACCOUNT_COLUMNS, out_dir / "accounts.csv"
-            ),
-            "clusters": outputs.write_table_csv(
-                verdicts.clusters, outputs.CLUSTER_COLUMNS, out_dir / "clusters.csv"
-            ),
-            "findings": out_dir / "findings.jsonl",
-            "rejects": out_dir / "rejects.jsonl",
-            "summary": out_dir / "summary.json",
-        }
-        outputs.write_findings(findings, paths_out["findings"])
-        summary = _summary(report, con, verdicts, linkage, config, engine, started, clock.timings)
-        summary["findings"] = len(findings)
-        summary["mapping"] = mapping.name if mapping is not None else None
-        outputs.write_summary(summary, paths_out["summary"])
-    con.close()
+    con = store.connect(store_dir)
+    try:
+        linkage, findings, verdicts = _analyse(con, store_dir, engine, config, clock)
+        with clock.stage("outputs", "Writing outputs"):
+            paths_out = _write_outputs(out_dir, findings, verdicts)
+            summary = _summary(report, con, verdicts, linkage, config, engine, started, clock.timings)
+            summary["findings"] = len(findings)
+            summary["mapping"] = mapping.name if mapping is not None else None
+            outputs.write_summary(summary, paths_out["summary"])
+    finally:
+        con.close()
     result.findings, result.verdicts, result.linkage = findings, verdicts, linkage
 
     # After the outputs: a failure here is reported, never allowed to lose the scan.
@@ -242,6 +214,62 @@ def run_scan(
     outputs.write_summary(summary, paths_out["summary"])
     result.summary, result.outputs = summary, paths_out
     return result
+
+
+def _analyse(
+    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
+) -> tuple[Any, list[Finding], Any]:
+    """templates -> features -> link -> detect -> decide over the store; (linkage, findings, verdicts).
+
+    The Spark engine may already have written templates and account features: they are kept.
+    Raises StageError naming the stage that failed.
+    """
+    try:
+        return _run_stages(con, store_dir, engine, config, clock)
+    except StageError:
+        raise
+    except Exception as exc:
+        raise StageError(f"the {clock.current} stage failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_stages(
+    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
+) -> tuple[Any, list[Finding], Any]:
+    with clock.stage("templates", "Grouping templates"):
+        if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
+            store.write_table(store_dir, "templates", _stage("signals", "assign_templates")(con))
+            store.refresh_views(con, store_dir)
+    with clock.stage("features", "Account features"):
+        if not (engine == "spark" and (store_dir / "account_features.parquet").is_file()):
+            store.write_table(store_dir, "account_features", _stage("features", "materialize")(con))
+            store.refresh_views(con, store_dir)
+    with clock.stage("link", "Linking accounts"):
+        linkage = _stage("link", "link_accounts")(con, config.link)
+        store.write_table(store_dir, "edges", linkage.edges)
+        store.refresh_views(con, store_dir)
+    ctx = _stage("detect", "DetectionContext")(con=con, linkage=linkage, config=config.detect)
+    with clock.stage("detect", "Running detectors"):
+        findings = _stage("detect", "run_detectors")(ctx, enabled=_enabled_detectors(config.detect))
+    with clock.stage("decide", "Fusing risk"):
+        verdicts = _stage("decide", "fuse")(findings, ctx, threshold=config.threshold)
+    return linkage, findings, verdicts
+
+
+def _write_outputs(out_dir: Path, findings: list[Finding], verdicts: Any) -> dict[str, Path]:
+    """accounts.csv, clusters.csv, findings.jsonl; the paths of every output file."""
+    paths = {
+        "accounts": outputs.write_table_csv(
+            verdicts.accounts, outputs.ACCOUNT_COLUMNS, out_dir / "accounts.csv"
+        ),
+        "clusters": outputs.write_table_csv(
+            verdicts.clusters, outputs.CLUSTER_COLUMNS, out_dir / "clusters.csv"
+        ),
+        "findings": out_dir / "findings.jsonl",
+        "rejects": out_dir / "rejects.jsonl",
+        "summary": out_dir / "summary.json",
+    }
+    outputs.write_findings(findings, paths["findings"])
+    return paths
 
 
 def _enabled_detectors(section: dict[str, Any]) -> list[str] | None:

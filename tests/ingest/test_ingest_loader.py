@@ -200,3 +200,16 @@ def test_glasswally_layout_through_the_builtin_mapping(tmp_path: Path) -> None:
     ).fetchone()
     assert flavors == ["mapped"] and accounts == 231
     assert asn.startswith("AS") and system > 0
+
+
+def test_parquet_with_a_timestamp_column_and_accounts_in_parquet(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    recs = [dict(record(i), ts=datetime(2026, 3, 1, 12, i, tzinfo=UTC)) for i in range(3)]
+    pq.write_table(pa.Table.from_pylist(recs), tmp_path / "ts.parquet")
+    accounts = pa.Table.from_pylist([{"account_id": "acct-1", "tier": "research", "verified": True}])
+    pq.write_table(accounts, tmp_path / "accounts.parquet")
+    report, con = _ingest(tmp_path, [tmp_path / "ts.parquet"], accounts=tmp_path / "accounts.parquet")
+    assert (report.exchanges, report.rejected, report.account_records) == (3, 0, 1)
+    first = con.execute("SELECT min(ts) FROM exchanges").fetchone()[0]
+    assert first == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # the same instant, whatever the zone

@@ -127,3 +127,25 @@ def test_reject_detail_is_bounded_and_json_serializable() -> None:
     _, rejects = normalize_lines([(1, b"{" + b'"a":' * 5000)], "x")
     assert len(rejects[0]["detail"]) <= 300
     orjson.dumps(rejects[0])
+
+
+def test_numbers_out_of_column_range_become_null_not_a_crash() -> None:
+    line = dumps(record(1, request=chat_request(max_tokens=-987654, temperature=1e300), status=99999999999))
+    line = line.replace(b"-987654", b"123456789012345678901234567890")  # beyond what orjson writes
+    table, rejects = normalize_lines([(1, line)], "x")
+    row = table.to_pylist()[0]
+    assert rejects == [] and (row["max_tokens"], row["status"], row["temperature"]) == (None, None, 1e300)
+
+
+def test_a_row_no_column_can_hold_is_rejected_and_the_batch_kept() -> None:
+    from distillguard.ingest.records import RowBuffer, _to_table, to_row
+
+    rows = RowBuffer()
+    rows.add(to_row(record(1), None, "h1"), "x", 1)
+    bad = to_row(record(2), None, "h2")
+    bad["turns"] = 1 << 40  # no int32 holds it
+    rows.add(bad, "x", 2)
+    rejects: list[dict] = []
+    table = _to_table(rows, rejects)
+    assert table["line"].to_pylist() == [1]
+    assert [(r["line"], r["reason"]) for r in rejects] == [(2, "bad_field")]

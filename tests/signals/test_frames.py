@@ -8,6 +8,8 @@ import pyarrow as pa
 
 from distillguard.signals import SIGNAL_SCHEMA, assign_templates, compute_signals
 from distillguard.signals.frames import KIND_HEAD, KIND_SENTENCE, frame_links, key_kind, key_words
+from distillguard.signals.normalize import normalize_text
+from distillguard.signals.skeleton import skeleton_array, skeleton_text
 
 WRAPPER = (
     "Solve the following problem. Before giving the final answer, write out your complete chain "
@@ -153,3 +155,11 @@ def test_empty_inputs_and_stores_without_frame_keys():
     rng = random.Random(7)
     users = [WRAPPER.format(_content(rng)) for _ in range(4)]
     assert len(set(_assign(users, drop_frames=True))) == 4  # band keys only: not grouped
+
+
+def test_sentence_marks_leave_skeletons_as_they_were():
+    texts = ["1. 2. 3", "a.\r\nb", "第一句。第二句！", "x \x01 y", "Hi!!  There?? ok", "a:\n\n- x\n- y\nend."]
+    norm = [normalize_text(t) for t in texts]
+    column = skeleton_array(pa.array(norm)).to_pylist()
+    assert column == [skeleton_text(t) for t in norm]
+    assert column[0] == "<num>" and column[1] == "a b" and column[3] == "x y"

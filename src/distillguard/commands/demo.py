@@ -2,7 +2,7 @@
 
 The first command to run on a fresh machine: it needs no data (the simulator ships a small
 prompt set), takes well under a minute and leaves a report to open in a browser.
-Exit codes: 0 done, 1 a stage failed.
+Exit codes: 0 done, 1 a stage failed, 2 a bad scenario or output path.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
         from distillguard.simulate import ScenarioError, simulate
 
         console = Console()
+        if out.exists() and not out.is_dir():
+            typer.echo(f"distillguard demo: {out} exists and is not a directory", err=True)
+            raise typer.Exit(2)
         world_dir, scan_dir = out / "world", out / "scan"
         started = time.perf_counter()
         try:

@@ -49,6 +49,9 @@ def register(app: typer.Typer) -> None:
         if not scale > 0:
             console.print(f"[red]distillguard simulate:[/] --scale must be positive, not {scale}")
             raise typer.Exit(2)
+        if out.exists() and not out.is_dir():
+            typer.echo(f"distillguard simulate: {out} exists and is not a directory", err=True)
+            raise typer.Exit(2)
         if split == "train" and seed >= 1000 and not quiet:
             console.print("[yellow]note:[/] seeds >= 1000 are reserved for reporting; tune on seeds < 1000")
         try:

@@ -42,6 +42,9 @@ class FusionModel:
     # skeleton with other accounts is as common for public benchmarks, homework and popular
     # prompts as for scripts; the link stage's multi-kind evidence carries that signal instead).
     context_only: list[str] = field(default_factory=list)
+    # Family pairs that are not independent witnesses (coordination often rests on shared
+    # infrastructure, so IP rotation and linkage would count one fact twice): no interaction.
+    pairs_off: list[str] = field(default_factory=list)
     platt_a: float = 1.0  # calibration: risk = sigmoid(platt_a * z + platt_b)
     platt_b: float = 0.0
     threshold: float = 0.5  # the shipped decision threshold on calibrated risk

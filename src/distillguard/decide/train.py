@@ -146,22 +146,26 @@ def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return max(float(w[0]), 1e-3), b
 
 
-def choose_threshold(risk: np.ndarray, y: np.ndarray, groups: list[str], max_fpr: float = 0.001) -> float:
+def choose_threshold(
+    risk: np.ndarray, y: np.ndarray, groups: list[str], max_fpr: float = 0.001, safety_logit: float = 1.0
+) -> float:
     """The lowest threshold whose false-positive rate on the training worlds is at most `max_fpr`
-    overall and for every legitimate group, rounded up to a round number and kept in [0.5, 0.95]."""
+    overall and 5x that for every legitimate group, moved `safety_logit` further up in log-odds
+    (the line should not sit on the last training false positive), rounded, kept in [0.5, 0.95]."""
     legit = y == 0
-    candidates = np.unique(np.concatenate([risk, [0.5]]))
     groups_arr = np.array(groups)
-    for t in candidates:
+    chosen = 0.95
+    for t in np.unique(np.concatenate([risk, [0.5]])):
         if t < 0.5:
             continue
         flagged = risk >= t
         if flagged[legit].mean() > max_fpr:
             continue
-        ok = all(flagged[legit & (groups_arr == g)].mean() <= 5 * max_fpr for g in set(groups_arr[legit]))
-        if ok:
-            return float(min(0.95, np.ceil(t * 100) / 100))
-    return 0.95
+        if all(flagged[legit & (groups_arr == g)].mean() <= 5 * max_fpr for g in set(groups_arr[legit])):
+            chosen = float(t)
+            break
+    shifted = 1.0 / (1.0 + np.exp(-(logit(chosen) + safety_logit)))
+    return float(min(0.95, max(0.5, np.ceil(shifted * 100) / 100)))
 
 
 def train(
@@ -182,6 +186,7 @@ def train(
     detectors = sorted(d for d, cls in registry().items() if cls.subject_kind == "account")
     x, y = design(ts, detectors, base)
     zero = [i for i, d in enumerate(detectors) if d in base.pair_only or d in base.context_only]
+    zero += [len(detectors) + 1 + k for k, p in enumerate(PAIRS) if p in base.pairs_off]
     w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero)
     n = len(detectors)
     model = replace(

@@ -103,12 +103,14 @@ class SharedTemplate(AccountRule):
 class ReasoningBudget(AccountRule):
     id = "reasoning-budget"
     description = (
-        "Most requests ask for extended thinking or high reasoning effort and most returned text is "
-        "reasoning: the account is collecting reasoning traces."
+        "Most requests ask for extended thinking or a high reasoning effort, and the reasoning comes "
+        "back (or is asked for at the highest level): the account is collecting reasoning traces."
     )
     false_positives = "Evaluation runners measuring a reasoning model; research on reasoning."
     evidence_fields = (
         "exchanges",
+        "reasoning_requested_share",
+        "reasoning_high_share",
         "thinking_share",
         "effort_high_share",
         "thinking_budget_mean",
@@ -125,18 +127,22 @@ class ReasoningBudget(AccountRule):
 
     def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
         n = column(f, "exchanges", 0)
-        asked = np.maximum(column(f, "thinking_share", 0), column(f, "effort_high_share", 0))
-        return (
-            ramp(asked, o["share_lo"], o["share_hi"])
-            * ramp(column(f, "reasoning_char_share", 0), o["reasoning_lo"], o["reasoning_hi"])
-            * (n >= o["min_exchanges"])
+        asked = np.maximum.reduce(
+            [column(f, c, 0) for c in ("reasoning_requested_share", "thinking_share", "effort_high_share")]
         )
+        # Providers that hide the reasoning return none of it: then the level asked for speaks.
+        got = np.maximum(
+            ramp(column(f, "reasoning_char_share", 0), o["reasoning_lo"], o["reasoning_hi"]),
+            ramp(column(f, "reasoning_high_share", 0), o["share_lo"], o["share_hi"]),
+        )
+        return ramp(asked, o["share_lo"], o["share_hi"]) * got * (n >= o["min_exchanges"])
 
     def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        asked = max(float(r.get(c) or 0) for c in ("reasoning_requested_share", "thinking_share"))
         return (
-            f"{_pct(r.get('thinking_share'))} of {r.get('exchanges')} requests ask for extended thinking "
-            f"(high effort {_pct(r.get('effort_high_share'))}); {_pct(r.get('reasoning_char_share'))} "
-            "of the returned text is reasoning."
+            f"{_pct(asked)} of {r.get('exchanges')} requests ask for extended reasoning "
+            f"({_pct(r.get('reasoning_high_share'))} at the highest level); "
+            f"{_pct(r.get('reasoning_char_share'))} of the returned text is reasoning."
         )
 
 

@@ -18,6 +18,8 @@ _SIGNAL_COLUMNS: dict[str, str] = {
     "rubric_grading": "FLOAT",
     "censorship_rewrite": "FLOAT",
     "prompt_chars": "INTEGER",
+    "reasoning_requested": "BOOLEAN",
+    "reasoning_level": "INTEGER",
 }
 _REQUIRED = ("exchange_id", "ts", "account_id")
 

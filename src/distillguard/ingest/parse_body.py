@@ -140,16 +140,28 @@ def _count_blocks(content: Any, kinds: tuple[str, ...]) -> int:
     return sum(1 for b in content if isinstance(b, dict) and b.get("type") in kinds)
 
 
+_INT64 = 1 << 63
+
+
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any, bits: int = 64) -> int | None:
+    """`value` as an integer column value: None unless a finite number within a signed `bits` range."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        value = int(value)
+    limit = _INT64 if bits == 64 else 1 << (bits - 1)
+    return value if -limit <= value < limit else None
+
+
+_int = as_int
 
 
 def _tool_name(tool: Any) -> str | None:

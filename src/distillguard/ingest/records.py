@@ -17,7 +17,7 @@ import pyarrow as pa
 import xxhash
 
 from distillguard.ingest.mapping import FieldMapping
-from distillguard.ingest.parse_body import extract
+from distillguard.ingest.parse_body import as_int, extract
 from distillguard.ingest.timestamps import TimestampError, parse_ts
 from distillguard.schema import EXCHANGE_SCHEMA
 
@@ -39,7 +39,7 @@ REJECT_REASONS: dict[str, str] = {
     "request_not_object": "the record's `request` is not a JSON object",
     "mapping_error": "the field mapping could not be applied to the record",
     "unreadable_row": "a Parquet row could not be converted to a record",
-    "bad_field": "an account record's field has the wrong type",
+    "bad_field": "a field holds a value its column cannot store, or of the wrong type",
     "unreadable_data": "the rest of a file could not be read (corrupt or truncated compression)",
 }
 
@@ -114,12 +114,6 @@ def _ts(value: Any, fmt: str) -> datetime:
         raise Rejected("bad_timestamp", str(exc)) from None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value)
-
-
 def _float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -157,11 +151,11 @@ def to_row(record: dict, mapping: FieldMapping | None, digest: str) -> dict[str,
     row["account_id"] = account
     for name in _STR_FIELDS:
         row[name] = _text(record.get(name))
-    row["status"] = _int(record.get("status"))
+    row["status"] = as_int(record.get("status"), bits=32)
     row["latency_ms"] = _float(record.get("latency_ms"))
     if mapping is not None:
         for name in _OVERRIDES:
-            value = _int(record.get(name))
+            value = as_int(record.get(name))
             if value is not None:
                 row[name] = value
     return row
@@ -194,6 +188,30 @@ class RowBuffer:
         return pa.Table.from_arrays(arrays, schema=EXCHANGE_SCHEMA)
 
 
+_SOURCE, _LINE = _COLUMNS.index("source"), _COLUMNS.index("line")
+_CONVERSION_ERRORS = (pa.ArrowException, OverflowError, ValueError, TypeError)
+
+
+def _to_table(rows: RowBuffer, rejects: list[dict[str, Any]]) -> pa.Table:
+    """The batch as a table; a row holding a value no column can store becomes a reject."""
+    try:
+        return rows.table()
+    except _CONVERSION_ERRORS:
+        pass  # rare: find the offending rows one by one, keep the others
+    good = RowBuffer()
+    for row in rows.rows:
+        single = RowBuffer()
+        single.rows.append(row)
+        try:
+            single.table()
+        except _CONVERSION_ERRORS as exc:
+            rejects.append(reject(row[_SOURCE], row[_LINE], "bad_field", f"{type(exc).__name__}: {exc}"))
+            continue
+        good.rows.append(row)
+    rejects.sort(key=lambda r: r["line"])
+    return good.table()
+
+
 def reject(source: str, line: int, reason: str, detail: str = "") -> dict[str, Any]:
     """A reject row (REJECT_SCHEMA)."""
     return {"source": source, "line": line, "reason": reason, "detail": detail[:300]}
@@ -221,7 +239,7 @@ def normalize_lines(
             rows.add(to_row(record, mapping, content_hash(raw)), source, line)
         except Rejected as exc:
             rejects.append(reject(source, line, exc.reason, exc.detail))
-    return rows.table(), rejects
+    return _to_table(rows, rejects), rejects
 
 
 def normalize_records(
@@ -240,4 +258,4 @@ def normalize_records(
             rows.add(to_row(record, mapping, digest), source, line)
         except Rejected as exc:
             rejects.append(reject(source, line, exc.reason, exc.detail))
-    return rows.table(), rejects
+    return _to_table(rows, rejects), rejects

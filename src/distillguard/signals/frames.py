@@ -177,9 +177,9 @@ def frame_links(
     words: the sum over its fixed sentences, its longest fixed head or its longest fixed tail,
     whichever is largest. Each framed row is linked to every fixed part of at least
     ``min_link_words`` words and to one node for its whole set of fixed parts (a frame made of
-    short sentences only). Returns (row, node, node count) with
-    nodes numbered from ``len(frame_keys)``; rows that are not framed get no edge, so a short
-    shared opening never groups anything.
+    short sentences only). Returns (row, node, node count) with nodes numbered from
+    ``len(frame_keys)``; rows that are not framed get no edge, so a short shared opening never
+    groups anything.
     """
     n = len(frame_keys)
     none = np.zeros(0, np.int64)
@@ -196,11 +196,11 @@ def frame_links(
         return none, none, 0
     # A row's frame is its most widely shared parts: content reused in a few prompts (the same
     # question under two wrappers) recurs too, but far less often than the wrapper around it.
+    # A head or tail that runs a word or two into the content recurs when many contents start
+    # alike ("i ...", "what is the ..."); within a true frame every length is held by (almost)
+    # the same skeletons, so heads and tails must match the row's top part closely.
     top = np.zeros(n, np.int64)
     np.maximum.at(top, owner, df[kid])
-    # A head or tail that runs a word or two into the content recurs too when many contents
-    # start alike ("i ...", "what is the ..."); within a true frame every length is held by
-    # (almost) the same skeletons, so heads and tails must match the row's top part closely.
     edge = key_kind(uniq[kid]) != KIND_SENTENCE
     share_inv = np.where(edge, EDGE_SHARE_INV, DOMINANT_SHARE_INV)
     dominant = df[kid] * share_inv >= top[owner] * np.where(edge, EDGE_SHARE_INV - 1, 1)
@@ -218,7 +218,7 @@ def frame_links(
     long_part = words >= min_link_words
     src = [owner[long_part]]
     dst = [n + kid[long_part]]
-    # Node per whole set of fixed parts: hash of the row's sorted key ids (rows are sorted).
+    # Node per whole set of fixed parts: an order-free sum of the row's mixed keys.
     rows = np.unique(owner)
     if len(rows):
         with np.errstate(over="ignore"):
