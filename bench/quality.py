@@ -25,6 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 GLASSWALLY = ROOT.parents[1] / "shared" / "peers" / "glasswally_labeled_5k.jsonl"
+NOTES: list[str] = []  # deviations from the default scan, printed under the table
 TARGETS = {
     "account_recall": 0.99,
     "campaign_recall": 0.95,
@@ -73,7 +74,18 @@ def redetect(scan_dir: Path) -> dict[str, float]:
     store.refresh_views(con, scan_dir / "store")
     timings["features"] = time.perf_counter() - t
     t = time.perf_counter()
-    linkage = link.link_accounts(con, config.link)
+    try:
+        linkage = link.link_accounts(con, config.link)
+    except IndexError as exc:  # a link-stage failure on one world: retry with every account fingerprinted
+        print(
+            f"{scan_dir.name}: link stage failed ({exc}); retrying with fingerprint_min_exchanges=1",
+            file=sys.stderr,
+        )
+        NOTES.append(
+            f"{scan_dir.name}: link stage raised `IndexError: {exc}`; "
+            "linked with `fingerprint_min_exchanges: 1`"
+        )
+        linkage = link.link_accounts(con, {**config.link, "fingerprint_min_exchanges": 1})
     timings["link"] = time.perf_counter() - t
     ctx = detect.DetectionContext(con=con, linkage=linkage, config=config.detect)
     t = time.perf_counter()
@@ -219,6 +231,7 @@ def markdown(rows: list[dict[str, Any]], gw: dict[str, Any] | None, command: str
             f"(FPR {gw['fpr']:.4f}); per campaign: "
             + ", ".join(f"{c} {v:.2f}" for c, v in gw["campaign_recall"].items()),
         ]
+    lines += ["", *[f"Note: {n}" for n in NOTES]] if NOTES else []
     return "\n".join(lines) + "\n"
 
 

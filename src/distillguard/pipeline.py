@@ -26,6 +26,17 @@ from distillguard.findings import Finding
 from distillguard.ingest import IngestError, IngestReport, ingest_paths, load_mapping
 
 ENGINES = ("duckdb", "spark")
+# Files a scan writes into its output folder (never read back as input when the folder is scanned).
+OUTPUT_FILES = (
+    "accounts.csv",
+    "clusters.csv",
+    "findings.jsonl",
+    "rejects.jsonl",
+    "summary.json",
+    "report.html",
+    "indicators.stix.json",
+    "store",
+)
 
 
 class StageError(RuntimeError):
@@ -127,6 +138,7 @@ def _ingest(
         progress=progress,
         workers=workers,
         rejects_out=out_dir / "rejects.jsonl",
+        exclude=tuple(out_dir / name for name in OUTPUT_FILES),
     )
 
 

@@ -106,3 +106,11 @@ def test_a_failing_report_is_reported_without_losing_the_scan(
     assert summary["errors"] == result.errors and summary["exchanges"] == 120
     assert (tmp_path / "out" / "accounts.csv").is_file()
     assert "template missing" in capsys.readouterr().err
+
+
+def test_scanning_a_folder_twice_does_not_read_the_scan_s_own_outputs(tmp_path: Path) -> None:
+    write_log(tmp_path / "log.jsonl")
+    first = run_scan([tmp_path], tmp_path / "out")
+    second = run_scan([tmp_path], tmp_path / "out")  # out/ now holds parquet and jsonl files
+    assert first.summary["sources"] == second.summary["sources"] == [str(tmp_path / "log.jsonl")]
+    assert second.summary["input_records"] == 120 and second.summary["rejected"] == 0

@@ -15,7 +15,7 @@ import resource
 import shutil
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +189,52 @@ def _worker_count(workers: int | None, total_bytes: int) -> int:
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
+def _map_all(
+    jobs: Iterator[tuple[str, str, Any, int]],
+    n_workers: int,
+    raw_dir: Path,
+    mapping: FieldMapping | None,
+    with_signals: bool,
+    collect: Callable[[BatchResult], None],
+) -> None:
+    """Run the map step over every job, in-process or in `n_workers` processes, and hand each
+    batch's result to `collect` in input order."""
+    parts = 0
+
+    def next_part() -> str:
+        nonlocal parts
+        parts += 1
+        return str(raw_dir / f"part-{parts - 1:06d}.parquet")  # zero-padded: name order is input order
+
+    if n_workers == 1:
+        for kind, label, payload, first in jobs:
+            if kind == "error":
+                collect(BatchResult(0, [payload]))
+            else:
+                collect(map_batch(kind, label, payload, first, mapping, next_part(), with_signals))
+        return
+    # forkserver, not fork: the caller may hold DuckDB or Arrow threads. The server imports the
+    # map step once; each worker is then forked from it without importing again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["distillguard.ingest.loader", "distillguard.signals"])
+    with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+        pending: deque[Future] = deque()
+        try:
+            for kind, label, payload, first in jobs:
+                if kind == "error":  # queued behind the batches already submitted: order is kept
+                    pending.append(_done(BatchResult(0, [payload])))
+                    continue
+                args = (kind, label, payload, first, mapping, next_part(), with_signals)
+                pending.append(pool.submit(map_batch, *args))
+                while len(pending) > 2 * n_workers:  # bounded: memory stays flat
+                    collect(pending.popleft().result())
+            while pending:
+                collect(pending.popleft().result())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
 def ingest_paths(
     paths: list[str | Path] | tuple[str | Path, ...],
     out_store: Path,
@@ -200,28 +246,32 @@ def ingest_paths(
     workers: int | None = None,
     with_signals: bool = True,
     rejects_out: Path | None = None,
+    exclude: tuple[Path, ...] = (),
 ) -> IngestReport:
     """Stream exchange logs into `out_store` and account for every input record.
 
     Writes `out_store/exchanges/part-*.parquet` (EXCHANGE_SCHEMA + SIGNAL_SCHEMA, duplicates
     removed), `out_store/accounts.parquet` (ACCOUNT_SCHEMA, empty without `accounts`) and the
     rejects as JSON Lines to `rejects_out` (default `out_store/rejects.jsonl`). `progress` is an
-    optional rich Progress. Raises SourceError for unreadable or wrong-type paths,
+    optional rich Progress. Files in `exclude` (and the store itself) are skipped when a folder or
+    a glob is expanded. Raises SourceError for unreadable or wrong-type paths,
     StrictModeError at the first bad record when `strict`, IngestError when a stage is missing.
     """
     from distillguard.store import finalize_exchanges
 
     started = time.perf_counter()
-    sources = expand_paths([paths] if isinstance(paths, str | Path) else list(paths))
+    out_store = Path(out_store)
+    rejects_path = Path(rejects_out) if rejects_out is not None else out_store / "rejects.jsonl"
+    # a scan's own outputs are never read back when they sit inside an input folder
+    own = (out_store, rejects_path, *exclude)
+    sources = expand_paths([paths] if isinstance(paths, str | Path) else list(paths), exclude=own)
     accounts_sources = expand_paths([accounts]) if accounts is not None else []
     if with_signals:
         _signals()  # fail before reading anything when the stage is absent
-    out_store = Path(out_store)
     raw_dir = out_store / "_parts"
     for folder in (raw_dir, out_store / "exchanges"):
         shutil.rmtree(folder, ignore_errors=True)
     raw_dir.mkdir(parents=True, exist_ok=True)
-    rejects_path = Path(rejects_out) if rejects_out is not None else out_store / "rejects.jsonl"
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
 
     report = IngestReport(sources=[str(s.path) for s in sources], rejects_path=rejects_path)
@@ -253,40 +303,7 @@ def ingest_paths(
             if strict and rejects:
                 raise StrictModeError(rejects[0])
 
-        parts = 0
-        jobs = _jobs(sources, on_bytes)
-        if n_workers == 1:
-            for kind, label, payload, first in jobs:
-                if kind == "error":
-                    collect(BatchResult(0, [payload]))
-                    continue
-                part = str(raw_dir / f"part-{parts:06d}.parquet")
-                parts += 1
-                collect(map_batch(kind, label, payload, first, mapping, part, with_signals))
-        else:
-            # forkserver, not fork: the caller may hold DuckDB or Arrow threads. The server imports
-            # the map step once; each worker is then forked from it without re-importing.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["distillguard.ingest.loader", "distillguard.signals"])
-            with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
-                pending: deque[Future] = deque()
-                try:
-                    for kind, label, payload, first in jobs:
-                        if kind == "error":  # after the batches already submitted, in order
-                            pending.append(_done(BatchResult(0, [payload])))
-                            continue
-                        part = str(raw_dir / f"part-{parts:06d}.parquet")
-                        parts += 1
-                        pending.append(
-                            pool.submit(map_batch, kind, label, payload, first, mapping, part, with_signals)
-                        )
-                        while len(pending) > 2 * n_workers:  # bounded: memory stays flat
-                            collect(pending.popleft().result())
-                    while pending:
-                        collect(pending.popleft().result())
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+        _map_all(_jobs(sources, on_bytes), n_workers, raw_dir, mapping, with_signals, collect)
 
     if progress is not None:
         progress.update(task, completed=total_bytes or 1)
@@ -296,12 +313,14 @@ def ingest_paths(
 
     table = empty_accounts()
     if accounts_sources:
+        with rejects_path.open("ab") as rejects_file:
 
-        def account_reject(rej: dict[str, Any]) -> None:
-            with rejects_path.open("ab") as fh:
-                fh.write(orjson.dumps(rej) + b"\n")
+            def account_reject(rej: dict[str, Any]) -> None:
+                rejects_file.write(orjson.dumps(rej) + b"\n")
+                if strict:
+                    raise StrictModeError(rej)
 
-        table, report.accounts_rejected = read_accounts(accounts, on_reject=account_reject)
+            table, report.accounts_rejected = read_accounts(accounts, on_reject=account_reject)
     pq.write_table(table, out_store / "accounts.parquet")
     report.account_records = table.num_rows
     report.seconds = time.perf_counter() - started

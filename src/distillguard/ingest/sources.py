@@ -69,13 +69,21 @@ def _sniff(path: Path) -> tuple[str, str]:
     raise SourceError(f"{path}: not an exchange log (expected JSON Lines, .jsonl.gz, .jsonl.zst or Parquet)")
 
 
-def _expand_one(arg: str | Path) -> list[Path]:
+def _excluded(path: Path, exclude: tuple[Path, ...]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == x or x in resolved.parents for x in exclude)
+
+
+def _expand_one(arg: str | Path, exclude: tuple[Path, ...]) -> list[Path]:
     path = Path(arg)
     if path.is_dir():
         found = [
             p
             for p in sorted(path.rglob("*"))
-            if p.is_file() and not p.name.startswith((".", "_")) and _is_log_name(p.name)
+            if p.is_file()
+            and not p.name.startswith((".", "_"))
+            and _is_log_name(p.name)
+            and not _excluded(p, exclude)
         ]
         if not found:
             raise SourceError(f"{path}: directory holds no .jsonl, .jsonl.gz, .jsonl.zst or .parquet files")
@@ -83,7 +91,11 @@ def _expand_one(arg: str | Path) -> list[Path]:
     if path.exists():
         return [path]
     if glob.has_magic(str(arg)):
-        matches = [Path(p) for p in sorted(glob.glob(str(arg), recursive=True)) if Path(p).is_file()]
+        matches = [
+            Path(p)
+            for p in sorted(glob.glob(str(arg), recursive=True))
+            if Path(p).is_file() and not _excluded(Path(p), exclude)
+        ]
         if not matches:
             raise SourceError(f"{arg}: no file matches this pattern")
         return matches
@@ -94,18 +106,22 @@ def _is_log_name(name: str) -> bool:
     return name.endswith((*_JSONL_SUFFIXES, ".parquet", ".pq"))
 
 
-def expand_paths(paths: list[str | Path] | tuple[str | Path, ...]) -> list[Source]:
+def expand_paths(
+    paths: list[str | Path] | tuple[str | Path, ...], exclude: tuple[Path, ...] | list[Path] = ()
+) -> list[Source]:
     """Resolve files, directories (recursively: log-like file names) and globs into sources.
 
     Order is kept (arguments in order, each directory/glob sorted); a file given twice is read
-    once. Raises SourceError for a path that does not exist or cannot be a log.
+    once. Files and folders in `exclude` (a scan's own outputs) are skipped when a directory or a
+    glob is expanded. Raises SourceError for a path that does not exist or cannot be a log.
     """
+    skip = tuple(Path(x).resolve() for x in exclude)
     if not paths:
         raise SourceError("no input paths given")
     seen: set[Path] = set()
     sources: list[Source] = []
     for arg in paths:
-        for path in _expand_one(arg):
+        for path in _expand_one(arg, skip):
             key = path.resolve()
             if key in seen:
                 continue

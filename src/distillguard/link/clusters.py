@@ -107,7 +107,7 @@ def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, g
         kinds = clusters[ga].edge_kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         pairs[ga].add((a, b))
-        if kind in IDENTITY_KINDS:
+        if kind in IDENTITY_KINDS and kind != "creation_burst":  # sign-up times coincide by chance too
             backed[ga].add((a, b))
     for g, linked in pairs.items():
         clusters[g].operator_evidence = round(len(backed[g]) / len(linked), 4)

@@ -129,6 +129,11 @@ class LinkConfig(BaseModel):
     # for exchanges-only scans of pools with an IP per request, at the cost of such false links.
     require_identity: bool = True
     identity_min: float = 0.05
+    # Operator evidence that unrelated accounts may also share by coincidence (sign-ups in the
+    # same hours), listed here, backs a weak link only when one more kind than `min_agreeing`
+    # agrees. Empty by default: on training worlds it cost pools created in several bursts more
+    # than it saved legitimate sign-ups.
+    coincidence_kinds: list[str] = Field(default_factory=list)
     # Content-only evidence this strong may link two accounts that each have an identity-backed
     # link already (a pool created in several bursts); it never pulls in an unlinked account.
     bridge_min_weight: float = 0.15

@@ -6,8 +6,9 @@ a payment fingerprint, a template. `build_keys` puts them all in one table with
 
 - `tf`: the share of the account's exchanges that carry the key (1 for account-level keys), so a
   template that is one request out of ten thousand weighs little for that account;
-- `df`: how many accounts hold the key, and `idf = ln(N/df) / ln(N/2)` in [0, 1], so a key held by
-  two accounts weighs 1 and one held by everybody (python-requests, a cloud NAT) weighs ~0;
+- `df`: how many accounts hold the key, and `idf = (ln(N/df) / ln(N/2) - f) / (1 - f)` clipped to
+  [0, 1] with f = IDF_FLOOR, so a key held by two accounts weighs 1 and one held by most accounts
+  (python-requests, a cloud NAT in a small scan) weighs 0;
 - `r`: the account's rank in one global account order, used by blocking (see `pairs.py`).
 Keys held by one account only are dropped: they cannot link anybody.
 """
@@ -54,6 +55,8 @@ EVIDENCE: tuple[str, ...] = tuple(dict.fromkeys(EVIDENCE_OF.values()))
 IDENTITY_KINDS: frozenset[str] = frozenset(k for k, f in FAMILY_OF.items() if f == "infrastructure") | {
     "cadence"
 }
+
+IDF_FLOOR = 0.1  # a key held by more than about N^0.9 accounts says nothing about any pair
 
 ACCT = "_dg_link_acct"
 EX = "_dg_link_ex"
@@ -148,7 +151,8 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> None:
         )
     union = "\nUNION ALL\n".join(parts)
     if n_accounts > 2:
-        idf = f"greatest(0.0, least(1.0, ln({n_accounts} / d.df) / {math.log(n_accounts / 2.0)}))"
+        raw = f"ln({n_accounts} / d.df) / {math.log(n_accounts / 2.0)}"
+        idf = f"greatest(0.0, least(1.0, ({raw} - {IDF_FLOOR}) / {1 - IDF_FLOOR}))"
     else:
         idf = "1.0"
     con.execute(

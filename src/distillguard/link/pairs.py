@@ -108,16 +108,19 @@ def score_shared_keys(
 def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:
     """Apply the edge rule. Returns the kept per-kind rows and the kept pairs (a, b, weight).
 
-    A pair is kept when one strong kind (shared payment, shared API key, lockstep) is similar
-    enough on its own, or when at least `min_agreeing` independent pieces of evidence (see
-    `keys.EVIDENCE_OF`) each reach `evidence_min`, the combined weight reaches `min_weight` and
-    (with `require_identity`) at least `identity_min` of it is evidence of a common operator
-    (`keys.IDENTITY_KINDS`): a shared benchmark alone, a common user agent alone, or eval runners
-    sending one benchmark in the same hour of release day, link nobody.
+    A pair is kept when
+    1. a strong kind (shared payment method or API key) reaches its similarity on its own, or
+    2. at least `min_agreeing` independent pieces of evidence (`keys.EVIDENCE_OF`) each reach
+       `evidence_min`, together reach `min_weight`, and (with `require_identity`) at least
+       `identity_min` of it is evidence of a common operator (`keys.IDENTITY_KINDS`) — a creation
+       burst alone counts only when one more kind agrees — or
+    3. content, timing and behaviour alone reach `bridge_min_weight` between two accounts that
+       both have a link of kind 1 or 2 already.
+    A shared benchmark, a common user agent, or eval runners sending one benchmark in the same
+    hour of release day link nobody.
     """
-    empty = (scores.slice(0, 0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     if scores.num_rows == 0:
-        return empty
+        return scores.slice(0, 0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     a = scores["a"].to_numpy().astype(np.int64)
     b = scores["b"].to_numpy().astype(np.int64)
     kinds = scores["kind"].to_numpy(zero_copy_only=False)
@@ -125,41 +128,52 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
     shared = scores["shared"].to_numpy()
     for kind, least in cfg.min_shared.items():
         sim[(kinds == kind) & (shared < least)] = 0.0
-    pair_key = a * (int(max(a.max(), b.max())) + 1) + b
-    uniq, inv = np.unique(pair_key, return_inverse=True)
+    _, inv = np.unique(a * (int(max(a.max(), b.max())) + 1) + b, return_inverse=True)
+    n_pairs = int(inv.max()) + 1
     weight_k = np.array([cfg.kind_weights.get(k, 0.0) for k in kinds]) * sim
-    ev_idx = np.array([EVIDENCE.index(EVIDENCE_OF[k]) for k in kinds])
-    ev = np.zeros((len(uniq), len(EVIDENCE)))
-    np.add.at(ev, (inv, ev_idx), weight_k)
-    strong_row = sim >= np.array([cfg.strong.get(k, np.inf) for k in kinds])
-    strong = np.zeros(len(uniq), bool)
-    np.logical_or.at(strong, inv, strong_row)
+    ev = np.zeros((n_pairs, len(EVIDENCE)))
+    np.add.at(ev, (inv, np.array([EVIDENCE.index(EVIDENCE_OF[k]) for k in kinds])), weight_k)
+    strong = np.zeros(n_pairs, bool)
+    np.logical_or.at(strong, inv, sim >= np.array([cfg.strong.get(k, np.inf) for k in kinds]))
     agreeing = (ev >= cfg.evidence_min).sum(axis=1)
     total = ev.sum(axis=1)
-    identity_col = np.array([e in IDENTITY_KINDS for e in EVIDENCE])
-    identity = ev[:, identity_col].sum(axis=1)
     weak_ok = (agreeing >= cfg.min_agreeing) & (total >= cfg.min_weight)
+    first_a, first_b = _first_rows(inv, a, b)
     if cfg.require_identity:
-        content_only = weak_ok & (identity < cfg.identity_min)
-        weak_ok &= ~content_only
-        # A pool created in several bursts is several identity-linked groups that the same
+        operator, backed_pair = _operator_evidence(ev, agreeing, cfg)
+        content_only = weak_ok & ~backed_pair
+        weak_ok &= backed_pair
+        # A pool created in several bursts is several operator-linked groups that the same
         # prompts and behaviour tie together: content-only evidence may bridge accounts that
-        # already have an identity-backed link each, never pull in an account that has none.
+        # already have an operator-backed link each, never pull in an account that has none.
         backed = np.zeros(int(max(a.max(), b.max())) + 1, bool)
-        first_a, first_b = _first_rows(inv, a, b)
         kept = strong | weak_ok
         backed[first_a[kept]] = backed[first_b[kept]] = True
-        bridge = (
-            content_only & (total - identity >= cfg.bridge_min_weight) & backed[first_a] & backed[first_b]
+        weak_ok |= (
+            content_only & (total - operator >= cfg.bridge_min_weight) & backed[first_a] & backed[first_b]
         )
-        weak_ok |= bridge
     keep_pair = strong | weak_ok
     keep_row = keep_pair[inv] & (weight_k > 0)
     kept_rows = scores.filter(pa.array(keep_row)).append_column(
         "weight", pa.array(weight_k[keep_row], pa.float64())
     )
-    pa_, pb_ = _first_rows(inv, a, b)
-    return kept_rows, pa_[keep_pair], pb_[keep_pair], total[keep_pair]
+    return kept_rows, first_a[keep_pair], first_b[keep_pair], total[keep_pair]
+
+
+def _operator_evidence(
+    ev: np.ndarray, agreeing: np.ndarray, cfg: LinkConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """(operator evidence weight, whether it backs the pair) per pair. A creation burst is a
+    coincidence in time that unrelated sign-ups share too: alone it backs a pair only when one
+    more kind than `min_agreeing` agrees."""
+    identity_col = np.array([e in IDENTITY_KINDS for e in EVIDENCE])
+    coincidence_col = np.array([e in cfg.coincidence_kinds for e in EVIDENCE])
+    identity = ev[:, identity_col].sum(axis=1)
+    operator = ev[:, identity_col & ~coincidence_col].sum(axis=1)
+    backed = (operator >= cfg.identity_min) | (
+        (identity >= cfg.identity_min) & (agreeing >= cfg.min_agreeing + 1)
+    )
+    return identity, backed
 
 
 def _first_rows(inv: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

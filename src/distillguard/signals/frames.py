@@ -157,7 +157,6 @@ def frame_keys_array(marked: pa.Array) -> pa.Array:
 # of tests/signals/data/frames.yaml; see docs/signals.md).
 MIN_FRAME_DF = 3  # a part is fixed when this many distinct skeletons contain it
 MIN_FRAME_WORDS = 12  # fixed words a prompt needs before its frame groups it
-MIN_LINK_WORDS = 8  # a fixed part this long links the prompts that share it on its own
 DOMINANT_SHARE_INV = 4  # parts held by under 1/4 as many skeletons as a row's top part: content
 EDGE_SHARE_INV = 5  # heads and tails held by under 4/5 as many skeletons as the top part: content
 
@@ -166,7 +165,6 @@ def frame_links(
     frame_keys: pa.Array,
     min_df: int = MIN_FRAME_DF,
     min_words: int = MIN_FRAME_WORDS,
-    min_link_words: int = MIN_LINK_WORDS,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Edges between distinct skeletons (rows of ``frame_keys``) and frame nodes.
 
@@ -175,11 +173,11 @@ def frame_links(
     rows as the row's top part (content reused in a few prompts recurs too, far less often than
     the wrapper around it). A row is *framed* when its fixed parts cover at least ``min_words``
     words: the sum over its fixed sentences, its longest fixed head or its longest fixed tail,
-    whichever is largest. Each framed row is linked to every fixed part of at least
-    ``min_link_words`` words and to one node for its whole set of fixed parts (a frame made of
-    short sentences only). Returns (row, node, node count) with nodes numbered from
-    ``len(frame_keys)``; rows that are not framed get no edge, so a short shared opening never
-    groups anything.
+    whichever is largest. Each framed row is linked to one node for its whole set of fixed parts,
+    so rows are grouped when their frames are equal. Linking through single shared parts would
+    chain different templates that share one sentence (two wrappers around one templated
+    question). Returns (row, node, node count) with nodes numbered from ``len(frame_keys)``;
+    rows that are not framed get no edge, so a short shared opening never groups anything.
     """
     n = len(frame_keys)
     none = np.zeros(0, np.int64)
@@ -213,22 +211,13 @@ def frame_links(
     np.maximum.at(tail, owner, np.where(kind == KIND_TAIL, words, 0))
     framed = np.maximum(sentences, np.maximum(head, tail)) >= min_words
     use = framed[owner]
-    owner, kid, words = owner[use], kid[use], words[use]
-    # Node per long fixed part, numbered by the part's rank among distinct keys.
-    long_part = words >= min_link_words
-    src = [owner[long_part]]
-    dst = [n + kid[long_part]]
-    # Node per whole set of fixed parts: an order-free sum of the row's mixed keys.
+    owner, kid = owner[use], kid[use]
     rows = np.unique(owner)
-    if len(rows):
-        with np.errstate(over="ignore"):
-            h = np.zeros(n, np.uint64)
-            for_row = _mix(uniq[kid].view(np.uint64))
-            np.add.at(h, owner, for_row)  # order-free combination of the row's fixed parts
-        sig_ids, sig_node = np.unique(h[rows], return_inverse=True)
-        src.append(rows)
-        dst.append(n + len(uniq) + sig_node)
-        nodes = len(uniq) + len(sig_ids)
-    else:
-        nodes = len(uniq)
-    return np.concatenate(src), np.concatenate(dst), nodes
+    if not len(rows):
+        return none, none, 0
+    # Node per whole set of fixed parts: an order-free sum of the row's mixed keys.
+    with np.errstate(over="ignore"):
+        h = np.zeros(n, np.uint64)
+        np.add.at(h, owner, _mix(uniq[kid].view(np.uint64)))
+    frame_ids, frame_node = np.unique(h[rows], return_inverse=True)
+    return rows, n + frame_node.astype(np.int64), len(frame_ids)

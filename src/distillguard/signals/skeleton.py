@@ -148,9 +148,12 @@ def mark_text(masked: str) -> str:
 
 def unmark_text(marked: str) -> str:
     """The skeleton from a folded, marked text: marks dropped, repeated placeholders collapsed."""
+    if MARK not in marked:
+        return marked
     text = _UNMARK_RX.sub(" ", marked).strip()
-    for rx, rep in _REPEAT_RES:
-        text = rx.sub(rep, text)
+    if "> <" in text:  # placeholders made adjacent by dropping a mark
+        for rx, rep in _REPEAT_RES:
+            text = rx.sub(rep, text)
     return text
 
 
