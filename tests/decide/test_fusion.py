@@ -102,6 +102,15 @@ def test_no_single_detector_flags_alone():
     assert model.risk(np.array([alone_in_cluster]))[0] < model.threshold
 
 
+def test_no_family_alone_flags():
+    model = decide.shipped()
+    for family in set(model.families.values()):
+        members = {d: 1.0 for d, f in model.families.items() if f == family}
+        cluster = 1.0 if family == "coordination" else 0.0
+        total, _ = model.evidence(members, cluster)
+        assert model.risk(np.array([total]))[0] < model.threshold, family
+
+
 def test_agreeing_families_count_more_than_either_alone():
     model = decide.shipped()
     pairs = [k for k, v in model.pair_weights.items() if v > 0]

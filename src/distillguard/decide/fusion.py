@@ -35,6 +35,7 @@ CLUSTER_VERDICT_SCHEMA = pa.schema(
     ]
 )
 MAX_REASONS = 4
+MIN_REASON = 0.05  # log-odds: a contribution below this did not drive the verdict
 
 
 @dataclass
@@ -112,7 +113,7 @@ def fuse(
     for a, c_score in zip(ids, cl, strict=True):
         total, parts = model.evidence(scores.get(a, {}), c_score)
         totals.append(total)
-        ranked = sorted(((v, d) for d, v in parts.items() if v > 0), reverse=True)[:MAX_REASONS]
+        ranked = sorted(((v, d) for d, v in parts.items() if v >= MIN_REASON), reverse=True)[:MAX_REASONS]
         reasons.append(
             "; ".join(
                 f"cluster {cluster_of[a]} {c_score:.2f}" if d == "cluster" else _reason(found[a][d])
@@ -151,7 +152,7 @@ def fuse(
         items += [
             f"{d} avg {mean_scores[d]:.2f}"
             for d, v in sorted(parts.items(), key=lambda kv: -kv[1])
-            if d != "cluster" and v > 0
+            if d != "cluster" and v >= MIN_REASON
         ][:MAX_REASONS]
         cluster = clusters.get(cid)
         rows["cluster_id"].append(cid)
