@@ -3,6 +3,7 @@ scan's wall time to DuckDB's own time to parse and count the same file, measured
 
     .venv/bin/python bench/scan.py --exchanges 80000
     .venv/bin/python bench/scan.py --exchanges 1000000 --generator own
+    .venv/bin/python bench/scan.py --exchanges 1000000 --generator own --ingest-only
 
 The input comes from the simulator (`distillguard.simulate`, scenario "reference", scaled to about
 the requested count) when it is installed, else from bench/gen_exchanges.py (exactly the requested
@@ -114,12 +115,34 @@ def _tree(pid: int, cpu_by_pid: dict[int, float]) -> int:
     return total
 
 
-def run_scan(path: Path, out: Path, workers: int | None) -> tuple[float, int, float, dict]:
-    """Run the scan as a child process; return (wall s, peak tree RSS bytes, tree CPU s, summary)."""
+# --ingest-only: the ingest stage alone (read, normalize, signals, Parquet parts, duplicates).
+INGEST_ONLY = """
+import json, resource, sys, time
+from pathlib import Path
+from distillguard.ingest import ingest_paths
+path, out, workers = sys.argv[1], Path(sys.argv[2]), (int(sys.argv[3]) or None)
+started = time.perf_counter()
+r = ingest_paths([path], out / "store", workers=workers, rejects_out=out / "rejects.jsonl")
+seconds = round(time.perf_counter() - started, 3)
+summary = {"input_records": r.input_records, "exchanges": r.exchanges, "timings": {"ingest": seconds},
+           "peak_rss_mb": {"ingest": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                           "ingest_worker": r.worker_peak_rss_mb}}
+(out / "summary.json").write_text(json.dumps(summary))
+"""
+
+
+def run_scan(
+    path: Path, out: Path, workers: int | None, ingest_only: bool = False
+) -> tuple[float, int, float, dict]:
+    """Run the scan (or ingest alone) as a child process; return (wall s, peak tree RSS bytes,
+    tree CPU s, summary)."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "distillguard.cli", "scan", str(path), "--out", str(out), "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
+    if ingest_only:
+        out.mkdir(parents=True)
+        cmd = [sys.executable, "-c", INGEST_ONLY, str(path), str(out), str(workers or 0)]
     peak = 0
     cpu_by_pid: dict[int, float] = {}
     started = time.perf_counter()
@@ -153,13 +176,14 @@ def main() -> None:
         "--workers", type=int, default=None, help="map processes (default: the scan's choice)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scan output in bench/.data/")
+    parser.add_argument("--ingest-only", action="store_true", help="measure the ingest stage alone")
     args = parser.parse_args()
 
     path, generator = make_input(args.exchanges, args.generator)
     size = path.stat().st_size
     duck_seconds, duck_cpu, duck_count = duckdb_parse_count(path)
     out = DATA / f"scan-out-{args.exchanges}"
-    seconds, peak_tree, scan_cpu, summary = run_scan(path, out, args.workers)
+    seconds, peak_tree, scan_cpu, summary = run_scan(path, out, args.workers, args.ingest_only)
     max_single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     store_bytes = sum(f.stat().st_size for f in (out / "store").rglob("*") if f.is_file())
     if not args.keep:
@@ -167,6 +191,7 @@ def main() -> None:
 
     result = {
         "exchanges_requested": args.exchanges,
+        "measured": "ingest only" if args.ingest_only else "full scan",
         "generator": generator,
         "input": str(path.relative_to(ROOT)),
         "input_bytes": size,
@@ -186,13 +211,15 @@ def main() -> None:
         "stage_timings_s": summary["timings"],
         "stage_cpu_s": summary.get("cpu_seconds"),
         "stage_peak_rss_mb": summary.get("peak_rss_mb"),
-        "flagged_accounts": summary["flagged_accounts"],
-        "clusters": summary["clusters"],
+        "flagged_accounts": summary.get("flagged_accounts"),
+        "clusters": summary.get("clusters"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
         "command": " ".join(["python", "bench/scan.py", *sys.argv[1:]]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "" if args.generator == "auto" else f"-{args.generator}"
+    suffix = ("" if args.generator == "auto" else f"-{args.generator}") + (
+        "-ingest" if args.ingest_only else ""
+    )
     (RESULTS / f"scan-{args.exchanges}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     _print_table(result)
 
@@ -201,13 +228,14 @@ def _print_table(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"distillguard scan benchmark ({result['generator']})", show_header=False)
+    title = f"distillguard {result['measured']} benchmark ({result['generator']})"
+    table = Table(title=title, show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     rows = [
         ("input", f"{result['input_bytes'] / 2**20:,.0f} MB, {result['input_records']:,} records"),
         ("DuckDB parse + count", f"{result['duckdb_parse_count_s']:.2f} s"),
-        ("scan wall time", f"{result['scan_wall_s']:.2f} s"),
+        (f"{result['measured']} wall time", f"{result['scan_wall_s']:.2f} s"),
         ("ratio scan / DuckDB", f"{result['ratio_scan_to_duckdb']:.2f}"),
         ("CPU: scan / DuckDB", f"{result['scan_cpu_s']:.1f} s / {result['duckdb_cpu_s']:.1f} s"),
         ("load average (1, 5, 15 min)", ", ".join(f"{x:.1f}" for x in result["machine"]["load_avg"])),

@@ -136,13 +136,22 @@ def feature_difference(a: Path, b: Path) -> dict[str, Any]:
     fa = pq.read_table(a / "account_features.parquet")
     fb = pq.read_table(b / "account_features.parquet")
     worst, unequal = 0.0, 0
-    for name in fa.schema.names:
+    common = [n for n in fa.schema.names if n in fb.schema.names]
+    if fa.num_rows != fb.num_rows:
+        return {"accounts": [fa.num_rows, fb.num_rows], "comparable": False}
+    for name in common:
         for x, y in zip(fa.column(name).to_pylist(), fb.column(name).to_pylist(), strict=True):
             if isinstance(x, float) and isinstance(y, float) and not (math.isnan(x) and math.isnan(y)):
                 worst = max(worst, abs(x - y))
             elif x != y and not (isinstance(x, float) or isinstance(y, float)):
                 unequal += 1
-    return {"accounts": fa.num_rows, "max_abs_difference": worst, "unequal_values": unequal}
+    return {
+        "accounts": fa.num_rows,
+        "max_abs_difference": worst,
+        "unequal_values": unequal,
+        # the feature definition may change between the two runs of a long benchmark
+        "columns_not_in_both": sorted(set(fa.schema.names) ^ set(fb.schema.names)),
+    }
 
 
 def store_sizes(store_dir: Path) -> dict[str, float]:
@@ -226,7 +235,10 @@ def main() -> None:
     work = DATA / f"spark-bench-{args.exchanges}"
     load_before = os.getloadavg()
     # Spark first: on a crowded machine its longer run should not be the one cut short.
-    runs = {engine: run_child(engine, log, work / engine, args.master) for engine in ("spark", "duckdb")}
+    runs = {}
+    for engine in ("spark", "duckdb"):
+        runs[engine] = run_child(engine, log, work / engine, args.master)
+        print(json.dumps({engine: runs[engine]}), file=sys.stderr, flush=True)  # kept if a later step fails
     for run in runs.values():
         run["exchanges_per_s"] = round(run["input_records"] / run["seconds"], 1)
     counts = ("input_records", "exchanges", "rejected", "duplicates")

@@ -145,7 +145,12 @@ def analyse(world: Path, out: Path) -> dict:
 
     fps: dict[str, dict] = {}
     misses: dict[str, dict] = {}
+    nearest: dict[str, tuple[float, str]] = {}  # archetype -> highest risk of a legitimate account
     for a, t in truth.items():
+        if t["label"] == "legit" and a in accounts:
+            risk = float(accounts[a]["risk"] or 0.0)
+            if risk > nearest.get(t["archetype"], (-1.0, ""))[0]:
+                nearest[t["archetype"]] = (risk, accounts[a].get("reasons", "") or "")
         if t["label"] == "legit" and flagged(a):
             g = fps.setdefault(t["archetype"], {"n": 0, "reasons": Counter(), "risk": [], "examples": []})
             g["n"] += 1
@@ -163,7 +168,7 @@ def analyse(world: Path, out: Path) -> dict:
             g["findings"].update(dets)
             g["none"] += not dets
             g["clustered"] += bool(accounts.get(a, {}).get("cluster_id"))
-    return {"fps": fps, "misses": misses}
+    return {"fps": fps, "misses": misses, "nearest": nearest}
 
 
 def pct(x: float | None) -> str:
@@ -195,13 +200,16 @@ def table(title: str, ev: dict, an: dict, cmds: list[str], scan_info: dict) -> l
         "",
     ]
     lines += [
-        "| legitimate archetype | accounts | flagged | flag rate | flagged by (reasons, count) |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| legitimate archetype | accounts | flagged | flag rate | flagged by (reasons, count) "
+        "| highest risk: its reasons |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
     ]
     for row in ev["archetypes"]:
         fp = an["fps"].get(row["archetype"])
         why = ", ".join(f"{d} {n}" for d, n in fp["reasons"].most_common(5)) if fp else ""
-        cells = [row["archetype"], row["accounts"], row["flagged"], pct(row["rate"]), why]
+        risk, reasons = an["nearest"].get(row["archetype"], (None, ""))
+        top = f"{risk:.2f}: {reasons}" if risk is not None else ""
+        cells = [row["archetype"], row["accounts"], row["flagged"], pct(row["rate"]), why, top]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     if ev["campaigns"]:
         lines += ["", HEAD_CAMPAIGNS, "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
@@ -226,6 +234,25 @@ def table(title: str, ev: dict, an: dict, cmds: list[str], scan_info: dict) -> l
     for note in ev.get("notes") or []:
         lines.append(f"\nNote: {note}")
     return [*lines, ""]
+
+
+def overview_row(name: str, sub: str, ev: dict) -> str:
+    """One line of the overview table: the headline figures of one scan."""
+    acc, ex = ev["accounts"], ev.get("exchanges") or {}
+    worst_a = max(ev["archetypes"], key=lambda r: r["rate"], default=None)
+    worst_c = min(ev["campaigns"], key=lambda r: r["recall"], default=None)
+    cells = [
+        name,
+        sub,
+        pct(acc["precision"]),
+        pct(acc["recall"]),
+        pct(acc["fpr"]),
+        f"{worst_a['archetype']} ({pct(worst_a['rate'])})" if worst_a and worst_a["rate"] else "none flagged",
+        f"{worst_c['campaign_id']} ({pct(worst_c['recall'])})" if worst_c else "–",
+        num(ev["clusters"].get("ari_campaign_accounts")),
+        pct(ex.get("campaign_share")),
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def main() -> None:
@@ -255,6 +282,14 @@ def main() -> None:
         '"findings on missed accounts" counts the detectors with any finding on the missed '
         "campaign accounts (`(cluster)` = a finding on the account's cluster).",
         "",
+        "{overview}",
+        "",
+    ]
+    overview = [
+        "| scenario | scan | precision | recall | FPR | worst archetype (flag rate) "
+        "| worst campaign (recall) "
+        "| ARI campaign | exchanges attributed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in names:
         world = args.work / name
@@ -287,15 +322,17 @@ def main() -> None:
             except CommandFailed as exc:
                 # The engine is under active development: record the failure, go on with the rest.
                 out += [f"#### {name}: {label}", "", f"Scan failed at {now()}: {exc}", ""]
+                overview.append(f"| {name} | {sub} | scan failed | | | | | | |")
                 print(f"{name} {sub}: FAILED {exc}", flush=True)
                 continue
             out += table(f"{name}: {label}", ev, analyse(world, scan_dir), [info["command"], ev_cmd], info)
+            overview.append(overview_row(name, sub, ev))
             print(
                 f"{name} {sub}: precision {pct(ev['accounts']['precision'])} recall "
                 f"{pct(ev['accounts']['recall'])} FPR {pct(ev['accounts']['fpr'])}",
                 flush=True,
             )
-    text = "\n".join(out).replace("{finished}", now()) + "\n"
+    text = "\n".join(out).replace("{finished}", now()).replace("{overview}", "\n".join(overview)) + "\n"
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(text)
     print(f"wrote {rel(args.results)}")

@@ -33,6 +33,7 @@ def _open(store_dir: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = {_lit(Path(MEMORY_LIMIT))}")
     con.execute(f"SET temp_directory = {_lit(tmp)}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # the scan draws its own progress
     return con
 
 

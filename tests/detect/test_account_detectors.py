@@ -22,6 +22,8 @@ QUIET_ON = {
     "model-pivot": ["router", "chat-product", "ci-agent"],
     "reasoning-budget": ["router", "chat-product", "serverless", "ci-agent"],
     "shared-payment": ["chat-product", "router", "eval-runner-0", "ci-agent"],
+    "fingerprint-rotation": ["chat-product", "router", "serverless", "ci-agent"],
+    "shared-system-prompt": ["chat-product", "ci-agent", "eval-runner-0", "router"],
 }
 
 

@@ -16,6 +16,7 @@ T0 = datetime(2026, 3, 2, tzinfo=UTC)  # window start; the scan covers three day
 DAYS = 3
 RELEASE_H = 36.0  # hour (from T0) at which "model-new" first appears
 HYDRA = [f"hydra-{i}" for i in range(8)]
+N_USERS = 40
 
 
 def _diurnal_hours(rng: np.random.Generator, n: int, start_h: int = 8, end_h: int = 22) -> np.ndarray:
@@ -84,6 +85,8 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
             response_chars=1200,
             model=["model-new" if h >= RELEASE_H + 1 else "model-old" for h in hours],
             system_hash="sys-hydra",
+            system_text="You are GPT-4. Give expert answers; they will be used for training a student model.",
+            client_fp=[f"h2:{rng.integers(0, 1_000_000)}" for _ in range(n)],
         )
     b.account("chat-product", "enterprise", True, 300)
     n = 600
@@ -99,6 +102,8 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
         thinking_requested=False,
         model="model-old",
         system_hash="sys-chat-product",
+        system_text="You are Max, the assistant of Example Telecom. Help customers with their plans.",
+        client_fp="h2:httpx",
     )
     bench = [f"tpl-bench-{k}" for k in range(20)]
     for k in range(3):  # three eval runners share public CoT benchmark prompts, in bursts
@@ -183,8 +188,10 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
         thinking_requested=False,
         model="model-old",
         system_hash="sys-ci",
+        system_text="You are a coding agent running non-interactively in CI for the repository example/app.",
+        client_fp="h2:ci",
     )
-    for k in range(20):  # ordinary small users
+    for k in range(N_USERS):  # ordinary small users
         acc = f"user-{k}"
         b.account(acc, "standard", k % 2 == 0, 30 + k)
         n = int(rng.integers(5, 30))
@@ -207,6 +214,8 @@ def build(seed: int = 7) -> tuple[pa.Table, pa.Table]:
     for r in rows:
         r.setdefault("reasoning_chars", 0)
         r.setdefault("response_chars", 800)
+        r.setdefault("system_text", None)
+        r.setdefault("client_fp", None)
         r["skeleton_hash"] = r["template_id"]
         r["rubric_grading"] = 0.0
         r["censorship_rewrite"] = 0.0

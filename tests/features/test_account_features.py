@@ -86,3 +86,40 @@ def test_sql_renders_per_dialect():
     assert "{" not in spark and "epoch_us(" not in spark
     with pytest.raises(ValueError, match="dialect"):
         features.render("postgres")  # type: ignore[arg-type]
+
+
+def test_harvest_system_prompt_and_moderate_elicitation(rows):
+    # The hydra's system prompt declares its answers training data and poses as another model.
+    assert rows["hydra-0"]["system_harvest_share"] == 1.0
+    assert rows["hydra-0"]["elicit_share"] == 1.0
+    assert rows["chat-product"]["system_harvest_share"] == 0.0
+    assert rows["ci-agent"]["elicit_share"] == 0.0
+
+
+def test_posing_counts_only_against_another_model_family():
+    import pyarrow as pa
+
+    exchanges, _ = toyworld.build()
+    n = 4
+    t0 = exchanges.column("ts")[0].as_py()
+    extra = pa.table(
+        {
+            "exchange_id": [f"pose-{i}" for i in range(n)],
+            "account_id": ["pose-same", "pose-same", "pose-other", "pose-other"],
+            "ts": pa.array([t0] * n, pa.timestamp("us", tz="UTC")),
+            "model": ["gpt-4o", "gpt-4o", "claude-3-opus", "claude-3-opus"],
+            "system_text": ["You are ChatGPT, a helpful assistant."] * n,
+        }
+    )
+    table = features.materialize(toyworld.connect(extra))
+    got = {r["account_id"]: r["system_harvest_share"] for r in table.to_pylist()}
+    assert got == {"pose-same": 0.0, "pose-other": 1.0}
+
+
+def test_fingerprint_rotation_and_key_system_prompts(rows):
+    assert rows["hydra-0"]["fps_per_exchange"] > 0.9
+    assert rows["chat-product"]["fps_per_exchange"] < 0.01
+    assert rows["router"]["fp_exchanges"] == 0  # no fingerprint seen: not rotation
+    # The hydra's prompt is specific and sent by a small part of the pool: a coordination key.
+    assert rows["hydra-0"]["key_system_share"] == 1.0 and rows["hydra-0"]["key_system_prompts"] == 1
+    assert rows["chat-product"]["key_system_share"] == 0.0  # its own prompt, one account

@@ -26,27 +26,49 @@ class ReasoningHarvest(AccountRule):
     evidence_fields = (
         "exchanges",
         "harvest_share",
+        "elicit_share",
+        "system_harvest_share",
         "cot_share",
         "rubric_share",
         "rewrite_share",
         "thinking_share",
         "reasoning_char_share",
     )
-    defaults: ClassVar[dict[str, float]] = {"share_lo": 0.15, "share_hi": 0.6, "min_exchanges": 5}
+    defaults: ClassVar[dict[str, float]] = {
+        "share_lo": 0.15,
+        "share_hi": 0.6,
+        "system_lo": 0.1,
+        "system_hi": 0.4,
+        "elicit_lo": 0.9,
+        "elicit_hi": 1.0,
+        "min_exchanges": 5,
+        "elicit_min_exchanges": 30,
+    }
     examples_where = (
         "GREATEST(COALESCE(e.cot_elicitation, 0), COALESCE(e.rubric_grading, 0), "
-        "COALESCE(e.censorship_rewrite, 0)) >= 0.5"
+        "COALESCE(e.censorship_rewrite, 0)) >= 0.25"
     )
 
     def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
         n = column(f, "exchanges", 0)
-        return ramp(column(f, "harvest_share", 0), o["share_lo"], o["share_hi"]) * (n >= o["min_exchanges"])
+        strong = ramp(column(f, "harvest_share", 0), o["share_lo"], o["share_hi"])
+        # A system prompt that declares the answers training data (or poses as another vendor's
+        # model) is written for a harvest, whatever the user turns ask.
+        system = ramp(column(f, "system_harvest_share", 0), o["system_lo"], o["system_hi"])
+        # Moderate elicitation on (nearly) every request of a long stream: one "explain your
+        # reasoning" is homework, nothing but rotated reasoning phrasings is a script. Students
+        # asking to be shown the work reach high shares too, hence the high bar.
+        moderate = ramp(column(f, "elicit_share", 0), o["elicit_lo"], o["elicit_hi"])
+        moderate = moderate * (n >= o["elicit_min_exchanges"])
+        return np.maximum.reduce([strong, system, moderate]) * (n >= o["min_exchanges"])
 
     def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
         return (
             f"{_pct(r.get('harvest_share'))} of {r.get('exchanges')} prompts elicit reasoning traces, "
             f"grading or rewrites (chain-of-thought {_pct(r.get('cot_share'))}, "
-            f"rubric {_pct(r.get('rubric_share'))}, rewrite {_pct(r.get('rewrite_share'))})."
+            f"rubric {_pct(r.get('rubric_share'))}, rewrite {_pct(r.get('rewrite_share'))}); "
+            f"{_pct(r.get('elicit_share'))} at least ask for reasoning or carry a system prompt written "
+            f"for harvesting ({_pct(r.get('system_harvest_share'))})."
         )
 
 

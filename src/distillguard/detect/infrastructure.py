@@ -49,6 +49,29 @@ class IpRotation(AccountRule):
 
 
 @register
+class FingerprintRotation(AccountRule):
+    id = "fingerprint-rotation"
+    description = (
+        "The client's TLS/HTTP2 fingerprint changes from request to request: a real client library "
+        "keeps one fingerprint, a harvesting script randomises it to look like many clients."
+    )
+    false_positives = "A gateway that forwards many different end-user clients under one account."
+    evidence_fields = ("exchanges", "fp_exchanges", "distinct_client_fps", "fps_per_exchange", "distinct_ips")
+    defaults: ClassVar[dict[str, float]] = {"ratio_lo": 0.3, "ratio_hi": 0.8, "min_exchanges": 10}
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        seen = column(f, "fp_exchanges", 0)
+        ratio = ramp(column(f, "fps_per_exchange", 0), o["ratio_lo"], o["ratio_hi"])
+        return ratio * (seen >= o["min_exchanges"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{r.get('distinct_client_fps')} distinct client fingerprints over {r.get('fp_exchanges')} "
+            "fingerprinted requests."
+        )
+
+
+@register
 class SharedPayment(AccountRule):
     id = "shared-payment"
     description = "The account's payment method also pays for accounts of other, unrelated organisations."

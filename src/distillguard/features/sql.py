@@ -25,6 +25,25 @@ DIALECTS: dict[str, dict[str, str]] = {
 NEW_MODEL_AFTER_S = 6 * 3600
 # A template or system prompt is "shared" when this many distinct accounts send it.
 SHARED_MIN_ACCOUNTS = 3
+# A shared system prompt is a coordination key when it is at least this long (stock one-line
+# defaults such as "You are a helpful assistant." are shared by unrelated users) and sent by at
+# most this share of the scan's accounts.
+SPECIFIC_SYSTEM_CHARS = 40
+RARE_SHARE = 0.2
+# An exchange counts towards `elicit_share` from this elicitation score up (moderate phrasings).
+ELICIT_MIN = 0.25
+# System prompts written for a harvest: they declare the answers training data for another model,
+# or make the model pose as another vendor's model. Lower-case, no backslashes or braces (the text
+# must read the same in DuckDB and Spark SQL string literals and survive str.format).
+HARVEST_SYSTEM_RE = (
+    "(used (for|to|in|as) (train|fine.?tun|distil)"
+    "|training (a |the |our )?(student|smaller|small|new) model"
+    "|(machine learning|training|fine.?tuning|distillation) (data ?set|data|corpus))"
+)
+# Group 2 names the model family the system prompt makes the model pose as; it counts as harvest
+# content only when the request goes to a model of another family.
+POSING_RE = "(you are|act as|pretend to be|respond as) (gpt|chatgpt|claude|gemini|llama|grok|deepseek|qwen)"
+
 
 ACCOUNT_FEATURES_SQL = """
 WITH ex AS (
@@ -58,7 +77,15 @@ WITH ex AS (
     COALESCE(response_chars, 0) AS response_chars,
     COALESCE(tool_count, 0) AS tool_count,
     COALESCE(status, 200) AS status,
-    COALESCE(prompt_chars, 0) AS prompt_chars
+    COALESCE(prompt_chars, 0) AS prompt_chars,
+    -- A system prompt that says the answers are training data, or makes the model pose as another
+    -- vendor's model: content written for a harvest, whatever the user turn asks.
+    CASE WHEN regexp_extract(LOWER(COALESCE(system_text, '')), '{harvest_system_re}', 0) <> ''
+              OR INSTR(LOWER(COALESCE(model, '')), REPLACE(regexp_extract(LOWER(COALESCE(system_text, '')),
+                   '{posing_re}', 2), 'chatgpt', 'gpt')) = 0
+         THEN 1 ELSE 0 END AS system_harvest,
+    CASE WHEN LENGTH(COALESCE(system_text, '')) >= {specific_system_chars} THEN 1 ELSE 0 END
+      AS system_specific
   FROM {exchanges}
 ),
 scan_window AS (
@@ -87,6 +114,12 @@ base AS (
     AVG(CASE WHEN rubric >= 0.5 THEN 1.0 ELSE 0.0 END) AS rubric_share,
     AVG(CASE WHEN rewrite >= 0.5 THEN 1.0 ELSE 0.0 END) AS rewrite_share,
     AVG(CASE WHEN GREATEST(cot, rubric, rewrite) >= 0.5 THEN 1.0 ELSE 0.0 END) AS harvest_share,
+    -- Moderate elicitation counts too: a script rotating many reasoning phrasings scores each one
+    -- below 0.5, but sends nothing else.
+    AVG(CASE WHEN GREATEST(cot, rubric, rewrite) >= {elicit_min} OR system_harvest = 1 THEN 1.0 ELSE 0.0 END)
+      AS elicit_share,
+    AVG(CAST(system_harvest AS DOUBLE)) AS system_harvest_share,
+    COUNT(client_fp) AS fp_exchanges,
     AVG(CAST(thinking AS DOUBLE)) AS thinking_share,
     AVG(CAST(thinking_budget AS DOUBLE)) AS thinking_budget_mean,
     AVG(CAST(effort_high AS DOUBLE)) AS effort_high_share,
@@ -171,15 +204,26 @@ tpl_stats AS (
   FROM acct_tpl a JOIN base b ON a.account_id = b.account_id
   GROUP BY a.account_id
 ),
+pool AS (
+  SELECT COUNT(DISTINCT account_id) AS pool_accounts FROM ex
+),
 sys_prompts AS (
-  SELECT system_hash, COUNT(DISTINCT account_id) AS sys_accounts
+  SELECT system_hash, COUNT(DISTINCT account_id) AS sys_accounts, MAX(system_specific) AS specific
   FROM ex WHERE system_hash IS NOT NULL GROUP BY system_hash
 ),
 sys_stats AS (
+  -- A coordination key is a specific system prompt (not a short stock default) that several
+  -- accounts send but only a small part of the pool does.
   SELECT ex.account_id,
     SUM(CASE WHEN sp.sys_accounts >= {shared_min} THEN 1 ELSE 0 END) AS shared_system_exchanges,
-    MAX(sp.sys_accounts) AS max_system_accounts
-  FROM ex JOIN sys_prompts sp ON ex.system_hash = sp.system_hash
+    MAX(sp.sys_accounts) AS max_system_accounts,
+    SUM(CASE WHEN sp.sys_accounts >= {shared_min} AND sp.specific = 1
+              AND sp.sys_accounts <= {rare_share} * pool.pool_accounts THEN 1 ELSE 0 END)
+      AS key_system_exchanges,
+    COUNT(DISTINCT CASE WHEN sp.sys_accounts >= {shared_min} AND sp.specific = 1
+              AND sp.sys_accounts <= {rare_share} * pool.pool_accounts THEN sp.system_hash END)
+      AS key_system_prompts
+  FROM ex JOIN sys_prompts sp ON ex.system_hash = sp.system_hash CROSS JOIN pool
   GROUP BY ex.account_id
 ),
 acct_cap AS (
@@ -290,6 +334,8 @@ SELECT
   b.distinct_system_prompts,
   CAST(COALESCE(ss.shared_system_exchanges, 0) AS DOUBLE) / b.exchanges AS shared_system_share,
   COALESCE(ss.max_system_accounts, 0) AS max_system_accounts,
+  CAST(COALESCE(ss.key_system_exchanges, 0) AS DOUBLE) / b.exchanges AS key_system_share,
+  COALESCE(ss.key_system_prompts, 0) AS key_system_prompts,
   b.distinct_capabilities,
   cs.top_capability,
   CAST(cs.top_capability_exchanges AS DOUBLE) / b.exchanges AS top_capability_share,
@@ -298,6 +344,8 @@ SELECT
   b.rubric_share,
   b.rewrite_share,
   b.harvest_share,
+  b.elicit_share,
+  b.system_harvest_share,
   b.thinking_share,
   b.thinking_budget_mean,
   b.effort_high_share,
@@ -319,6 +367,8 @@ SELECT
   b.distinct_user_agents,
   b.distinct_api_keys,
   b.distinct_client_fps,
+  b.fp_exchanges,
+  CAST(b.distinct_client_fps AS DOUBLE) / GREATEST(b.fp_exchanges, 1) AS fps_per_exchange,
   CAST(b.distinct_ips AS DOUBLE) / b.exchanges AS ips_per_exchange,
   CAST(b.distinct_subnets AS DOUBLE) / b.exchanges AS subnets_per_exchange,
   b.distinct_models,
@@ -371,5 +421,10 @@ def render(dialect: Dialect = "duckdb", exchanges: str = "exchanges", accounts: 
         accounts=accounts,
         shared_min=SHARED_MIN_ACCOUNTS,
         new_model_after_s=NEW_MODEL_AFTER_S,
+        harvest_system_re=HARVEST_SYSTEM_RE,
+        posing_re=POSING_RE,
+        specific_system_chars=SPECIFIC_SYSTEM_CHARS,
+        rare_share=RARE_SHARE,
+        elicit_min=ELICIT_MIN,
         **DIALECTS[dialect],
     )

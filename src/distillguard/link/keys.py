@@ -37,7 +37,6 @@ FAMILY_OF: dict[str, str] = {
     "cadence": "timing",
     "fingerprint": "behaviour",
 }
-FAMILIES: tuple[str, ...] = ("infrastructure", "content", "timing", "behaviour")
 
 # Kinds that restate one piece of evidence count once when agreement is counted: a shared IP
 # always comes with a shared subnet, a shared client fingerprint usually with a shared user agent,
