@@ -5,8 +5,9 @@ problem. Before giving the final answer, write out ... Problem: <a corpus questi
 skeletons differ as much as the questions do, so neither ``skeleton_hash`` nor the MinHash keys
 group it. What its prompts share is the *frame*: the same sentences and the same leading and
 trailing words. The map step records candidate frame parts of every prompt as ``frame_keys``;
-the global step (``templates.group_skeletons``) keeps the parts that recur across many distinct
-skeletons and groups prompts whose recurring parts make up a long enough fixed text.
+the global step (``frame_links``, called by ``templates.group_skeletons``) keeps the parts that
+recur across many distinct skeletons and groups prompts whose recurring parts make up the same,
+long enough fixed text.
 
 A key is a signed 64-bit integer: a hash of the part's words in the high bits, the kind of part
 (sentence, head, tail) in bits 6-7 and its word count (capped at 63) in bits 0-5, so that the
