@@ -257,8 +257,8 @@ def overview_row(name: str, sub: str, ev: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=2001)
-    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=2001, help="world seed, >= 2000 (eval split)")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every account count")
     ap.add_argument("--only", nargs="*", help="scenario names (default: every bench/holdout/*.yaml)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/holdout"), help="where worlds and scans go")
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "holdout.md")
