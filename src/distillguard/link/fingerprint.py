@@ -176,11 +176,11 @@ class Fingerprints:
 
     def score(self, a: np.ndarray, b: np.ndarray, top: int = 3) -> pa.Table:
         """Rows (a, b, kind, sim, shared, top_keys) for the pairs where both accounts have a vector."""
-        ra = self.row_of[a] if len(self.row_of) else np.full(len(a), -1)
-        rb = self.row_of[b] if len(self.row_of) else np.full(len(b), -1)
+        # Accounts past the last fingerprinted one have no row: bound-check before indexing.
         ok = (a < len(self.row_of)) & (b < len(self.row_of))
-        ok[ok] &= (ra[ok] >= 0) & (rb[ok] >= 0)
-        ra, rb = ra[ok], rb[ok]
+        ra, rb = self.row_of[a[ok]], self.row_of[b[ok]]
+        fine = (ra >= 0) & (rb >= 0)
+        ra, rb = ra[fine], rb[fine]
         cos = np.einsum("ij,ij->i", self.unit[ra], self.unit[rb])
         floor = self.cfg.fingerprint_cosine_floor
         sim = np.clip((cos - floor) / (1.0 - floor), 0.0, 1.0)
