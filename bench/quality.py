@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=ROOT / ".data" / "quality")
     ap.add_argument("--rescan", action="store_true", help="re-run features..decide on cached scans")
     ap.add_argument("--fit", action="store_true", help="train mode: fit the fusion model afterwards")
+    ap.add_argument("--l2", type=float, default=0.03, help="train mode: L2 penalty of the fusion fit")
     ap.add_argument("--fusion-out", type=Path, default=ROOT.parent / "src/distillguard/decide/fusion.json")
     ap.add_argument("--no-glasswally", action="store_true")
     args = ap.parse_args(argv)
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             from distillguard.decide.train import train
 
             command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
-            model, report = train(worlds, command=command)
+            model, report = train(worlds, l2=args.l2, command=command)
             model.to_json(args.fusion_out)
             print(json.dumps(report, indent=2))
         return 0

@@ -182,7 +182,7 @@ def main() -> None:
     path, generator = make_input(args.exchanges, args.generator)
     size = path.stat().st_size
     duck_seconds, duck_cpu, duck_count = duckdb_parse_count(path)
-    out = DATA / f"scan-out-{args.exchanges}"
+    out = DATA / f"scan-out-{args.exchanges}{'-ingest' if args.ingest_only else ''}"
     seconds, peak_tree, scan_cpu, summary = run_scan(path, out, args.workers, args.ingest_only)
     max_single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     store_bytes = sum(f.stat().st_size for f in (out / "store").rglob("*") if f.is_file())

@@ -155,3 +155,16 @@ def test_cluster_evidence_raises_members_and_gets_a_row(findings, ctx):
     (row,) = out.clusters.to_pylist()
     assert row["cluster_id"] == "c1" and row["accounts"] == 2 and 0 <= row["risk"] <= 1
     assert out.clusters.schema.equals(decide.CLUSTER_VERDICT_SCHEMA)
+
+
+def test_three_kinds_of_evidence_without_links_flag():
+    """A pool the link stage cannot tie (all traffic in one instant): harvest system prompts, a
+    rare system prompt set shared across organisations and a fresh client per request agree;
+    any two of the three alone stay below the threshold."""
+    model = decide.shipped()
+    scores = {"reasoning-harvest": 1.0, "shared-system-prompt": 1.0, "fingerprint-rotation": 1.0}
+    total, _ = model.evidence(scores)
+    assert model.risk(np.array([total]))[0] >= model.threshold
+    for pair in itertools.combinations(scores, 2):
+        two, _ = model.evidence({d: 1.0 for d in pair})
+        assert model.risk(np.array([two]))[0] < model.threshold, pair

@@ -123,3 +123,53 @@ def test_fingerprint_rotation_and_key_system_prompts(rows):
     # The hydra's prompt is specific and sent by a small part of the pool: a coordination key.
     assert rows["hydra-0"]["key_system_share"] == 1.0 and rows["hydra-0"]["key_system_prompts"] == 1
     assert rows["chat-product"]["key_system_share"] == 0.0  # its own prompt, one account
+
+
+def _system_pool(domains: list[str], system_text: str):
+    import pyarrow as pa
+
+    exchanges, accounts = toyworld.build()
+    t0 = exchanges.column("ts")[0].as_py()
+    ids = [f"member-{i}" for i in range(len(domains))]
+    extra = pa.table(
+        {
+            "exchange_id": [f"m-{a}-{j}" for a in ids for j in range(5)],
+            "account_id": [a for a in ids for _ in range(5)],
+            "ts": pa.array([t0] * 5 * len(ids), pa.timestamp("us", tz="UTC")),
+            "system_text": [system_text] * 5 * len(ids),
+            "system_hash": ["sys-pool"] * 5 * len(ids),
+        }
+    )
+    people = pa.table({"account_id": ids, "org_id": ids, "email_domain": domains})
+    ex = pa.concat_tables(
+        [
+            exchanges.select(["exchange_id", "account_id", "ts"]),
+            extra.select(["exchange_id", "account_id", "ts"]),
+        ]
+    )
+    ex = ex.append_column(
+        "system_text",
+        pa.concat_arrays(
+            [pa.nulls(exchanges.num_rows, pa.string()), extra.column("system_text").combine_chunks()]
+        ),
+    )
+    ex = ex.append_column(
+        "system_hash",
+        pa.concat_arrays(
+            [pa.nulls(exchanges.num_rows, pa.string()), extra.column("system_hash").combine_chunks()]
+        ),
+    )
+    table = features.materialize(
+        toyworld.connect(ex, pa.concat_tables([accounts.select(people.column_names), people]))
+    )
+    return {r["account_id"]: r for r in table.to_pylist() if r["account_id"] in ids}
+
+
+def test_key_system_prompt_needs_several_organisations():
+    prompt = "You are the teaching assistant of CS101. Answer with hints, never full solutions."
+    course = _system_pool(["uni.edu"] * 5, prompt)  # one university: one organisation
+    assert all(r["key_system_share"] == 0.0 for r in course.values())
+    pool = _system_pool([f"d{i}.example" for i in range(5)], prompt)
+    assert all(r["key_system_share"] == 1.0 for r in pool.values())
+    stock = _system_pool([f"d{i}.example" for i in range(5)], "You are a helpful assistant.")
+    assert all(r["key_system_share"] == 0.0 for r in stock.values())  # a stock default is no key

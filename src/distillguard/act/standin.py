@@ -68,6 +68,11 @@ def _sse(events: Iterator[tuple[str | None, Any]], breaks: bool, delay_s: float 
     )
 
 
+def _event(kind: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """A named SSE event whose payload repeats the name as its `type` (both providers do)."""
+    return kind, {"type": kind, **fields}
+
+
 def _delay(request: Request) -> float:
     return float(request.headers.get("x-standin-delay-ms", 0)) / 1000.0
 
@@ -101,69 +106,38 @@ async def messages(request: Request) -> Response:
         return _json(msg)
 
     def events() -> Iterator[tuple[str | None, Any]]:
-        yield (
+        yield _event(
             "message_start",
-            {
-                "type": "message_start",
-                "message": msg | {"content": [], "stop_reason": None, "usage": usage | {"output_tokens": 1}},
-            },
+            message=msg | {"content": [], "stop_reason": None, "usage": usage | {"output_tokens": 1}},
         )
         for i, block in enumerate(blocks):
             if block["type"] == "thinking":
-                yield (
+                yield _event(
                     "content_block_start",
-                    {
-                        "type": "content_block_start",
-                        "index": i,
-                        "content_block": {"type": "thinking", "thinking": "", "signature": ""},
-                    },
+                    index=i,
+                    content_block={"type": "thinking", "thinking": "", "signature": ""},
                 )
                 for part in _chunks(REASONING):
-                    yield (
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": i,
-                            "delta": {"type": "thinking_delta", "thinking": part},
-                        },
+                    yield _event(
+                        "content_block_delta", index=i, delta={"type": "thinking_delta", "thinking": part}
                     )
-                yield (
+                yield _event(
                     "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": i,
-                        "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
-                    },
+                    index=i,
+                    delta={"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
                 )
             else:
-                yield (
-                    "content_block_start",
-                    {
-                        "type": "content_block_start",
-                        "index": i,
-                        "content_block": {"type": "text", "text": ""},
-                    },
-                )
-                yield "ping", {"type": "ping"}
+                yield _event("content_block_start", index=i, content_block={"type": "text", "text": ""})
+                yield _event("ping")
                 for part in _chunks(answer):
-                    yield (
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": i,
-                            "delta": {"type": "text_delta", "text": part},
-                        },
-                    )
-            yield "content_block_stop", {"type": "content_block_stop", "index": i}
-        yield (
+                    yield _event("content_block_delta", index=i, delta={"type": "text_delta", "text": part})
+            yield _event("content_block_stop", index=i)
+        yield _event(
             "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": 30},
-            },
+            delta={"stop_reason": "end_turn", "stop_sequence": None},
+            usage={"output_tokens": 30},
         )
-        yield "message_stop", {"type": "message_stop"}
+        yield _event("message_stop")
 
     return _sse(events(), req.get("model") == "break-stream", _delay(request))
 
@@ -261,7 +235,23 @@ async def responses(request: Request) -> Response:
         seq = itertools.count()
 
         def ev(kind: str, **fields: Any) -> tuple[str, dict[str, Any]]:
-            return kind, {"type": kind, "sequence_number": next(seq), **fields}
+            return _event(kind, sequence_number=next(seq), **fields)
+
+        def part(
+            kind: str,
+            text_kind: str,
+            at: dict[str, Any],
+            empty: dict[str, Any],
+            full: dict[str, Any],
+            text: str,
+        ) -> Iterator[tuple[str, dict[str, Any]]]:
+            # One part's lifecycle, the same for a reasoning summary and an answer: added, text
+            # deltas, text done, part done.
+            yield ev(f"response.{kind}.added", **at, part=empty)
+            for piece in _chunks(text):
+                yield ev(f"response.{text_kind}.delta", **at, delta=piece)
+            yield ev(f"response.{text_kind}.done", **at, text=text)
+            yield ev(f"response.{kind}.done", **at, part=full)
 
         pending = resp | {"status": "in_progress", "output": [], "usage": None}
         yield ev("response.created", response=pending)
@@ -269,34 +259,13 @@ async def responses(request: Request) -> Response:
         for oi, item in enumerate(items):
             if item["type"] == "reasoning":
                 yield ev("response.output_item.added", output_index=oi, item=item | {"summary": []})
-                yield ev(
-                    "response.reasoning_summary_part.added",
-                    item_id=item["id"],
-                    output_index=oi,
-                    summary_index=0,
-                    part={"type": "summary_text", "text": ""},
-                )
-                for part in _chunks(REASONING):
-                    yield ev(
-                        "response.reasoning_summary_text.delta",
-                        item_id=item["id"],
-                        output_index=oi,
-                        summary_index=0,
-                        delta=part,
-                    )
-                yield ev(
-                    "response.reasoning_summary_text.done",
-                    item_id=item["id"],
-                    output_index=oi,
-                    summary_index=0,
-                    text=REASONING,
-                )
-                yield ev(
-                    "response.reasoning_summary_part.done",
-                    item_id=item["id"],
-                    output_index=oi,
-                    summary_index=0,
-                    part={"type": "summary_text", "text": REASONING},
+                yield from part(
+                    "reasoning_summary_part",
+                    "reasoning_summary_text",
+                    {"item_id": item["id"], "output_index": oi, "summary_index": 0},
+                    {"type": "summary_text", "text": ""},
+                    {"type": "summary_text", "text": REASONING},
+                    REASONING,
                 )
             else:
                 yield ev(
@@ -304,34 +273,13 @@ async def responses(request: Request) -> Response:
                     output_index=oi,
                     item=item | {"status": "in_progress", "content": []},
                 )
-                yield ev(
-                    "response.content_part.added",
-                    item_id=item["id"],
-                    output_index=oi,
-                    content_index=0,
-                    part={"type": "output_text", "text": "", "annotations": []},
-                )
-                for part in _chunks(answer):
-                    yield ev(
-                        "response.output_text.delta",
-                        item_id=item["id"],
-                        output_index=oi,
-                        content_index=0,
-                        delta=part,
-                    )
-                yield ev(
-                    "response.output_text.done",
-                    item_id=item["id"],
-                    output_index=oi,
-                    content_index=0,
-                    text=answer,
-                )
-                yield ev(
-                    "response.content_part.done",
-                    item_id=item["id"],
-                    output_index=oi,
-                    content_index=0,
-                    part=item["content"][0],
+                yield from part(
+                    "content_part",
+                    "output_text",
+                    {"item_id": item["id"], "output_index": oi, "content_index": 0},
+                    {"type": "output_text", "text": "", "annotations": []},
+                    item["content"][0],
+                    answer,
                 )
             yield ev("response.output_item.done", output_index=oi, item=item)
         yield ev("response.completed", response=resp)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from distillguard.commands._common import EXIT_BAD_INPUT, EXIT_INTERNAL, fail
+
 DEMO_SEED = 1000  # an evaluation seed: the demo reports, it does not tune
 
 
@@ -38,8 +40,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         if out.exists() and not out.is_dir():
-            typer.echo(f"distillguard demo: {out} exists and is not a directory", err=True)
-            raise typer.Exit(2)
+            raise fail("demo", EXIT_BAD_INPUT, f"{out} exists and is not a directory")
         world_dir, scan_dir = out / "world", out / "scan"
         started = time.perf_counter()
         try:
@@ -61,11 +62,9 @@ def register(app: typer.Typer) -> None:
             console.print("3/3 evaluating against the ground truth")
             report = evaluate(sim.truth_path, scan_dir)
         except ScenarioError as exc:
-            typer.echo(f"distillguard demo: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise fail("demo", EXIT_BAD_INPUT, str(exc)) from None
         except Exception as exc:
-            typer.echo(f"distillguard demo: failed: {type(exc).__name__}: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise fail("demo", EXIT_INTERNAL, f"failed: {type(exc).__name__}: {exc}") from None
         (out / "evaluation.md").write_text(report.to_markdown(), encoding="utf-8")
         (out / "evaluation.html").write_text(report.to_html(), encoding="utf-8")
         for table in to_rich(report):

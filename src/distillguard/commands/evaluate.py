@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from distillguard.commands._common import EXIT_BAD_INPUT, fail
+
 
 def register(app: typer.Typer) -> None:
     """Add the `evaluate` command to the distillguard CLI."""
@@ -60,8 +62,7 @@ def register(app: typer.Typer) -> None:
             else:
                 report.notes.append("time to detection not measured: add --ttd to re-scan growing prefixes")
         except (EvaluationError, ValueError) as exc:
-            typer.echo(f"distillguard evaluate: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise fail("evaluate", EXIT_BAD_INPUT, str(exc)) from None
         console = Console()
         for table in to_rich(report):
             console.print(table)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from distillguard.commands._common import EXIT_BAD_INPUT, fail
+
 
 def register(app: typer.Typer) -> None:
     """Add the `gateway` command to the distillguard CLI."""
@@ -61,8 +63,7 @@ def register(app: typer.Typer) -> None:
         try:
             pol = load_policy(policy)
         except (PolicyError, OSError) as exc:
-            typer.echo(f"distillguard gateway: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise fail("gateway", EXIT_BAD_INPUT, str(exc)) from exc
         app = create_app(
             upstream,
             policy=pol,

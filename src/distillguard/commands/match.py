@@ -6,18 +6,14 @@ foreign bundle, incomplete scan directory, invalid config), 1 internal error.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-EXIT_MATCHED, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NO_MATCH = 0, 1, 2, 3
+from distillguard.commands._common import command_errors
 
-
-def _fail(code: int, message: str) -> typer.Exit:
-    typer.echo(f"distillguard match: {message}", err=True)
-    return typer.Exit(code)
+EXIT_MATCHED, EXIT_NO_MATCH = 0, 3
 
 
 def register(app: typer.Typer) -> None:
@@ -44,16 +40,8 @@ def register(app: typer.Typer) -> None:
         from distillguard.report import ScanDirError
         from distillguard.share import BundleError, match_bundle
 
-        try:
+        with command_errors("match", (BundleError, ScanDirError, ConfigError, ValueError), debug):
             result = match_bundle(bundle, scan_dir, load_config(config))
-        except (BundleError, ScanDirError, ConfigError, ValueError) as exc:
-            raise _fail(EXIT_BAD_INPUT, str(exc)) from None
-        except Exception as exc:
-            if debug or os.environ.get("DISTILLGUARD_DEBUG"):
-                raise
-            raise _fail(
-                EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
-            ) from None
         if as_json:
             typer.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
         else:

@@ -5,17 +5,11 @@ Exit codes: 0 written, 2 bad input (not a complete scan directory, invalid confi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def _fail(code: int, message: str) -> typer.Exit:
-    typer.echo(f"distillguard report: {message}", err=True)
-    return typer.Exit(code)
+from distillguard.commands._common import command_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +37,7 @@ def register(app: typer.Typer) -> None:
         from distillguard.report import ScanDirError, write_report
         from distillguard.share import resolve_key, share_config, write_bundle
 
-        try:
+        with command_errors("report", (ScanDirError, ConfigError, ValueError), debug):
             cfg = load_config(config) if indicators else None
             path = write_report(scan_dir, out, max_drilldowns=max_drilldowns)
             typer.echo(f"wrote {path}")
@@ -56,11 +50,3 @@ def register(app: typer.Typer) -> None:
                         "the bundle's pseudonyms use a one-off key and will match nothing",
                         err=True,
                     )
-        except (ScanDirError, ConfigError, ValueError) as exc:
-            raise _fail(EXIT_BAD_INPUT, str(exc)) from None
-        except Exception as exc:
-            if debug or os.environ.get("DISTILLGUARD_DEBUG"):
-                raise
-            raise _fail(
-                EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
-            ) from None

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from distillguard.commands._common import EXIT_BAD_INPUT, fail
+
 
 def register(app: typer.Typer) -> None:
     """Add the `simulate` command to the distillguard CLI."""
@@ -50,15 +52,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]distillguard simulate:[/] --scale must be positive, not {scale}")
             raise typer.Exit(2)
         if out.exists() and not out.is_dir():
-            typer.echo(f"distillguard simulate: {out} exists and is not a directory", err=True)
-            raise typer.Exit(2)
+            raise fail("simulate", EXIT_BAD_INPUT, f"{out} exists and is not a directory")
         if split == "train" and seed >= 1000 and not quiet:
             console.print("[yellow]note:[/] seeds >= 1000 are reserved for reporting; tune on seeds < 1000")
         try:
             result = simulate(scenario, out, scale=scale, seed=seed, split=split, fmt=fmt)  # type: ignore[arg-type]
         except ScenarioError as exc:
-            typer.echo(f"distillguard simulate: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise fail("simulate", EXIT_BAD_INPUT, str(exc)) from None
         if quiet:
             return
         table = Table(title=f"world '{result.scenario}' (seed {seed}, split {split}, scale {scale:g})")

@@ -169,7 +169,7 @@ def choose_threshold(
 
 
 def train(
-    worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.01, command: str | None = None
+    worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.03, command: str | None = None
 ) -> tuple[FusionModel, dict]:
     """Fit weights, caps, calibration and threshold on the given training worlds."""
     from distillguard.detect import registry
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("worlds", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--scan-suffix", default="_scan")
-    ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--l2", type=float, default=0.03)
     args = ap.parse_args(argv)
     model, report = train(args.worlds, args.scan_suffix, args.l2)
     model.to_json(args.out)

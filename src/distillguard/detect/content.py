@@ -212,3 +212,52 @@ class CapabilityFocus(AccountRule):
             f"{_pct(r.get('top_capability_share'))} of {r.get('exchanges')} prompts target one capability "
             f"({r.get('top_capability')})."
         )
+
+
+@register
+class SharedSystemPrompt(AccountRule):
+    id = "shared-system-prompt"
+    description = (
+        "Much of the account's traffic runs under specific system prompts (not stock one-line defaults) "
+        "that accounts of several other organisations also send while the rest of the pool does not: "
+        "one operator's prompt set driving many accounts, even when mixed with other traffic."
+    )
+    false_positives = (
+        "Accounts of one customer sharing its product's system prompt; users of one open-source app "
+        "with a long built-in system prompt."
+    )
+    evidence_fields = (
+        "exchanges",
+        "key_system_share",
+        "key_system_prompts",
+        "max_system_accounts",
+        "distinct_system_prompts",
+    )
+    defaults: ClassVar[dict[str, float]] = {
+        "share_lo": 0.3,
+        "share_hi": 0.8,
+        "volume_lo": 100,
+        "volume_hi": 400,
+        "prompts_full": 2,
+        "min_exchanges": 10,
+    }
+
+    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
+        n = column(f, "exchanges", 0)
+        key_share = column(f, "key_system_share", 0)
+        # A share for a dedicated account; a volume for one that mixes the script's traffic with
+        # real customers' (a reseller), where the share is diluted but the count is not.
+        share = np.maximum(
+            ramp(key_share, o["share_lo"], o["share_hi"]),
+            ramp(key_share * n, o["volume_lo"], o["volume_hi"]),
+        )
+        # A rotated set of shared prompts is a script's; a single one may be a product's.
+        prompts = np.clip(column(f, "key_system_prompts", 0) / max(o["prompts_full"], 1), 0.0, 1.0)
+        return share * prompts * (n >= o["min_exchanges"])
+
+    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
+        return (
+            f"{100 * float(r.get('key_system_share') or 0):.0f}% of {r.get('exchanges')} requests use "
+            f"{r.get('key_system_prompts')} specific system prompts that other accounts also send "
+            f"(up to {r.get('max_system_accounts')} accounts per prompt)."
+        )

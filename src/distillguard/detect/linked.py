@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, ClassVar
 
-import numpy as np
 import orjson
-import pyarrow as pa
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.rules import AccountRule, column, ramp, top_templates
+from distillguard.detect.rules import top_templates
 from distillguard.findings import Finding
 
 try:  # the link stage's vocabulary of edge kinds
@@ -145,44 +143,3 @@ class LinkedAccounts:
                 )
             )
         return out
-
-
-@register
-class SharedSystemPrompt(AccountRule):
-    id = "shared-system-prompt"
-    description = (
-        "Most of the account's traffic runs under specific system prompts (not stock one-line defaults) "
-        "that several other accounts also send while the rest of the pool does not: one operator's "
-        "prompt set driving many accounts."
-    )
-    false_positives = (
-        "Accounts of one customer sharing its product's system prompt; users of one open-source app "
-        "with a long built-in system prompt."
-    )
-    evidence_fields = (
-        "exchanges",
-        "key_system_share",
-        "key_system_prompts",
-        "max_system_accounts",
-        "distinct_system_prompts",
-    )
-    defaults: ClassVar[dict[str, float]] = {
-        "share_lo": 0.3,
-        "share_hi": 0.8,
-        "prompts_full": 2,
-        "min_exchanges": 10,
-    }
-
-    def score(self, f: pa.Table, o: dict[str, float]) -> np.ndarray:
-        n = column(f, "exchanges", 0)
-        share = ramp(column(f, "key_system_share", 0), o["share_lo"], o["share_hi"])
-        # A rotated set of shared prompts is a script's; a single one may be a product's.
-        prompts = np.clip(column(f, "key_system_prompts", 0) / max(o["prompts_full"], 1), 0.0, 1.0)
-        return share * prompts * (n >= o["min_exchanges"])
-
-    def explain(self, r: dict[str, Any], o: dict[str, float]) -> str:
-        return (
-            f"{100 * float(r.get('key_system_share') or 0):.0f}% of {r.get('exchanges')} requests use "
-            f"{r.get('key_system_prompts')} specific system prompts that other accounts also send "
-            f"(up to {r.get('max_system_accounts')} accounts per prompt)."
-        )

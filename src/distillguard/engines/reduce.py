@@ -116,5 +116,3 @@ def account_features(spark: SparkSession, exchanges: DataFrame, accounts: pa.Tab
         return conform(spark.sql(sql).toArrow(), embedded_feature_schema())
     finally:
         view.unpersist()
-
-

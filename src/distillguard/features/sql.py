@@ -207,20 +207,29 @@ tpl_stats AS (
 pool AS (
   SELECT COUNT(DISTINCT account_id) AS pool_accounts FROM ex
 ),
+acct_org AS (
+  SELECT account_id, MAX(org_id) AS org_id, MAX(email_domain) AS email_domain
+  FROM {accounts} GROUP BY account_id
+),
 sys_prompts AS (
-  SELECT system_hash, COUNT(DISTINCT account_id) AS sys_accounts, MAX(system_specific) AS specific
-  FROM ex WHERE system_hash IS NOT NULL GROUP BY system_hash
+  -- Organisations sending the prompt: the smaller of distinct org ids and e-mail domains (a
+  -- course's students each have an account but one university domain).
+  SELECT ex.system_hash, COUNT(DISTINCT ex.account_id) AS sys_accounts, MAX(ex.system_specific) AS specific,
+    LEAST(COUNT(DISTINCT COALESCE(o.org_id, ex.account_id)),
+          COUNT(DISTINCT COALESCE(o.email_domain, ex.account_id))) AS sys_orgs
+  FROM ex LEFT JOIN acct_org o ON ex.account_id = o.account_id
+  WHERE ex.system_hash IS NOT NULL GROUP BY ex.system_hash
 ),
 sys_stats AS (
-  -- A coordination key is a specific system prompt (not a short stock default) that several
-  -- accounts send but only a small part of the pool does.
+  -- A coordination key is a specific system prompt (not a short stock default) that accounts of
+  -- several organisations send but only a small part of the pool does.
   SELECT ex.account_id,
     SUM(CASE WHEN sp.sys_accounts >= {shared_min} THEN 1 ELSE 0 END) AS shared_system_exchanges,
     MAX(sp.sys_accounts) AS max_system_accounts,
-    SUM(CASE WHEN sp.sys_accounts >= {shared_min} AND sp.specific = 1
+    SUM(CASE WHEN sp.sys_orgs >= {shared_min} AND sp.specific = 1
               AND sp.sys_accounts <= {rare_share} * pool.pool_accounts THEN 1 ELSE 0 END)
       AS key_system_exchanges,
-    COUNT(DISTINCT CASE WHEN sp.sys_accounts >= {shared_min} AND sp.specific = 1
+    COUNT(DISTINCT CASE WHEN sp.sys_orgs >= {shared_min} AND sp.specific = 1
               AND sp.sys_accounts <= {rare_share} * pool.pool_accounts THEN sp.system_hash END)
       AS key_system_prompts
   FROM ex JOIN sys_prompts sp ON ex.system_hash = sp.system_hash CROSS JOIN pool

@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-ACCOUNT_COLUMNS = ("account_id", "risk", "flagged", "cluster_id", "exchanges", "reasons")
-CLUSTER_COLUMNS = ("cluster_id", "accounts", "exchanges", "risk", "flagged", "capabilities", "reasons")
+from distillguard.outputs import ACCOUNT_COLUMNS, CLUSTER_COLUMNS  # required: the columns `scan` writes
+
 # Exchange columns the report and the indicators read; the rest of the store is optional.
 EXCHANGE_COLUMNS = (
     "exchange_id",

@@ -58,6 +58,12 @@ def series(rows: list[tuple], axis: dict[str, Any]) -> dict[str, dict[str, list[
     return out
 
 
+def _seen(scan: Scan, key: str, base: str) -> dict[str, tuple[float, float]]:
+    """{key: (first, last) exchange time in epoch seconds} over the exchanges `base` selects."""
+    rows = scan.con.execute(f"SELECT {key}, min(epoch(x.ts)), max(epoch(x.ts)) {base} GROUP BY ALL")
+    return {k: (lo, hi) for k, lo, hi in rows.fetchall()}
+
+
 def _top(rows: list[tuple], limit: int) -> dict[str, list[tuple]]:
     """(key, value, ...) rows ordered by count desc -> {key: first `limit` (value, ...) tuples}."""
     out: dict[str, list[tuple]] = defaultdict(list)
@@ -98,12 +104,7 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
         ).fetchall(),
         8,
     )
-    window = {
-        k: (lo, hi)
-        for k, lo, hi in con.execute(
-            f"SELECT m.cluster_id, min(epoch(x.ts)), max(epoch(x.ts)) {base} GROUP BY ALL"
-        ).fetchall()
-    }
+    window = _seen(scan, "m.cluster_id", base)
     infra = _cluster_infrastructure(scan, base)
     findings = _findings_by_subject(scan, "cluster")
     account_findings = _findings_by_subject(scan, "account")
@@ -245,12 +246,7 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
         ).fetchall(),
         6,
     )
-    window = {
-        a: (lo, hi)
-        for a, lo, hi in con.execute(
-            f"SELECT x.account_id, min(epoch(x.ts)), max(epoch(x.ts)) {base} GROUP BY ALL"
-        ).fetchall()
-    }
+    window = _seen(scan, "x.account_id", base)
     links = _links(scan) if scan.has_edges else {}
     meta = _account_meta(scan) if scan.has_account_meta else {}
     findings = _findings_by_subject(scan, "account")

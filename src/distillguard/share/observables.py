@@ -67,13 +67,19 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
     found: dict[str, list[Observable]] = defaultdict(list)
     # (kind, value) -> unflagged accounts using it, per cluster they sit in ("" for none)
     cleared_users: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+
+    def count_cleared(kind: str, sql: str) -> None:
+        # `sql` yields (value, cluster_id or NULL, unflagged accounts using the value)
+        for v, cid, n in con.execute(sql).fetchall():
+            cleared_users[(kind, str(v))][cid or ""] += int(n)
+
     for kind, template in _EXCHANGE_KINDS.items():
         col, expr = template.format(p=""), template.format(p="x.")
-        for v, cid, n in con.execute(
+        count_cleared(
+            kind,
             f"SELECT {col} AS v, c.cluster_id, count(DISTINCT account_id) FROM exchanges "
-            f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL"
-        ).fetchall():
-            cleared_users[(kind, str(v))][cid or ""] += int(n)
+            f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL",
+        )
         rows = con.execute(
             f"WITH t AS (SELECT m.cluster_id, {expr} AS v, count(DISTINCT x.account_id) AS a, count(*) AS n, "
             f"any_value(x.user_text) AS sample FROM exchanges x JOIN share_members m USING (account_id) "
@@ -88,11 +94,11 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
             )
     if scan.has_account_meta:
         for kind, col in _META_KINDS.items():
-            for v, cid, n in con.execute(
+            count_cleared(
+                kind,
                 f"SELECT {col}, c.cluster_id, count(*) FROM account_meta "
-                f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL"
-            ).fetchall():
-                cleared_users[(kind, str(v))][cid or ""] += int(n)
+                f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL",
+            )
             rows = con.execute(
                 f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a FROM account_meta am "
                 f"JOIN share_members m USING (account_id) WHERE am.{col} IS NOT NULL GROUP BY ALL "

@@ -192,45 +192,46 @@ def _cluster_objects(
         ),
     )
     out: list[Any] = [campaign]
+
+    def indicator(name: str, pattern: str, **ext: Any) -> stix2.Indicator:
+        # every indicator of the campaign: a STIX pattern, valid from its first exchange, its confidence
+        return stix2.Indicator(
+            name=name,
+            pattern=pattern,
+            pattern_type="stix",
+            pattern_version="2.1",
+            indicator_types=["malicious-activity"],
+            valid_from=first,
+            confidence=confidence,
+            **common,
+            extensions=_ext(**ext),
+        )
+
     indicators = []
     for item in obs.items:
         sample = None
         if cfg.include_prompts and item.kind == "template" and item.sample:
             sample = item.sample[:SAMPLE_CHARS]
         indicators.append(
-            stix2.Indicator(
-                name=f"{_KIND_NAMES[item.kind]} of distillation cluster {obs.cluster_id}",
-                pattern=pattern_for(item, pseudonym),
-                pattern_type="stix",
-                pattern_version="2.1",
-                indicator_types=["malicious-activity"],
-                valid_from=first,
-                confidence=confidence,
-                **common,
-                extensions=_ext(
-                    observable_kind=item.kind,
-                    accounts=item.accounts,
-                    exchanges=item.exchanges,
-                    sample_prompt=sample,
-                    pseudonym_key_id=pseudonym.key_id if item.kind in {"payment", "email_domain"} else None,
-                ),
+            indicator(
+                f"{_KIND_NAMES[item.kind]} of distillation cluster {obs.cluster_id}",
+                pattern_for(item, pseudonym),
+                observable_kind=item.kind,
+                accounts=item.accounts,
+                exchanges=item.exchanges,
+                sample_prompt=sample,
+                pseudonym_key_id=pseudonym.key_id if item.kind in {"payment", "email_domain"} else None,
             )
         )
     for start in range(0, len(obs.members), ACCOUNTS_PER_INDICATOR):
         chunk = [quote(pseudonym("account", a)) for a in obs.members[start : start + ACCOUNTS_PER_INDICATOR]]
         indicators.append(
-            stix2.Indicator(
-                name=f"accounts of distillation cluster {obs.cluster_id} (pseudonymized)",
-                pattern=f"[user-account:user_id IN ({', '.join(chunk)})]",
-                pattern_type="stix",
-                pattern_version="2.1",
-                indicator_types=["malicious-activity"],
-                valid_from=first,
-                confidence=confidence,
-                **common,
-                extensions=_ext(
-                    observable_kind="account", accounts=len(chunk), pseudonym_key_id=pseudonym.key_id
-                ),
+            indicator(
+                f"accounts of distillation cluster {obs.cluster_id} (pseudonymized)",
+                f"[user-account:user_id IN ({', '.join(chunk)})]",
+                observable_kind="account",
+                accounts=len(chunk),
+                pseudonym_key_id=pseudonym.key_id,
             )
         )
     for ind in indicators:

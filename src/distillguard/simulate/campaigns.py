@@ -16,7 +16,7 @@ import numpy as np
 
 from distillguard.simulate import timing
 from distillguard.simulate.archetypes.common import DEFAULT_FLAVORS, REPEAT
-from distillguard.simulate.draws import weighted
+from distillguard.simulate.draws import pick, weighted
 from distillguard.simulate.harvest import HarvestContent, customer_spec
 from distillguard.simulate.scenario import CampaignSpec
 from distillguard.simulate.style import block_hosts, hosts_in, random_block
@@ -53,7 +53,7 @@ def _accounts(world: World, c: CampaignSpec, rng: np.random.Generator, n: int) -
                 tier=tier,
                 created_at=burst_at[i % cr.bursts] + int(rng.uniform(0, burst_len)),
                 email_domain=domain,
-                payment=payments[int(rng.random() * len(payments))] if shared else None,
+                payment=pick(rng, payments) if shared else None,
                 country=countries[int(rng.random() * 3)],
                 verified=bool(rng.random() < cr.verified_share),
                 n_keys=int(rng.integers(1, 3)),

@@ -91,13 +91,13 @@ class HarvestContent:
     def _slot(self, task: str) -> tuple[str, tuple]:
         rng, world = self.rng, self.world
         if task == "math":
-            return self.math[int(rng.random() * len(self.math))], ()
+            return pick(rng, self.math), ()
         if self.c.content.source == "forwarded":
             pool = world.prompts("human", "tool" if task == "tool" else "chat")
-            p = pool[int(rng.random() * len(pool))]
+            p = pick(rng, pool)
             return phrases.casual(p.text, rng), p.tools
         pool = world.prompts("harvest", task if task != "chat" else "general")
-        p = pool[int(rng.random() * len(pool))]
+        p = pick(rng, pool)
         return p.text, p.tools
 
     def _wrap(self, kind: str, text: str) -> str:
@@ -105,10 +105,10 @@ class HarvestContent:
         if kind == "plain" and c.source != "template":
             return text
         if kind == "cot" and c.source == "forwarded":
-            t = self.templates["cot"][int(rng.random() * len(self.templates["cot"]))]
+            t = pick(rng, self.templates["cot"])
             return f"{text}\n\n{t.parts[-2][t.base[-2]]}"  # the elicitation line appended to a real prompt
         pool = self.templates[kind]
-        t = pool[int(rng.random() * len(pool))]
+        t = pick(rng, pool)
         return t.render(text, rng if rng.random() < c.paraphrase else None)
 
     def spec(self, flavor: str, model: str) -> RequestSpec:
@@ -135,7 +135,7 @@ class HarvestContent:
             text = f"Question: {text}\n\nResponse: {self.world.text.answer(rng, 400)}"
             answer_kind = "rubric"
         elif kind == "censorship":
-            text = phrases.SENSITIVE_QUESTIONS[int(rng.random() * len(phrases.SENSITIVE_QUESTIONS))]
+            text = pick(rng, phrases.SENSITIVE_QUESTIONS)
         user = self._wrap(kind, text)
         think = None
         effort = None
@@ -153,7 +153,7 @@ class HarvestContent:
             system = self.system
             history = (("user", user),)
             for s in range(1 + int(rng.random() * 6)):
-                tool = tools[int(rng.random() * len(tools))]
+                tool = pick(rng, tools)
                 cid = f"h{int(rng.random() * (1 << 40))}{s}"
                 history = (
                     *history,
@@ -187,7 +187,7 @@ def customer_spec(world: World, rng: np.random.Generator, flavor: str, model: st
     kinds = [("human", "chat"), ("human", "tool"), ("harvest", "code")]
     origin, task = kinds[weighted_index(rng, (0.6, 0.25, 0.15))]
     pool = world.prompts(origin, task)
-    p = pool[int(rng.random() * len(pool))]
+    p = pick(rng, pool)
     return RequestSpec(
         flavor=flavor,
         model=model,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from distillguard.simulate.draws import pick
+
 # Each slot lists synonymous wordings; a paraphrase draws another wording for every slot.
 _OPENERS = (
     (
@@ -187,8 +189,7 @@ class Template:
     def render(self, prompt: str, rng: np.random.Generator | None = None) -> str:
         """The template around `prompt`; with `rng`, a paraphrase (another wording per part)."""
         words = [
-            p[int(rng.random() * len(p))] if rng is not None else p[b]
-            for p, b in zip(self.parts, self.base, strict=True)
+            pick(rng, p) if rng is not None else p[b] for p, b in zip(self.parts, self.base, strict=True)
         ]
         head = " ".join(w for w in words if w)
         return f"{prompt}\n\n{head}" if self.slot_first else f"{head}\n\n{prompt}"
@@ -198,16 +199,16 @@ def make_templates(rng: np.random.Generator, n: int, kind: str) -> list[Template
     """`n` distinct templates of one kind (`plain`, `cot`, `cot_backward`, `rubric`, `censorship`)."""
     out = []
     for _ in range(n):
-        parts: list[tuple[str, ...]] = [_OPENERS[int(rng.random() * len(_OPENERS))]]
+        parts: list[tuple[str, ...]] = [pick(rng, _OPENERS)]
         if kind == "cot":
-            parts.append(_COT[int(rng.random() * len(_COT))])
+            parts.append(pick(rng, _COT))
         elif kind == "cot_backward":
             parts = [_COT_BACKWARD]
         elif kind == "rubric":
             parts = [_RUBRIC]
         elif kind == "censorship":
             parts = [_CENSOR]
-        parts.append(_FORMATS[int(rng.random() * len(_FORMATS))])
+        parts.append(pick(rng, _FORMATS))
         base = tuple(int(rng.random() * len(p)) for p in parts)
         out.append(Template(tuple(parts), base, slot_first=bool(rng.integers(0, 4) == 0)))
     return out
@@ -216,7 +217,7 @@ def make_templates(rng: np.random.Generator, n: int, kind: str) -> list[Template
 def product_system_prompt(rng: np.random.Generator) -> str:
     """A chat product's fixed system prompt."""
     i = int(rng.random() * len(_COMPANIES))
-    name = _PRODUCT_NAMES[int(rng.random() * len(_PRODUCT_NAMES))]
+    name = pick(rng, _PRODUCT_NAMES)
     words = int(rng.choice([80, 120, 150, 200]))
     return (
         f"You are {name}, the friendly assistant of {_COMPANIES[i]}, a {_BUSINESSES[i]}. Help customers "
@@ -228,7 +229,7 @@ def product_system_prompt(rng: np.random.Generator) -> str:
 
 def agent_system_prompt(rng: np.random.Generator) -> str:
     """An agentic system prompt of a harvesting harness."""
-    return _AGENT_SYSTEMS[int(rng.random() * len(_AGENT_SYSTEMS))]
+    return pick(rng, _AGENT_SYSTEMS)
 
 
 def ci_harness_prompt(rng: np.random.Generator, repo: str) -> str:
@@ -251,7 +252,7 @@ def benchmark(n: int, split: str, rng: np.random.Generator | None = None) -> lis
     out = []
     for i in range(n):
         a, b, c = (int(x) for x in rng.integers(3, 60, 3))
-        name, item = _NAMES[int(rng.random() * len(_NAMES))], _ITEMS[int(rng.random() * len(_ITEMS))]
+        name, item = pick(rng, _NAMES), pick(rng, _ITEMS)
         shape = int(rng.random() * len(_WORD_PROBLEMS)) if i % 4 != 3 else -1
         if shape < 0:  # multiple choice: the answer among three distractors, in a random position
             options = [a * b, a * b + c, a * b - c, (a + 1) * b]
@@ -280,11 +281,7 @@ def casual(text: str, rng: np.random.Generator) -> str:
     """A real person's phrasing of a prompt: sometimes lowercased, with a greeting or a thanks."""
     if rng.random() < 0.3:
         text = text[:1].lower() + text[1:]
-    return (
-        _CASUAL_PREFIX[int(rng.random() * len(_CASUAL_PREFIX))]
-        + text
-        + _CASUAL_SUFFIX[int(rng.random() * len(_CASUAL_SUFFIX))]
-    )
+    return pick(rng, _CASUAL_PREFIX) + text + pick(rng, _CASUAL_SUFFIX)
 
 
 def assignment_prompt(rng: np.random.Generator, number: int, problem: str) -> str:

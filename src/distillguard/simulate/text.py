@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from distillguard.simulate.draws import pick
+
 _PROSE = (
     "Here is a clear way to think about it.",
     "The short answer is that it depends on a few factors.",
@@ -102,7 +104,7 @@ class TextBank:
         """An answer of about `chars` characters in the style of `kind`."""
         chars = max(20, chars)
         if kind == "code":
-            code = "".join(_CODE[int(rng.random() * len(_CODE))] for _ in range(max(1, chars // 400)))
+            code = "".join(pick(rng, _CODE) for _ in range(max(1, chars // 400)))
             return self._fill(rng, "prose", chars // 4) + "\n\n```\n" + code + "```\n\n" + self._prose[0]
         if kind in ("math", "cot"):
             n = max(2, chars // 90)
@@ -119,7 +121,7 @@ class TextBank:
 
     def tool_lead(self, rng: np.random.Generator) -> str:
         """The short sentence a model writes before a tool call."""
-        return _TOOL_LEADS[int(rng.random() * len(_TOOL_LEADS))]
+        return pick(rng, _TOOL_LEADS)
 
     def tool_result(self, rng: np.random.Generator, name: str) -> str:
         """A plausible result of the tool `name` (test output, file content, JSON)."""
@@ -128,16 +130,16 @@ class TextBank:
             dots = "." * min(passed, 60)
             return f"collected {passed + failed} items\n{dots}\n{passed} passed, {failed} failed"
         if any(k in name for k in ("read", "file", "view", "open")):
-            return _CODE[int(rng.random() * len(_CODE))]
-        return '{"status": "ok", "result": "' + self._prose[int(rng.random() * len(self._prose))] + '"}'
+            return pick(rng, _CODE)
+        return '{"status": "ok", "result": "' + pick(rng, self._prose) + '"}'
 
     def word(self, rng: np.random.Generator) -> str:
         """A filler word for arguments."""
-        return _WORDS[int(rng.random() * len(_WORDS))]
+        return pick(rng, _WORDS)
 
     def arg_value(self, name: str, rng: np.random.Generator) -> str:
         """A plausible value for an argument called `name`."""
         for key, values in _ARG_VALUES.items():
             if key in name.lower():
-                return values[int(rng.random() * len(values))]
+                return pick(rng, values)
         return self.word(rng)

@@ -14,6 +14,7 @@ import orjson
 
 from distillguard.simulate.bodies import BodyPool, RequestSpec
 from distillguard.simulate.corpus import Prompt, Split, load_prompts
+from distillguard.simulate.draws import pick
 from distillguard.simulate.scenario import Scenario
 from distillguard.simulate.style import WorldStyle
 from distillguard.simulate.text import TextBank
@@ -183,12 +184,12 @@ class World:
         """A made-up company email domain."""
         rng = rng or self.rng
         a, b = rng.choice(len(_WORDS), 2, replace=False)
-        return f"{_WORDS[a]}{_WORDS[b]}.{_TLDS[int(rng.random() * len(_TLDS))]}"
+        return f"{_WORDS[a]}{_WORDS[b]}.{pick(rng, _TLDS)}"
 
     def edu_domain(self, rng: np.random.Generator | None = None) -> str:
         """A made-up university email domain."""
         rng = rng or self.rng
-        w = _WORDS[int(rng.random() * len(_WORDS))]
+        w = pick(rng, _WORDS)
         return str(
             rng.choice([f"{w}.edu", f"{w}-university.edu", f"{w}.ac.uk", f"{w}.edu.cn", f"uni-{w}.de"])
         )

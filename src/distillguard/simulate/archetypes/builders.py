@@ -18,6 +18,7 @@ from distillguard.simulate.archetypes.common import (
     rate_for,
 )
 from distillguard.simulate.bodies import RequestSpec
+from distillguard.simulate.draws import pick
 from distillguard.simulate.scenario import ArchetypeSpec
 from distillguard.simulate.style import hosts_in
 from distillguard.simulate.timing import DAY, HOUR, US
@@ -93,7 +94,7 @@ def tool_developer(world: World, spec: ArchetypeSpec, idx: int, room: int = 3) -
         first = -1
         for i in range(len(ts)):
             if i == 0 or sess[i] != sess[i - 1] or rng.random() < 0.35:
-                p = tools_prompts[int(rng.random() * len(tools_prompts))]
+                p = pick(rng, tools_prompts)
                 step = 0
             else:
                 step = (step + 1) % 3  # debugging: re-send the same request, then run the tool loop
@@ -112,7 +113,6 @@ def tool_developer(world: World, spec: ArchetypeSpec, idx: int, room: int = 3) -
                 )
             bodies[i] = world.body(
                 make_spec(
-                    world,
                     rng,
                     flavor,
                     m,
@@ -161,7 +161,7 @@ def ci_agent(world: World, spec: ArchetypeSpec, idx: int) -> None:
     )
     prompts = world.prompts("harvest", "code")
     for run_start in starts:
-        task = prompts[int(rng.random() * len(prompts))].text.split("\n")[0][:200]
+        task = pick(rng, prompts).text.split("\n")[0][:200]
         user = f"CI job failed on the default branch. Task: {task}\nMake the checks pass."
         steps = int(rng.geometric(1 / steps_mean))
         ts = int(run_start) + np.cumsum(rng.uniform(2, 25, steps) * US).astype(np.int64)
@@ -185,7 +185,7 @@ def ci_agent(world: World, spec: ArchetypeSpec, idx: int) -> None:
                     kind="code",
                 )
             )
-            tool = _CI_TOOLS[int(rng.random() * len(_CI_TOOLS))]["name"]
+            tool = pick(rng, _CI_TOOLS)["name"]
             cid = f"ci{idx}{s}{int(rng.random() * (1 << 30))}"
             if not history:
                 history = (("user", user),)
@@ -224,7 +224,7 @@ def eval_runner(world: World, spec: ArchetypeSpec, idx: int) -> None:
             (p for p in world.prompts("human", "chat") if "arena" in p.source), key=lambda p: p.id
         )
         questions = [p.text for p in public[:size]] or questions
-    suffix = phrases.EVAL_COT_SUFFIX[int(rng.random() * len(phrases.EVAL_COT_SUFFIX))]
+    suffix = pick(rng, phrases.EVAL_COT_SUFFIX)
     samples = int(rng.integers(1, 5))
     rate = rate_for(world, spec, "eval_runner", rng)
     runs = [(world.release + int(rng.uniform(0.2, 6) * HOUR), world.style.new_model)]

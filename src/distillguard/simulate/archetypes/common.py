@@ -32,9 +32,7 @@ def flavor_for(rng: np.random.Generator, weights: dict[str, float] | None) -> st
     return weighted(rng, weights or DEFAULT_FLAVORS)
 
 
-def make_spec(
-    world: World, rng: np.random.Generator, flavor: str, model: str, user: str, **kw
-) -> RequestSpec:
+def make_spec(rng: np.random.Generator, flavor: str, model: str, user: str, **kw) -> RequestSpec:
     """A request spec with typical answer size, max_tokens and temperature unless given."""
     kw.setdefault("answer_chars", answer_len(rng))
     kw.setdefault("max_tokens", pick(rng, (1024, 2048, 4096, 8192)))

@@ -35,7 +35,7 @@ def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
         rng, world.start, world.scenario.world.days, rate / per_session, per_session, TZ.get(country, 0)
     )
     home = hosts_in(rng, world.style.residential_prefixes, 2)
-    agent = world.agent(world.style.sdk_agents[int(rng.random() * len(world.style.sdk_agents))])
+    agent = world.agent(pick(rng, world.style.sdk_agents))
     prompts = world.prompts("human", "chat")
     bodies = np.empty(len(ts), np.int32)
     history: tuple = ()
@@ -43,12 +43,11 @@ def casual_chat(world: World, spec: ArchetypeSpec, idx: int) -> None:
         new_session = i == 0 or sess[i] != sess[i - 1]
         if new_session or len(history) > 8:
             history = ()
-            user = phrases.casual(prompts[int(rng.random() * len(prompts))].text, rng)
+            user = phrases.casual(pick(rng, prompts).text, rng)
         else:
-            user = phrases.FOLLOW_UPS[int(rng.random() * len(phrases.FOLLOW_UPS))]
+            user = pick(rng, phrases.FOLLOW_UPS)
         think = pick(rng, (2048, 4096)) if flavor == "anthropic_messages" and rng.random() < 0.1 else None
         s = make_spec(
-            world,
             rng,
             flavor,
             model,
@@ -91,10 +90,9 @@ def new_account(world: World, spec: ArchetypeSpec, idx: int) -> None:
     for i in range(len(ts)):
         origin, task = kinds[weighted_index(rng, (0.6, 0.25, 0.15))]
         prompts = world.prompts(origin, task)
-        p = prompts[int(rng.random() * len(prompts))]
+        p = pick(rng, prompts)
         bodies[i] = world.body(
             make_spec(
-                world,
                 rng,
                 flavor,
                 model,
@@ -126,13 +124,10 @@ def classroom(world: World, spec: ArchetypeSpec, idx: int, room: int = 40) -> No
     assignment = [
         world.body(
             make_spec(
-                world,
                 rng,
                 flavor,
                 model,
-                phrases.assignment_prompt(
-                    rng, homework, p if i % 3 else code[int(rng.random() * len(code))].text
-                ),
+                phrases.assignment_prompt(rng, homework, p if i % 3 else pick(rng, code).text),
                 kind="cot",
                 answer_chars=answer_len(rng, 400, 2000),
             )
@@ -168,8 +163,8 @@ def classroom(world: World, spec: ArchetypeSpec, idx: int, room: int = 40) -> No
         bodies = np.empty(len(ts), np.int32)
         for i in range(len(ts)):
             if rng.random() < 0.7:
-                bodies[i] = assignment[int(rng.random() * len(assignment))]
+                bodies[i] = pick(rng, assignment)
             else:
-                p = chat[int(rng.random() * len(chat))]
-                bodies[i] = world.body(make_spec(world, rng, flavor, model, phrases.casual(p.text, rng)))
+                p = pick(rng, chat)
+                bodies[i] = world.body(make_spec(rng, flavor, model, phrases.casual(p.text, rng)))
         world.emit(acct, ts, bodies, ips.astype(np.uint32), agent)

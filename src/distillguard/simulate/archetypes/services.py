@@ -47,16 +47,15 @@ def chat_product(world: World, spec: ArchetypeSpec, idx: int) -> None:
     prompts = world.prompts("human", "chat")
     pool = []
     for _ in range(pool_size(len(ts))):
-        user = phrases.casual(prompts[int(rng.random() * len(prompts))].text, rng)
+        user = phrases.casual(pick(rng, prompts).text, rng)
         history: tuple = ()
         if rng.random() < 0.35:
-            first = phrases.casual(prompts[int(rng.random() * len(prompts))].text, rng)
+            first = phrases.casual(pick(rng, prompts).text, rng)
             history = (("user", first), ("assistant", world.text.answer(rng, 300)))
-            user = phrases.FOLLOW_UPS[int(rng.random() * len(phrases.FOLLOW_UPS))]
+            user = pick(rng, phrases.FOLLOW_UPS)
         pool.append(
             world.body(
                 make_spec(
-                    world,
                     rng,
                     flavor,
                     model,
@@ -105,7 +104,7 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
         for _ in range(pool_size(int((new_model == new).sum()))):
             origin, task = kinds[weighted_index(rng, (0.45, 0.2, 0.15, 0.1, 0.1))]
             prompts = world.prompts(origin, task)
-            p = prompts[int(rng.random() * len(prompts))]
+            p = pick(rng, prompts)
             flavor = flavor_for(rng, spec.flavors)
             model = world.style.new_model if new else world.model(rng)
             think = (
@@ -114,7 +113,6 @@ def router(world: World, spec: ArchetypeSpec, idx: int) -> None:
             pools[new].append(
                 world.body(
                     make_spec(
-                        world,
                         rng,
                         flavor,
                         model,
@@ -161,11 +159,10 @@ def serverless(world: World, spec: ArchetypeSpec, idx: int) -> None:
     pool = [
         world.body(
             make_spec(
-                world,
                 rng,
                 flavor,
                 model,
-                phrases.summarize_prompt(docs[int(rng.random() * len(docs))].text, variant),
+                phrases.summarize_prompt(pick(rng, docs).text, variant),
                 max_tokens=200,
                 temperature=0.2,
                 answer_chars=answer_len(rng, 60, 300),
@@ -197,13 +194,10 @@ def synthetic_data(world: World, spec: ArchetypeSpec, idx: int) -> None:
     pool = [
         world.body(
             make_spec(
-                world,
                 rng,
                 flavor,
                 model,
-                phrases.synthetic_data_prompt(
-                    rng, phrases.SYNTH_TOPICS[int(rng.random() * len(phrases.SYNTH_TOPICS))]
-                ),
+                phrases.synthetic_data_prompt(rng, pick(rng, phrases.SYNTH_TOPICS)),
                 temperature=1.0,
                 max_tokens=2048,
                 answer_chars=answer_len(rng, 400, 2000),

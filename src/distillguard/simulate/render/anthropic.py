@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from distillguard.simulate.draws import pick
 from distillguard.simulate.render.common import (
     ident,
     signature,
@@ -72,7 +73,7 @@ def render(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank
         thinking_chars = len(thinking)
         content.append({"type": "thinking", "thinking": thinking, "signature": signature(rng)})
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.random() * len(spec.tools))]
+        tool = pick(rng, spec.tools)
         lead = text.tool_lead(rng)
         content.append({"type": "text", "text": lead})
         content.append(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from distillguard.simulate.draws import pick
 from distillguard.simulate.spec import RequestSpec
 from distillguard.simulate.text import TextBank
 
@@ -56,7 +57,7 @@ def tool_args(tool: dict[str, Any], rng: np.random.Generator, text: TextBank) ->
         prop = props.get(name) or {}
         kind = prop.get("type", "string")
         if prop.get("enum"):
-            args[name] = prop["enum"][int(rng.random() * len(prop["enum"]))]
+            args[name] = pick(rng, prop["enum"])
         elif kind == "integer":
             args[name] = 1 + int(rng.random() * 499)
         elif kind == "number":

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from distillguard.simulate.draws import pick
 from distillguard.simulate.render.common import (
     FINGERPRINTS,
     ident,
@@ -77,7 +78,7 @@ def render(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank
     reasoning_tokens = tokens(spec.reasoning_chars or 1200) if spec.effort else 0
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None, "annotations": []}
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.random() * len(spec.tools))]
+        tool = pick(rng, spec.tools)
         args = orjson.dumps(tool_args(tool, rng, text)).decode()
         message["tool_calls"] = [
             {

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from distillguard.simulate.draws import pick
 from distillguard.simulate.render.common import (
     ident,
     tokens,
@@ -81,7 +82,7 @@ def render(spec: RequestSpec, idx: int, rng: np.random.Generator, text: TextBank
             }
         )
     if spec.call_tool and spec.tools:
-        tool = spec.tools[int(rng.random() * len(spec.tools))]
+        tool = pick(rng, spec.tools)
         args = orjson.dumps(tool_args(tool, rng, text)).decode()
         output.append(
             {
