@@ -28,7 +28,7 @@ def _ids_table(scan: Scan, name: str, ids: list[str]) -> None:
 
 def time_axis(scan: Scan) -> dict[str, Any]:
     """The scan's time window and the timeline bin width that fits it."""
-    lo, hi = scan.con.execute("SELECT min(epoch(ts)), max(epoch(ts)) FROM exchanges").fetchone()
+    lo, hi = scan.con.execute("SELECT min(epoch(ts)), max(epoch(ts)) FROM exchanges").fetchall()[0]
     lo, hi = float(lo or 0.0), float(hi or 0.0)
     width = next((w for w in _BIN_WIDTHS if (hi - lo) / w <= MAX_BINS), _BIN_WIDTHS[-1])
     first = int(lo // width)
@@ -225,7 +225,7 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
     ips = _top(
         con.execute(
             f"SELECT x.account_id, x.client_ip, count(*) AS n {base} WHERE x.client_ip IS NOT NULL "
-            "GROUP BY ALL ORDER BY x.account_id, n DESC"
+            "GROUP BY ALL ORDER BY x.account_id, n DESC, 2"
         ).fetchall(),
         8,
     )
@@ -235,14 +235,14 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
     agents = _top(
         con.execute(
             f"SELECT x.account_id, x.user_agent, count(*) AS n {base} "
-            "WHERE x.user_agent IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC"
+            "WHERE x.user_agent IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC, 2"
         ).fetchall(),
         5,
     )
     templates = _top(
         con.execute(
-            f"SELECT x.account_id, x.template_id, count(*) AS n, any_value(x.user_text) {base} "
-            "WHERE x.template_id IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC"
+            f"SELECT x.account_id, x.template_id, count(*) AS n, min(x.user_text) {base} "
+            "WHERE x.template_id IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC, 2"
         ).fetchall(),
         6,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import numpy as np
 
+T = TypeVar("T")
 
-def pick(rng: np.random.Generator, options: tuple | list):
+
+def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
     """One of `options`, uniformly (rng.choice is slow on small Python sequences)."""
     return options[int(rng.random() * len(options))]
 
