@@ -21,6 +21,13 @@ def test_fractional_literals_become_double_outside_strings() -> None:
     )
 
 
+def test_apostrophes_in_comments_do_not_hide_literals() -> None:
+    sql = "SELECT 1.0 -- the account's share\n, 2.0 /* it's */, 3.0 FROM t -- 4.0 isn't here\n"
+    assert spark_sql(sql) == (
+        "SELECT 1.0D -- the account's share\n, 2.0D /* it's */, 3.0D FROM t -- 4.0 isn't here\n"
+    )
+
+
 def test_conform_casts_to_the_embedded_types_and_names_missing_columns() -> None:
     spark_result = pa.table({"account_id": ["a"], "first_day_exchanges": pa.array([3], pa.int64())})
     embedded = pa.schema([("account_id", pa.string()), ("first_day_exchanges", pa.decimal128(38, 0))])

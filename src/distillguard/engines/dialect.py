@@ -19,14 +19,14 @@ import re
 
 import pyarrow as pa
 
-# A single-quoted SQL string (with '' escapes): left untouched.
-_STRING = re.compile(r"'(?:[^']|'')*'")
+# Left untouched: single-quoted strings (with '' escapes), -- line comments, /* block comments */.
+_STRING = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
 # A fractional literal not part of an identifier, a longer number or an exponent literal.
 _DECIMAL_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d+|\d+\.|\.\d+)(?![\w.])")
 
 
 def spark_sql(text: str) -> str:
-    """`text` with every fractional numeric literal outside strings written as a Spark DOUBLE."""
+    """`text` with every fractional numeric literal outside strings and comments made a Spark DOUBLE."""
     out: list[str] = []
     last = 0
     for match in _STRING.finditer(text):

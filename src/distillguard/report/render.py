@@ -76,7 +76,7 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
     ]
     accounts = scan.accounts.sort_values(["risk", "exchanges"], ascending=False)
     clusters = scan.clusters.sort_values("risk", ascending=False)
-    flagged_clusters = clusters[clusters["flagged"]]
+    flagged_clusters = clusters.loc[clusters["flagged"].astype(bool)]
     shown_clusters = flagged_clusters["cluster_id"].head(MAX_CLUSTERS).tolist()
     cluster_colors = {cid: svg.color(i) for i, cid in enumerate(clusters["cluster_id"])}
     notes = list(scan.notes)
@@ -86,14 +86,15 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
             "clusters.csv only"
         )
 
-    flagged = accounts[accounts["flagged"]]
+    flagged = accounts.loc[accounts["flagged"].astype(bool)]
     drill_ids = flagged["account_id"].head(max_drilldowns).tolist()
     if len(flagged) > len(drill_ids):
         notes.append(
             f"drill-downs cover the {len(drill_ids)} riskiest of {len(flagged)} flagged accounts; "
             "the rest are in accounts.csv"
         )
-    heavy = accounts[~accounts["flagged"]].sort_values("exchanges", ascending=False).head(CLEARED_HEAVY_USERS)
+    cleared = accounts.loc[~accounts["flagged"].astype(bool)]
+    heavy = cleared.sort_values("exchanges", ascending=False).head(CLEARED_HEAVY_USERS)
     heavy_ids = heavy["account_id"].tolist()
 
     cluster_data = views.cluster_views(scan, shown_clusters, axis)
@@ -136,8 +137,8 @@ def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[s
         "capability_cleared_svg": svg.hbars(caps["cleared"], fill=svg.PALETTE[2]),
         "clusters": cluster_data,
         "cluster_colors": cluster_colors,
-        "other_clusters": clusters[~clusters["flagged"]].head(50).to_dict("records"),
-        "other_clusters_total": int((~clusters["flagged"]).sum()),
+        "other_clusters": clusters.loc[~clusters["flagged"].astype(bool)].head(50).to_dict("records"),
+        "other_clusters_total": int((~clusters["flagged"].astype(bool)).sum()),
         "graph_svg": graph_svg,
         "graph_links": GRAPH_LINKS_PER_ACCOUNT,
         "graph_clusters": [(cid, col) for cid, col in cluster_colors.items() if cid in graph_clusters],

@@ -128,7 +128,7 @@ def build_bundle(scan: Scan, config: object | None = None) -> tuple[stix2.Bundle
     }
     scan_key = str(scan.summary.get("started") or scan.summary.get("finished") or now.isoformat())
 
-    flagged = scan.clusters[scan.clusters["flagged"]].sort_values("risk", ascending=False)
+    flagged = scan.clusters.loc[scan.clusters["flagged"].astype(bool)].sort_values("risk", ascending=False)
     verdicts = {r["cluster_id"]: r for r in flagged.to_dict("records")}
     objects: list[Any] = [marking, project, _extension_definition(), provider]
     for obs in collect(scan, list(verdicts), cfg.local_fp_guard, cfg.max_indicators_per_cluster):
