@@ -137,6 +137,7 @@ class ReasoningBudget(AccountRule):
         "effort_high_share",
         "thinking_budget_mean",
         "reasoning_char_share",
+        "reasoning_token_share",
         "max_tokens_mean",
     )
     defaults: ClassVar[dict[str, float]] = {
@@ -152,10 +153,14 @@ class ReasoningBudget(AccountRule):
         asked = np.maximum.reduce(
             [column(f, c, 0) for c in ("reasoning_requested_share", "thinking_share", "effort_high_share")]
         )
-        # Providers that hide the reasoning return none of it: then the level asked for speaks.
-        got = np.maximum(
-            ramp(column(f, "reasoning_char_share", 0), o["reasoning_lo"], o["reasoning_hi"]),
-            ramp(column(f, "reasoning_high_share", 0), o["share_lo"], o["share_hi"]),
+        # Providers that hide the reasoning return none of its text: then the reasoning tokens
+        # billed (the trace was produced and paid for) and the level asked for speak.
+        got = np.maximum.reduce(
+            [
+                ramp(column(f, "reasoning_char_share", 0), o["reasoning_lo"], o["reasoning_hi"]),
+                ramp(column(f, "reasoning_high_share", 0), o["share_lo"], o["share_hi"]),
+                ramp(column(f, "reasoning_token_share", 0), o["share_lo"], o["share_hi"]),
+            ]
         )
         return ramp(asked, o["share_lo"], o["share_hi"]) * got * (n >= o["min_exchanges"])
 
@@ -164,7 +169,8 @@ class ReasoningBudget(AccountRule):
         return (
             f"{_pct(asked)} of {r.get('exchanges')} requests ask for extended reasoning "
             f"({_pct(r.get('reasoning_high_share'))} at the highest level); "
-            f"{_pct(r.get('reasoning_char_share'))} of the returned text is reasoning."
+            f"{_pct(r.get('reasoning_char_share'))} of the returned text is reasoning, "
+            f"{_pct(r.get('reasoning_token_share'))} of the requests were billed reasoning tokens."
         )
 
 

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlparse
 import pyarrow as pa
 
 from distillguard.ingest import FieldMapping, SourceError, expand_paths, normalize_lines, normalize_records
-from distillguard.ingest.loader import _parquet_records, part_schema
+from distillguard.ingest.loader import parquet_records, part_schema
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -198,7 +198,7 @@ def parquet_mapper(
             keys = [(f, r - i) for i, (f, r) in enumerate(zip(files, rows, strict=True))]
             for start, end in _runs(keys):
                 label, order = labels(files[start])
-                records = _parquet_records(data.slice(start, end - start), rows[start] + 1)
+                records = parquet_records(data.slice(start, end - start), rows[start] + 1)
                 table, rejects = normalize_records(records, label, mapping)
                 yield from _finish(table, rejects, order, schema).to_batches()
 

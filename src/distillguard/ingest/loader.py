@@ -95,7 +95,7 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
-def _parquet_records(batch: pa.RecordBatch, first: int) -> Iterator[tuple[int, dict | None, str]]:
+def parquet_records(batch: pa.RecordBatch, first: int) -> Iterator[tuple[int, dict | None, str]]:
     for offset, record in enumerate(batch.to_pylist()):
         try:
             for key in ("request", "response"):
@@ -143,7 +143,7 @@ def map_batch(
     """
     cpu = time.process_time()
     if kind == "parquet":
-        table, rejects = normalize_records(_parquet_records(payload, first), label, mapping)
+        table, rejects = normalize_records(parquet_records(payload, first), label, mapping)
     else:
         table, rejects = normalize_lines(payload, label, mapping)
     if table.num_rows:
