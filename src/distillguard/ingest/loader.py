@@ -96,6 +96,7 @@ def _drop_nulls(value: Any) -> Any:
 
 
 def parquet_records(batch: pa.RecordBatch, first: int) -> Iterator[tuple[int, dict | None, str]]:
+    """Yield (row number, record, content hash) per Parquet row; (row, None, reason) when unreadable."""
     for offset, record in enumerate(batch.to_pylist()):
         try:
             for key in ("request", "response"):
