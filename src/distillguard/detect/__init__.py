@@ -6,7 +6,7 @@ cluster-level coordination detectors (when that module is present).
 
 import contextlib
 
-from distillguard.detect import behaviour, content, infrastructure, linked, models
+from distillguard.detect import behaviour, content, infrastructure, linked, models, pool
 from distillguard.detect.base import DetectionContext, Detector, register, registry, run_detectors
 from distillguard.detect.catalog import catalog
 
@@ -22,6 +22,7 @@ __all__ = [
     "infrastructure",
     "linked",
     "models",
+    "pool",
     "register",
     "registry",
     "run_detectors",

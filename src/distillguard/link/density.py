@@ -46,28 +46,32 @@ def densest_block(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> Den
     order = np.argsort(u, kind="stable")
     nbr, nw = v[order], w[order]
     start = np.searchsorted(u[order], np.arange(n + 1))
-    deg = np.bincount(u, weights=w, minlength=n)
     present = np.bincount(u, minlength=n) > 0
-    alive = present.copy()
+    # The peeling loop is sequential: plain Python lists and floats are several times faster to
+    # index one element at a time than numpy arrays, with the same float64 arithmetic.
+    deg = np.bincount(u, weights=w, minlength=n).tolist()
+    nbr_l, nw_l, start_l = nbr.tolist(), nw.tolist(), start.tolist()
+    alive = present.tolist()
     remaining = int(present.sum())
     total = float(weight.sum())
     best, best_step = total / remaining, 0
-    heap = [(deg[i], i) for i in np.flatnonzero(present)]
+    heap = [(deg[i], i) for i in np.flatnonzero(present).tolist()]
     heapq.heapify(heap)
     removed: list[int] = []
+    heappop, heappush = heapq.heappop, heapq.heappush
     while heap and remaining > 1:
-        d, node = heapq.heappop(heap)
+        d, node = heappop(heap)
         if not alive[node] or d != deg[node]:
             continue  # stale entry
         alive[node] = False
         removed.append(node)
         remaining -= 1
         total -= deg[node]
-        for j in range(start[node], start[node + 1]):
-            other = nbr[j]
+        for j in range(start_l[node], start_l[node + 1]):
+            other = nbr_l[j]
             if alive[other]:
-                deg[other] -= nw[j]
-                heapq.heappush(heap, (deg[other], other))
+                deg[other] -= nw_l[j]
+                heappush(heap, (deg[other], other))
         g = total / remaining
         if g > best + 1e-12:
             best, best_step = g, len(removed)

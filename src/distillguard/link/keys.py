@@ -134,7 +134,7 @@ def build_exchanges(con: Any, ex_cols: set[str]) -> int:
 
 
 def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> None:
-    """Materialize all specs into KEYS(kind, key, aid, tf, df, idf, r, block)."""
+    """Materialize all specs into KEYS(kind, key, kid, aid, tf, df, idf, r, block)."""
     parts = []
     for spec in specs:
         tf = "CAST(s.n AS DOUBLE) / a.n_ex" if spec.per_exchange else "CAST(s.n AS DOUBLE)"
@@ -161,9 +161,11 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> None:
             SELECT kind, key, aid, sum(tf) AS tf, bool_or(block) AS block
             FROM ({union}) GROUP BY kind, key, aid
         ), df AS (
-            SELECT kind, key, count(*) AS df FROM raw GROUP BY kind, key HAVING count(*) >= 2
+            -- kid: a number per key, so that pairs are matched on integers, not strings
+            SELECT kind, key, count(*) AS df, CAST(row_number() OVER () AS INTEGER) AS kid
+            FROM raw GROUP BY kind, key HAVING count(*) >= 2
         )
-        SELECT r.kind, r.key, r.aid, least(r.tf, 1.0) AS tf, d.df,
+        SELECT r.kind, r.key, d.kid, r.aid, least(r.tf, 1.0) AS tf, d.df,
                {idf} AS idf,
                row_number() OVER (PARTITION BY r.kind, r.key ORDER BY r.aid) AS r,
                r.block

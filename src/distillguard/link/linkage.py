@@ -15,7 +15,14 @@ from distillguard.link.clusters import Cluster, by_member, groups_from_membershi
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities
 from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
-from distillguard.link.pairs import PAIRS, build_candidates, combine, drop_same_org, score_shared_keys
+from distillguard.link.pairs import (
+    PAIRS,
+    build_candidates,
+    combine,
+    drop_same_org,
+    score_shared_keys,
+    top_shared_keys,
+)
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -86,6 +93,7 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         scores = pa.concat_tables([scores, behaviour.score(pairs["a"], pairs["b"]).cast(scores.schema)])
         lap("scores")
         kept_rows, a, b, w = combine(scores, cfg)
+        kept_rows = top_shared_keys(con, kept_rows, skip=("fingerprint",))
         stats["edges"] = len(a)
         nodes, comm = communities(a, b, w, seed=cfg.seed, resolution=cfg.resolution)
         lap("leiden")

@@ -30,21 +30,26 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
     A pair is a candidate when keys of at least `min_agreeing` independent kinds propose it, or a
     strong kind does: the edge rule could not keep any other pair, so it is never scored."""
     max_df = max(cfg.block_window + 1, math.ceil(cfg.block_max_share * n_accounts))
-    evidence = " ".join(f"WHEN '{k}' THEN '{e}'" for k, e in EVIDENCE_OF.items())
+    # Evidence as a small number and pairs as integers: the proposals are the largest
+    # intermediate of the stage (up to block_window per key holder), so each row is kept small.
+    evidence = " ".join(f"WHEN '{k}' THEN {EVIDENCE.index(e)}" for k, e in EVIDENCE_OF.items())
     strong = ", ".join(f"'{k}'" for k in cfg.strong) or "''"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PAIRS} AS
-        WITH proposals AS (
-            SELECT DISTINCT x.kind, x.aid AS a, y.aid AS b
-            FROM {KEYS} x JOIN {KEYS} y
-              ON x.kind = y.kind AND x.key = y.key AND y.r > x.r AND y.r <= x.r + {int(cfg.block_window)}
-            WHERE x.block AND x.df <= {max_df}
+        WITH k AS (
+            SELECT kid, r, aid, CAST(CASE kind {evidence} ELSE -1 END AS TINYINT) AS ev,
+                   kind IN ({strong}) AS strong, block
+            FROM {KEYS} WHERE df <= {max_df}
+        ), proposals AS (
+            SELECT DISTINCT x.ev, x.strong, x.aid AS a, y.aid AS b
+            FROM k x JOIN k y
+              ON x.kid = y.kid AND y.r > x.r AND y.r <= x.r + {int(cfg.block_window)}
+            WHERE x.block
         )
         SELECT a, b FROM proposals
         GROUP BY a, b
-        HAVING count(DISTINCT CASE kind {evidence} ELSE kind END) >= {int(cfg.min_agreeing)}
-            OR bool_or(kind IN ({strong}))
+        HAVING count(DISTINCT ev) >= {int(cfg.min_agreeing)} OR bool_or(strong)
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
@@ -71,16 +76,46 @@ def drop_same_org(con: Any) -> int:
     return before - int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
+def _shared_keys_sql(pairs: str, skip: tuple[str, ...], split: int) -> str:
+    """SQL of every (a, b, kind, key, df, v = min(tf_a, tf_b) × idf) a pair of `pairs` shares.
+
+    Two ways to find the keys a candidate pair shares, each cheap where the other is not: a key
+    held by d accounts costs d²/2 pairs when its holders are paired with each other, and d × (pairs
+    per account) lookups when each candidate pair looks it up. Keys held by at most `split`
+    accounts are joined holder to holder, the rest looked up from the pairs."""
+    skipped = ", ".join(f"'{k}'" for k in skip) or "''"
+    return f"""
+        SELECT x.aid AS a, y.aid AS b, x.kind, x.key, x.df, least(x.tf, y.tf) * x.idf AS v
+        FROM {KEYS} x
+        JOIN {KEYS} y ON y.kid = x.kid AND y.r > x.r
+        JOIN {pairs} p ON p.a = x.aid AND p.b = y.aid
+        WHERE x.df <= {split} AND x.kind NOT IN ({skipped})
+        UNION ALL
+        SELECT p.a, p.b, x.kind, x.key, x.df, least(x.tf, y.tf) * x.idf AS v
+        FROM {pairs} p
+        JOIN {KEYS} x ON x.aid = p.a
+        JOIN {KEYS} y ON y.aid = p.b AND y.kid = x.kid
+        WHERE x.df > {split} AND x.kind NOT IN ({skipped})"""
+
+
+def _split(con: Any, pairs: str) -> int:
+    n_pairs, n_accounts = con.execute(f"SELECT count(*), count(DISTINCT a) FROM {pairs}").fetchall()[0]
+    return max(2, math.ceil(2 * n_pairs / max(1, n_accounts)))
+
+
 def score_shared_keys(
-    con: Any, overrides: dict[str, str] | None = None, skip: tuple[str, ...] = (), top: int = 3
+    con: Any,
+    overrides: dict[str, str] | None = None,
+    skip: tuple[str, ...] = (),
+    pairs: str = PAIRS,
 ) -> pa.Table:
-    """Per candidate pair and kind: similarity, number of shared keys and the top shared keys.
+    """Per candidate pair and kind: similarity and number of shared keys (top_keys left null:
+    `top_shared_keys` fills it in for the pairs that become edges).
 
     `overrides` maps a kind to a table (a, b, sim) whose similarity replaces the shared-key one
     (lockstep measures excess over chance, see `timing.py`); pairs missing there get 0. Kinds in
     `skip` are scored elsewhere (behaviour fingerprints, by cosine)."""
     overrides = overrides or {}
-    sim = "least(1.0, sum(least(x.tf, y.tf) * x.idf))"
     joins, cases = [], []
     for i, (kind, table) in enumerate(sorted(overrides.items())):
         joins.append(f"LEFT JOIN {table} o{i} ON o{i}.a = s.a AND o{i}.b = s.b AND s.kind = '{kind}'")
@@ -89,20 +124,55 @@ def score_shared_keys(
     return con.sql(
         f"""
         WITH s AS (
-            SELECT p.a, p.b, x.kind, {sim} AS sim, count(*) AS shared,
-                   to_json(arg_max(x.key || ' (' || x.df || ' accounts)', least(x.tf, y.tf) * x.idf, {top}))
-                       AS top_keys
-            FROM {PAIRS} p
-            JOIN {KEYS} x ON x.aid = p.a
-            JOIN {KEYS} y ON y.aid = p.b AND y.kind = x.kind AND y.key = x.key
-            WHERE x.kind NOT IN ({", ".join(f"'{k}'" for k in skip) or "''"})
-            GROUP BY p.a, p.b, x.kind
+            SELECT m.a, m.b, m.kind, least(1.0, sum(m.v)) AS sim, count(*) AS shared
+            FROM ({_shared_keys_sql(pairs, skip, _split(con, pairs))}) m GROUP BY m.a, m.b, m.kind
         )
-        SELECT s.a, s.b, s.kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared, s.top_keys
+        SELECT s.a, s.b, s.kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared,
+               CAST(NULL AS VARCHAR) AS top_keys
         FROM s {" ".join(joins)}
         ORDER BY s.a, s.b, s.kind
         """
     ).to_arrow_table()
+
+
+def top_shared_keys(con: Any, rows: pa.Table, skip: tuple[str, ...] = (), top: int = 3) -> pa.Table:
+    """`rows` (a, b, kind, ...) with top_keys set to the `top` shared keys of largest
+    min(tf_a, tf_b) × idf, as JSON (ties listed by key, so every run lists the same), for every
+    kind not in `skip` (those keep theirs)."""
+    kept = "_dg_link_kept"
+    con.register("_dg_link_rows", rows.select(["a", "b"]))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT DISTINCT a, b FROM _dg_link_rows")
+    con.unregister("_dg_link_rows")
+    tops = con.sql(
+        f"""
+        SELECT m.a, m.b, m.kind,
+               to_json(arg_max(m.key || ' (' || m.df || ' accounts)', {{'v': m.v, 'k': m.key}}, {top}))
+                   AS top_keys
+        FROM ({_shared_keys_sql(kept, skip, _split(con, kept))}) m GROUP BY m.a, m.b, m.kind
+        """
+    ).to_arrow_table()
+    found = {
+        (a, b, k): t
+        for a, b, k, t in zip(
+            tops["a"].to_pylist(),
+            tops["b"].to_pylist(),
+            tops["kind"].to_pylist(),
+            tops["top_keys"].to_pylist(),
+            strict=True,
+        )
+    }
+    column = [
+        t if k in skip else found.get((a, b, k))
+        for a, b, k, t in zip(
+            rows["a"].to_pylist(),
+            rows["b"].to_pylist(),
+            rows["kind"].to_pylist(),
+            rows["top_keys"].to_pylist(),
+            strict=True,
+        )
+    ]
+    i = rows.schema.get_field_index("top_keys")
+    return rows.set_column(i, "top_keys", pa.array(column, pa.string()))
 
 
 def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:

@@ -44,6 +44,11 @@ COT_FAMILIES: dict[str, str] = {
     "ordinary_step": (
         r"step[ -]by[ -]step|show (?:your|all|the) (?:work|working|steps)|explain your (?:answer|reasoning)|"
         r"justify your answer|let'?s think|think (?:carefully|it through|through)|walk me through|"
+        # Imperative reasoning-request prefixes ("Chain of thought:", "Reason through this:",
+        # "Let's work through this carefully:"): a request to reason, not yet for the trace.
+        r"chain[ -]of[ -]thoughts? ?:|"
+        r"reason (?:through|carefully about) (?:this|it|the (?:problem|question))|"
+        r"(?:let'?s|let us) work (?:through this|this through|it through|through it|through the problem)|"
         r"逐步|一步一步|分步|解题过程|解题步骤"
     ),
     # Weak trace requests: write down / show the reasoning, think aloud.

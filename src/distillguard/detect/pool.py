@@ -1,0 +1,180 @@
+"""Pool-level machine behaviour: a linked cluster that runs like one machine, not like people.
+
+A classroom or a batch of organic sign-ups is linked as tightly as a harvest pool (shared homework
+templates, a campus network, a creation week), but its members are people: the pool's traffic
+follows a day and a night, and members rarely fire in the same seconds. An operator's pool runs
+round the clock and its accounts fire in lockstep. This rule reads the link stage's clusters and
+scores each member account by its pool's flatness over the hours of the day (the share of the
+pool's traffic in its quietest eight hours, against the third a flat pool sends there) and by the
+density of lockstep edges among its members. A flat sum of members who each keep a human day
+(people in many time zones) is not a machine: the flat path counts only when the members' own
+hour-of-day profiles are not strongly diurnal. It is behaviour evidence, independent of what the
+pool shares (templates, infrastructure), so it can agree with coordination without counting the
+same fact twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.detect.base import DetectionContext, register
+from distillguard.detect.rules import AccountRule, ramp
+from distillguard.findings import Finding
+
+QUIET_HOURS = 8  # the night of a human day
+
+
+def quiet_share(hour_counts: np.ndarray) -> float:
+    """Share of traffic in the quietest `QUIET_HOURS` consecutive hours of the day, times 24/8.
+
+    About 1 for traffic flat over the day, near 0 for a human day with a night.
+    """
+    total = float(hour_counts.sum())
+    if total <= 0:
+        return 0.0
+    windows = [hour_counts[(np.arange(QUIET_HOURS) + i) % 24].sum() for i in range(24)]
+    return float(min(windows)) / total * 24 / QUIET_HOURS
+
+
+def member_dispersion(con: Any, cluster_of: dict[str, str], min_exchanges: int) -> dict[str, float]:
+    """cluster id -> median hour-of-day dispersion of its members with enough traffic to have one."""
+    rows = con.execute(
+        "SELECT account_id, diurnal_dispersion FROM account_features "
+        "WHERE exchanges >= ? AND diurnal_dispersion IS NOT NULL",
+        [int(min_exchanges)],
+    ).fetchall()
+    per: dict[str, list[float]] = {}
+    for acc, disp in rows:
+        if acc in cluster_of:
+            per.setdefault(cluster_of[acc], []).append(float(disp))
+    return {cid: float(np.median(v)) for cid, v in per.items()}
+
+
+def pool_hours(con: Any, cluster_of: dict[str, str]) -> dict[str, np.ndarray]:
+    """cluster id -> exchanges per hour of the day (UTC, epoch arithmetic) over its members."""
+    if not cluster_of:
+        return {}
+    con.register(
+        "_dg_pool",
+        pa.table({"account_id": list(cluster_of), "cluster_id": list(cluster_of.values())}),
+    )
+    try:
+        rows = con.execute(
+            """
+            SELECT p.cluster_id, CAST(FLOOR(epoch(e.ts) / 3600) AS BIGINT) % 24 AS h, COUNT(*) AS c
+            FROM exchanges e JOIN _dg_pool p ON e.account_id = p.account_id
+            GROUP BY 1, 2
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_dg_pool")
+    out: dict[str, np.ndarray] = {}
+    for cid, h, c in rows:
+        out.setdefault(cid, np.zeros(24))[int(h)] += int(c)
+    return out
+
+
+@register
+class PoolCadence(AccountRule):
+    id = "pool-cadence"
+    description = (
+        "The account's linked cluster runs like one machine: the pool's traffic is flat over the 24 hours "
+        "of the day and/or its members fire in lockstep, where a group of people (a classroom, a team) "
+        "has a night and rarely acts in the same seconds."
+    )
+    false_positives = (
+        "Unrelated accounts in many time zones linked into one cluster (their sum is flat); scheduled "
+        "jobs of one customer's accounts."
+    )
+    evidence_fields = (
+        "cluster_id",
+        "members",
+        "quiet_share",
+        "member_dispersion",
+        "lockstep_edges",
+        "lockstep_density",
+    )
+    defaults: ClassVar[dict[str, float]] = {
+        "flat_lo": 0.55,
+        "flat_hi": 0.85,
+        "lockstep_lo": 0.1,
+        "lockstep_hi": 0.4,
+        "members_lo": 4,
+        "members_hi": 10,
+        "min_exchanges": 200,
+        "member_min_exchanges": 24,
+        "member_dispersion_lo": 6.0,
+        "member_dispersion_hi": 12.0,
+    }
+
+    def pools(self, ctx: DetectionContext, o: dict[str, float]) -> list[dict[str, Any]]:
+        """One row per linked cluster: members, quiet share, lockstep density and the pool score."""
+        linkage = ctx.linkage
+        clusters = list(getattr(linkage, "clusters", None) or [])
+        cluster_of = {a: c.cluster_id for c in clusters for a in c.members}
+        hours = pool_hours(ctx.con, cluster_of)
+        dispersion = member_dispersion(ctx.con, cluster_of, int(o["member_min_exchanges"]))
+        out = []
+        for c in clusters:
+            n = len(c.members)
+            counts = hours.get(c.cluster_id, np.zeros(24))
+            lockstep = int((c.edge_kinds or {}).get("lockstep", 0))
+            density = lockstep / max(n * (n - 1) / 2, 1)
+            quiet = quiet_share(counts)
+            # Too little traffic and the hour profile is noise.
+            flat = ramp(np.array([quiet]), o["flat_lo"], o["flat_hi"])[0]
+            flat *= counts.sum() >= o["min_exchanges"]
+            # Members who each have a day and a night: a flat sum is time zones, not a machine.
+            disp = dispersion.get(c.cluster_id, float("nan"))
+            flat *= 1.0 - ramp(np.array([disp]), o["member_dispersion_lo"], o["member_dispersion_hi"])[0]
+            step = ramp(np.array([density]), o["lockstep_lo"], o["lockstep_hi"])[0]
+            size = ramp(np.array([n]), o["members_lo"], o["members_hi"])[0]
+            out.append(
+                {
+                    "cluster_id": c.cluster_id,
+                    "members": c.members,
+                    "quiet_share": round(quiet, 4),
+                    "member_dispersion": None if np.isnan(disp) else round(disp, 2),
+                    "lockstep_edges": lockstep,
+                    "lockstep_density": round(density, 4),
+                    "score": float(max(flat, step) * size),
+                }
+            )
+        return out
+
+    def detect(self, ctx: DetectionContext) -> list[Finding]:
+        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
+        if isinstance(over, dict) and over.get("enabled") is False:
+            return []
+        o = self.options(ctx)
+        findings = []
+        for pool in self.pools(ctx, o):
+            sc = round(pool["score"], 4)
+            if sc < self.emit_min:
+                continue
+            ev = {k: v for k, v in pool.items() if k not in ("score", "members")}
+            ev["members"] = len(pool["members"])
+            ev["thresholds"] = dict(o)
+            for acc in pool["members"]:
+                findings.append(
+                    Finding(
+                        detector=self.id,
+                        subject_kind="account",
+                        subject_id=acc,
+                        score=sc,
+                        explanation=(
+                            f"Its cluster {pool['cluster_id']} ({len(pool['members'])} accounts) sends "
+                            f"{100 * pool['quiet_share'] / 3:.0f}% of its traffic in its quietest "
+                            f"{QUIET_HOURS} hours of the day (a flat pool sends 33%; members' own "
+                            f"hour-of-day dispersion {pool['member_dispersion']}) and has "
+                            f"{pool['lockstep_edges']} lockstep links "
+                            f"({100 * pool['lockstep_density']:.0f}% of member pairs)."
+                        ),
+                        evidence=ev,
+                        severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
+                    )
+                )
+        return findings
