@@ -8,6 +8,7 @@
 `quality` simulates each world (split and seed as given), scans it once with the default
 pipeline, re-runs `link_accounts` on the scan's store and compares clusters with the truth.
 Tune only with `--split train` and seeds < 1000; report with `--split eval` and seeds >= 1000.
+`bench/link_regression.py` checks that a change leaves a scan's Linkage exactly as it was.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ a payment fingerprint, a template. `build_keys` puts them all in one table with
   [0, 1] with f = IDF_FLOOR, so a key held by two accounts weighs 1 and one held by most accounts
   (python-requests, a cloud NAT in a small scan) weighs 0;
 - `r`: the account's rank in one global account order, used by blocking (see `pairs.py`).
+- `kid`: a number per (kind, key), so that blocking and scoring join on integers.
 Keys held by one account only are dropped: they cannot link anybody.
 """
 

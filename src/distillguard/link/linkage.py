@@ -14,7 +14,7 @@ from distillguard.link import content, fingerprint, infrastructure, timing
 from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities
-from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
+from distillguard.link.keys import ACCT, IDENTITY_KINDS, KEYS, build_exchanges, build_keys, view_columns
 from distillguard.link.pairs import (
     PAIRS,
     build_candidates,
@@ -23,6 +23,9 @@ from distillguard.link.pairs import (
     score_shared_keys,
     top_shared_keys,
 )
+
+OPERATOR_PAIRS = "_dg_link_pairs_operator"
+BRIDGE_PAIRS = "_dg_link_pairs_bridge"
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -87,10 +90,7 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         if not cfg.link_within_org and "org_id" in acct_cols:
             stats["same_org_pairs_dropped"] = drop_same_org(con)
         lap("candidates")
-        lockstep = timing.build_lockstep(con, PAIRS, cfg)
-        scores = score_shared_keys(con, {"lockstep": lockstep}, skip=("fingerprint",))
-        pairs = con.sql(f"SELECT a, b FROM {PAIRS} ORDER BY a, b").fetchnumpy()
-        scores = pa.concat_tables([scores, behaviour.score(pairs["a"], pairs["b"]).cast(scores.schema)])
+        scores = _score_candidates(con, behaviour, cfg, stats)
         lap("scores")
         kept_rows, a, b, w = combine(scores, cfg)
         kept_rows = top_shared_keys(con, kept_rows, skip=("fingerprint",))
@@ -108,6 +108,66 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         return Linkage(by_member(clusters), clusters, _edge_table(kept_rows, account_ids), stats)
     finally:
         _drop_temp_tables(con)
+
+
+def _score(con: Any, pairs: str, behaviour: fingerprint.Fingerprints, cfg: LinkConfig) -> list[pa.Table]:
+    """Per-kind rows of the pairs in table `pairs`: [shared-key kinds, behaviour], each sorted by pair."""
+    lockstep = timing.build_lockstep(con, pairs, cfg)
+    shared = score_shared_keys(con, {"lockstep": lockstep}, skip=("fingerprint",), pairs=pairs)
+    ab = con.sql(f"SELECT a, b FROM {pairs} ORDER BY a, b").fetchnumpy()
+    return [shared, behaviour.score(ab["a"], ab["b"]).cast(shared.schema)]
+
+
+def _score_candidates(
+    con: Any, behaviour: fingerprint.Fingerprints, cfg: LinkConfig, stats: dict[str, Any]
+) -> pa.Table:
+    """Score the candidate pairs the edge rule could keep.
+
+    With `require_identity`, a pair that shares no operator key (payment, API key, network,
+    client, creation burst, email domain, cadence) can only become a content bridge, and a bridge
+    only joins two accounts that already have an operator-backed edge. So the pairs sharing an
+    operator key are scored first; of the others, only those between two such accounts are. The
+    edge rule's outcome is the one it has on all candidates, at a fraction of the cost."""
+    prunable = cfg.require_identity and cfg.identity_min > 0 and all(v > 0 for v in cfg.strong.values())
+    if not prunable:
+        parts = _score(con, PAIRS, behaviour, cfg)
+        stats["scored_pairs"] = stats.get("candidate_pairs", 0)
+        return pa.concat_tables(parts)
+    kinds = ", ".join(f"'{k}'" for k in sorted(IDENTITY_KINDS | set(cfg.strong)))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {OPERATOR_PAIRS} AS
+        WITH k AS (SELECT aid, kid FROM {KEYS} WHERE kind IN ({kinds}))
+        SELECT DISTINCT p.a, p.b FROM {PAIRS} p
+        JOIN k x ON x.aid = p.a JOIN k y ON y.aid = p.b AND y.kid = x.kid
+        """
+    )
+    first = _score(con, OPERATOR_PAIRS, behaviour, cfg)
+    _, a, b, _ = combine(pa.concat_tables(first), cfg)
+    backed = pa.table({"aid": pa.array(np.unique(np.concatenate([a, b])), pa.int32())})
+    con.register("_dg_link_backed_arrow", backed)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {BRIDGE_PAIRS} AS
+        SELECT p.a, p.b FROM {PAIRS} p
+        SEMI JOIN _dg_link_backed_arrow x ON x.aid = p.a
+        SEMI JOIN _dg_link_backed_arrow y ON y.aid = p.b
+        ANTI JOIN {OPERATOR_PAIRS} o ON o.a = p.a AND o.b = p.b
+        """
+    )
+    con.unregister("_dg_link_backed_arrow")
+    second = _score(con, BRIDGE_PAIRS, behaviour, cfg)
+    stats["scored_pairs"] = int(
+        con.execute(
+            f"SELECT (SELECT count(*) FROM {OPERATOR_PAIRS}) + (SELECT count(*) FROM {BRIDGE_PAIRS})"
+        ).fetchall()[0][0]
+    )
+    # The same row order as scoring all candidates at once: shared-key rows, then behaviour rows.
+    shared = pa.concat_tables([first[0], second[0]]).sort_by(
+        [("a", "ascending"), ("b", "ascending"), ("kind", "ascending")]
+    )
+    behaviour_rows = pa.concat_tables([first[1], second[1]]).sort_by([("a", "ascending"), ("b", "ascending")])
+    return pa.concat_tables([shared, behaviour_rows])
 
 
 def _edge_table(rows: pa.Table, account_ids: np.ndarray) -> pa.Table:

@@ -22,6 +22,8 @@ from distillguard.link.config import LinkConfig
 from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS
 
 PAIRS = "_dg_link_pairs"
+BLOCKING = "_dg_link_blocking"
+PROPOSALS_PER_SLICE = 20_000_000
 
 
 def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
@@ -30,28 +32,40 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
     A pair is a candidate when keys of at least `min_agreeing` independent kinds propose it, or a
     strong kind does: the edge rule could not keep any other pair, so it is never scored."""
     max_df = max(cfg.block_window + 1, math.ceil(cfg.block_max_share * n_accounts))
-    # Evidence as a small number and pairs as integers: the proposals are the largest
-    # intermediate of the stage (up to block_window per key holder), so each row is kept small.
-    evidence = " ".join(f"WHEN '{k}' THEN {EVIDENCE.index(e)}" for k, e in EVIDENCE_OF.items())
+    # Each proposal is reduced to a bit of its evidence: one aggregate keyed by the pair alone
+    # (the largest table of the stage) counts the independent kinds that propose it.
+    bits = {kind: 1 << EVIDENCE.index(e) for kind, e in EVIDENCE_OF.items()}
+    evidence = " ".join(f"WHEN '{k}' THEN {b}" for k, b in bits.items())
+    unknown = 1 << len(EVIDENCE)
     strong = ", ".join(f"'{k}'" for k in cfg.strong) or "''"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {PAIRS} AS
-        WITH k AS (
-            SELECT kid, r, aid, CAST(CASE kind {evidence} ELSE -1 END AS TINYINT) AS ev,
-                   kind IN ({strong}) AS strong, block
-            FROM {KEYS} WHERE df <= {max_df}
-        ), proposals AS (
-            SELECT DISTINCT x.ev, x.strong, x.aid AS a, y.aid AS b
-            FROM k x JOIN k y
-              ON x.kid = y.kid AND y.r > x.r AND y.r <= x.r + {int(cfg.block_window)}
-            WHERE x.block
-        )
-        SELECT a, b FROM proposals
-        GROUP BY a, b
-        HAVING count(DISTINCT ev) >= {int(cfg.min_agreeing)} OR bool_or(strong)
+        CREATE OR REPLACE TEMP TABLE {BLOCKING} AS
+        SELECT kid, r, aid, CAST(CASE kind {evidence} ELSE {unknown} END AS INTEGER) AS ev,
+               kind IN ({strong}) AS strong, block, df
+        FROM {KEYS} WHERE df <= {max_df}
         """
     )
+    # Bounded memory: the proposals are aggregated in slices of accounts (the pair's first
+    # account), each slice holding about PROPOSALS_PER_SLICE proposals; slices share no pair.
+    window = int(cfg.block_window)
+    (proposals,) = con.execute(
+        f"SELECT coalesce(sum(least({window}, df - r)), 0) FROM {BLOCKING} WHERE block"
+    ).fetchall()[0]
+    slices = max(1, math.ceil(int(proposals) / PROPOSALS_PER_SLICE))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} (a INTEGER, b INTEGER)")
+    for i in range(slices):
+        con.execute(
+            f"""
+            INSERT INTO {PAIRS}
+            SELECT x.aid AS a, y.aid AS b
+            FROM {BLOCKING} x JOIN {BLOCKING} y
+              ON x.kid = y.kid AND y.r > x.r AND y.r <= x.r + {window}
+            WHERE x.block AND x.aid % {slices} = {i}
+            GROUP BY x.aid, y.aid
+            HAVING bit_count(bit_or(x.ev)) >= {int(cfg.min_agreeing)} OR bool_or(x.strong)
+            """
+        )
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
@@ -146,8 +160,10 @@ def top_shared_keys(con: Any, rows: pa.Table, skip: tuple[str, ...] = (), top: i
     tops = con.sql(
         f"""
         SELECT m.a, m.b, m.kind,
-               to_json(arg_max(m.key || ' (' || m.df || ' accounts)', {{'v': m.v, 'k': m.key}}, {top}))
-                   AS top_keys
+               to_json(list_transform(
+                   arg_max({{'k': m.key, 'df': m.df}}, {{'v': m.v, 'k': m.key}}, {top}),
+                   lambda t: t.k || ' (' || t.df || ' accounts)'
+               )) AS top_keys
         FROM ({_shared_keys_sql(kept, skip, _split(con, kept))}) m GROUP BY m.a, m.b, m.kind
         """
     ).to_arrow_table()
