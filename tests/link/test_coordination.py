@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import exchange, legit_population
+from link_world import exchange, legit_population
 
 from distillguard.detect.base import DetectionContext, registry
 from distillguard.detect.coordination import CoordinatedCluster

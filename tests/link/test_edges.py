@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from conftest import T0, exchange, legit_population, random_ip
+from link_world import T0, exchange, legit_population, random_ip
 
 from distillguard.link import link_accounts
 

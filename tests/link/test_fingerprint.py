@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import exchange
+from link_world import exchange
 
 from distillguard.link.fingerprint import account_vectors, simhash_keys
 from distillguard.link.keys import build_exchanges, view_columns

@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
-from conftest import exchange, legit_population, random_ip
+from link_world import exchange, legit_population, random_ip
 
 from distillguard.link import EDGE_SCHEMA, link_accounts
 from distillguard.link.graph import communities

@@ -63,7 +63,7 @@ def test_top_keys_of_equal_weight_are_listed_in_key_order(rng):
 
 
 def test_candidates_and_edges_do_not_depend_on_slicing(rng, make_con, monkeypatch):
-    from conftest import exchange, legit_population
+    from link_world import exchange, legit_population
 
     from distillguard.link import link_accounts
     from distillguard.link import pairs as pairs_module
