@@ -338,6 +338,21 @@ def _anthropic_response(response: dict, out: dict) -> None:
         out["output_tokens"] = _int(usage.get("output_tokens"))
 
 
+def _openai_counts(
+    out: dict, answer: int, reasoning: int, calls: int, usage: object, inp: str, outp: str
+) -> None:
+    """Store the answer counts and OpenAI usage; `inp`/`outp` name the flavour's token fields."""
+    out["response_chars"] = answer
+    out["reasoning_chars"] = reasoning
+    out["response_tool_calls"] = calls
+    if isinstance(usage, dict):
+        out["input_tokens"] = _int(usage.get(f"{inp}_tokens"))
+        out["output_tokens"] = _int(usage.get(f"{outp}_tokens"))
+        details = usage.get(f"{outp}_tokens_details")
+        if isinstance(details, dict):
+            out["reasoning_tokens"] = _int(details.get("reasoning_tokens"))
+
+
 def _chat_response(response: dict, out: dict) -> None:
     answer = reasoning = calls = 0
     choices = response.get("choices")
@@ -354,16 +369,7 @@ def _chat_response(response: dict, out: dict) -> None:
             calls += len(tool_calls)
         elif isinstance(msg.get("function_call"), dict):
             calls += 1
-    out["response_chars"] = answer
-    out["reasoning_chars"] = reasoning
-    out["response_tool_calls"] = calls
-    usage = response.get("usage")
-    if isinstance(usage, dict):
-        out["input_tokens"] = _int(usage.get("prompt_tokens"))
-        out["output_tokens"] = _int(usage.get("completion_tokens"))
-        details = usage.get("completion_tokens_details")
-        if isinstance(details, dict):
-            out["reasoning_tokens"] = _int(details.get("reasoning_tokens"))
+    _openai_counts(out, answer, reasoning, calls, response.get("usage"), "prompt", "completion")
 
 
 def _responses_response(response: dict, out: dict) -> None:
@@ -383,16 +389,7 @@ def _responses_response(response: dict, out: dict) -> None:
                         reasoning += len(part["text"])
         elif isinstance(kind, str) and kind.endswith("_call"):
             calls += 1
-    out["response_chars"] = answer
-    out["reasoning_chars"] = reasoning
-    out["response_tool_calls"] = calls
-    usage = response.get("usage")
-    if isinstance(usage, dict):
-        out["input_tokens"] = _int(usage.get("input_tokens"))
-        out["output_tokens"] = _int(usage.get("output_tokens"))
-        details = usage.get("output_tokens_details")
-        if isinstance(details, dict):
-            out["reasoning_tokens"] = _int(details.get("reasoning_tokens"))
+    _openai_counts(out, answer, reasoning, calls, response.get("usage"), "input", "output")
 
 
 _REQUEST = {ANTHROPIC: _anthropic_request, OPENAI_CHAT: _chat_request, OPENAI_RESPONSES: _responses_request}
