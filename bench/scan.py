@@ -24,13 +24,13 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import duckdb
+
+from proctree import run_sampled  # bench/ is on sys.path when a benchmark runs as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
@@ -89,32 +89,6 @@ def duckdb_parse_count(path: Path) -> tuple[float, float, int]:
     return seconds, cpu, int(count)
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int, cpu_by_pid: dict[int, float]) -> int:
-    """Resident bytes of `pid` and all its descendants, from /proc; records each one's CPU seconds."""
-    total = 0
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-            with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            cpu_by_pid[p] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
-            continue
-    return total
-
-
 # --ingest-only: the ingest stage alone (read, normalize, signals, Parquet parts, duplicates).
 INGEST_ONLY = """
 import json, resource, sys, time
@@ -143,29 +117,13 @@ def run_scan(
     if ingest_only:
         out.mkdir(parents=True)
         cmd = [sys.executable, "-c", INGEST_ONLY, str(path), str(out), str(workers or 0)]
-    peak = 0
-    cpu_by_pid: dict[int, float] = {}
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        # The forkserver that runs the map workers is a child of the scan process, so the tree
-        # walk from the scan's pid covers it.
-        while not done.wait(0.05):
-            peak = max(peak, _tree(proc.pid, cpu_by_pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = proc.communicate()
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"scan failed ({proc.returncode}): {stderr.strip()}")
+    # The forkserver that runs the map workers is a child of the scan process, so the tree
+    # sampled from the scan's pid covers it.
+    run = run_sampled(cmd)
+    if run.returncode != 0:
+        raise SystemExit(f"scan failed ({run.returncode}): {run.stderr.strip()}")
     summary = json.loads((out / "summary.json").read_text())
-    return seconds, peak, sum(cpu_by_pid.values()), summary
+    return run.wall_s, run.peak_rss_bytes, run.cpu_s, summary
 
 
 def main() -> None:

@@ -22,17 +22,16 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from proctree import run_sampled  # bench/ is on sys.path when a benchmark runs as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
 RESULTS = ROOT / "bench" / "results"
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def make_input(exchanges: int) -> Path:
@@ -46,50 +45,18 @@ def make_input(exchanges: int) -> Path:
     return path
 
 
-def _tree(pid: int, cpu_by_pid: dict[int, float]) -> int:
-    """Resident bytes of `pid` and its descendants; records each one's CPU seconds."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(x.split()[1]) * 1024 for x in fh if x.startswith("VmRSS:"))
-            with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            cpu_by_pid[p] = (int(fields[11]) + int(fields[12])) / _TICK
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError, StopIteration, ValueError):
-            continue
-    return total
-
-
 def run_child(engine: str, log: Path, out: Path, master: str) -> dict[str, Any]:
     """Run one engine in a child process; return its report plus wall, peak RSS and CPU."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, __file__, "--child", engine, "--input", str(log), "--store", str(out)]
     cmd += ["--master", master]
-    peak, cpu_by_pid = 0, {}
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.2):
-            peak = max(peak, _tree(proc.pid, cpu_by_pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{engine} run failed ({proc.returncode}):\n{stderr[-3000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result.update(wall_s=round(wall, 2), peak_rss_mb=peak // 2**20, cpu_s=round(sum(cpu_by_pid.values()), 1))
+    run = run_sampled(cmd, interval_s=0.2)
+    if run.returncode != 0:
+        raise SystemExit(f"{engine} run failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result.update(
+        wall_s=round(run.wall_s, 2), peak_rss_mb=run.peak_rss_bytes // 2**20, cpu_s=round(run.cpu_s, 1)
+    )
     return result
 
 
