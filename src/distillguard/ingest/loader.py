@@ -9,14 +9,12 @@ file as they are found; duplicates are removed at the end by the store, from the
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
 import resource
 import shutil
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +33,11 @@ from distillguard.ingest.sources import (
     iter_line_batches,
     iter_parquet_batches,
 )
+from distillguard.ingest.workers import take_pool, worker_count
 from distillguard.schema import EXCHANGE_SCHEMA
 
 BATCH_RECORDS = 4096
 KEPT_REJECTS = 1000  # rejects kept in memory for the report; all of them go to the rejects file
-PARALLEL_FROM_BYTES = 24 << 20  # smaller inputs are mapped in-process: workers would cost more
-MAX_WORKERS = 8
 
 
 class IngestError(RuntimeError):
@@ -182,14 +179,6 @@ def _done(result: Any) -> Future:
     return future
 
 
-def _worker_count(workers: int | None, total_bytes: int) -> int:
-    if workers is not None:
-        return max(1, workers)
-    if total_bytes < PARALLEL_FROM_BYTES:
-        return 1
-    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
-
-
 def _map_all(
     jobs: Iterator[tuple[str, str, Any, int]],
     n_workers: int,
@@ -214,11 +203,7 @@ def _map_all(
             else:
                 collect(map_batch(kind, label, payload, first, mapping, next_part(), with_signals))
         return
-    # forkserver, not fork: the caller may hold DuckDB or Arrow threads. The server imports the
-    # map step once; each worker is then forked from it without importing again.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["distillguard.ingest.loader", "distillguard.signals"])
-    with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+    with take_pool(n_workers) as pool:
         pending: deque[Future] = deque()
         try:
             for kind, label, payload, first in jobs:
@@ -285,7 +270,7 @@ def ingest_paths(
         if progress is not None:
             progress.advance(task, n)
 
-    n_workers = _worker_count(workers, total_bytes)
+    n_workers = worker_count(workers, total_bytes)
     with rejects_path.open("wb") as rejects_file:
 
         def collect(result: BatchResult) -> None:

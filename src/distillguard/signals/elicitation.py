@@ -13,12 +13,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals.patterns import SIGNALS, Rule
+from distillguard.signals.patterns import SCAN_ALONE, SIGNALS, Rule
 from distillguard.signals.regex import search_pattern
 
 # RE2 gets the same flag as Python: ^ anchors at line starts.
 _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, _) in SIGNALS.items()}
 _UNION = {name: "(?m)(?:" + ")|(?:".join(fams.values()) + ")" for name, (fams, _) in SIGNALS.items()}
+# The column path's candidate scan: one union of the families that unite cheaply, and the
+# SCAN_ALONE families on their own.
+_JOINED = {
+    name: "(?m)(?:" + ")|(?:".join(p for f, p in fams.items() if f not in SCAN_ALONE) + ")"
+    for name, (fams, _) in SIGNALS.items()
+}
+_ALONE = {name: {f: p for f, p in pats.items() if f in SCAN_ALONE} for name, pats in _RE2.items()}
 _COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
 _UNION_COMPILED = {name: search_pattern(p) for name, p in _UNION.items()}
 
@@ -51,10 +58,14 @@ def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
     n = len(folded)
     for name, (_, rules) in SIGNALS.items():
         score = np.zeros(n, dtype=np.float32)
-        candidates = pc.match_substring_regex(folded, _UNION[name])
-        if pc.any(candidates).as_py():
-            rows = pc.indices_nonzero(candidates).to_numpy()
-            hits = family_hits(pc.take(folded, pa.array(rows)), _RE2[name])
+        alone = family_hits(folded, _ALONE[name])
+        candidates = pc.match_substring_regex(folded, _JOINED[name]).to_numpy(zero_copy_only=False)
+        candidates = np.logical_or.reduce([candidates.astype(bool), *alone.values()])
+        if candidates.any():
+            rows = np.flatnonzero(candidates)
+            others = {f: p for f, p in _RE2[name].items() if f not in SCAN_ALONE}
+            hits = family_hits(pc.take(folded, pa.array(rows)), others)
+            hits.update({f: h[rows] for f, h in alone.items()})
             score[rows] = _combine(rules, hits, len(rows))
         out[name] = score
     return out

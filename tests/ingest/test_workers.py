@@ -1,0 +1,39 @@
+"""The map worker pool: started early, handed over once, replaced when the size differs."""
+
+from __future__ import annotations
+
+from distillguard.ingest import workers
+
+
+def test_worker_count_follows_input_size_and_request() -> None:
+    assert workers.worker_count(None, 1_000) == 1
+    assert workers.worker_count(3, 1_000) == 3
+    assert workers.worker_count(0, 1 << 40) == 1
+    assert 1 <= workers.worker_count(None, workers.PARALLEL_FROM_BYTES) <= workers.MAX_WORKERS
+
+
+def test_prestarted_pool_is_handed_over_once() -> None:
+    workers.prestart(2)
+    first = workers.take_pool(2)
+    try:
+        assert first.submit(sum, [1, 2, 3]).result(timeout=60) == 6
+        second = workers.take_pool(2)  # the warm pool was taken: a new one
+        assert second is not first
+        second.shutdown()
+    finally:
+        first.shutdown()
+
+
+def test_prestarted_pool_of_another_size_is_not_used() -> None:
+    workers.prestart(2)
+    pool = workers.take_pool(3)
+    try:
+        assert pool._max_workers == 3
+        assert pool.submit(max, [4, 9, 2]).result(timeout=60) == 9
+    finally:
+        pool.shutdown()
+
+
+def test_one_worker_needs_no_pool() -> None:
+    workers.prestart(1)
+    assert workers._warm == {}
