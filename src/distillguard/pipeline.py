@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import multiprocessing
+import os
 import resource
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,6 +145,59 @@ def _ingest(
     )
 
 
+def _view_stage(module: str, attr: str, args: tuple) -> tuple[str, float, int]:
+    """Run one view stage; returns its output path, CPU seconds and peak memory (in a worker)."""
+    cpu = time.process_time()
+    path = str(_stage(module, attr)(*args))
+    return path, time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _write_views(
+    out_dir: Path,
+    config: ScanConfig,
+    clock: _Clock,
+    paths_out: dict[str, Path],
+    errors: list[str],
+    beside: bool,
+) -> None:
+    """report.html and the STIX bundle. Both only read the finished outputs, not each other: when
+    the map workers ran (their process server is warm, the input was large), the bundle is built
+    in a worker process while this process writes the report. A failure is reported in `errors`."""
+    views = (
+        ("report", "report", "write_report", (out_dir,), "Writing report"),
+        ("share", "share", "write_bundle", (out_dir, config.share), "Writing STIX bundle"),
+    )
+
+    def failed(name: str, exc: BaseException) -> None:
+        message = f"{name}: {type(exc).__name__}: {exc}"
+        errors.append(message)
+        print(f"distillguard scan: {message}", file=sys.stderr)
+
+    side = None
+    if beside and len(os.sched_getaffinity(0)) > 1:
+        name, module, attr, args, label = views[1]
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+        side = (name, pool, pool.submit(_view_stage, module, attr, args), time.perf_counter())
+        views = views[:1]
+    for name, module, attr, args, label in views:
+        with clock.stage(name, label):
+            try:
+                paths_out[name] = Path(_stage(module, attr)(*args))
+            except Exception as exc:
+                failed(name, exc)
+    if side is not None:
+        name, pool, future, started = side
+        with pool:
+            try:
+                path, cpu, peak = future.result()
+                paths_out[name] = Path(path)
+                clock.mark(name, time.perf_counter() - started, cpu)
+                clock.peak_rss_mb[f"{name}_worker"] = peak
+            except Exception as exc:
+                clock.mark(name, time.perf_counter() - started, 0.0)
+                failed(name, exc)
+
+
 def run_scan(
     paths: Sequence[str | Path],
     out_dir: Path,
@@ -205,17 +261,7 @@ def run_scan(
     result.findings, result.verdicts, result.linkage = findings, verdicts, linkage
 
     # After the outputs: a failure here is reported, never allowed to lose the scan.
-    for name, module, attr, args, label in (
-        ("report", "report", "write_report", (out_dir,), "Writing report"),
-        ("share", "share", "write_bundle", (out_dir, config.share), "Writing STIX bundle"),
-    ):
-        with clock.stage(name, label):
-            try:
-                paths_out[name] = Path(_stage(module, attr)(*args))
-            except Exception as exc:
-                message = f"{name}: {type(exc).__name__}: {exc}"
-                result.errors.append(message)
-                print(f"distillguard scan: {message}", file=sys.stderr)
+    _write_views(out_dir, config, clock, paths_out, result.errors, beside=report.worker_cpu_seconds > 0)
 
     summary["timings"] = dict(clock.timings)
     summary["cpu_seconds"] = dict(clock.cpu_seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import orjson
@@ -114,3 +115,24 @@ def test_scanning_a_folder_twice_does_not_read_the_scan_s_own_outputs(tmp_path: 
     second = run_scan([tmp_path], tmp_path / "out")  # out/ now holds parquet and jsonl files
     assert first.summary["sources"] == second.summary["sources"] == [str(tmp_path / "log.jsonl")]
     assert second.summary["input_records"] == 120 and second.summary["rejected"] == 0
+
+
+def test_with_map_workers_the_bundle_is_built_beside_the_report(tmp_path: Path) -> None:
+    result = run_scan([write_log(tmp_path / "log.jsonl")], tmp_path / "out", workers=2)
+    assert not result.errors
+    assert (tmp_path / "out" / "report.html").stat().st_size > 0
+    bundle = orjson.loads((tmp_path / "out" / "indicators.stix.json").read_bytes())
+    assert bundle["type"] == "bundle"
+    assert {"report", "share"} <= set(result.summary["timings"])
+    if len(os.sched_getaffinity(0)) > 1:
+        assert result.summary["peak_rss_mb"]["share_worker"] > 0
+
+
+def test_views_that_fail_beside_each_other_are_both_reported(tmp_path: Path) -> None:
+    from distillguard.pipeline import _Clock, _write_views
+
+    errors: list[str] = []
+    paths: dict[str, Path] = {}
+    _write_views(tmp_path, load_config(None), _Clock(None), paths, errors, beside=True)
+    assert [e.split(":")[0] for e in errors] == ["report", "share"]
+    assert paths == {}
