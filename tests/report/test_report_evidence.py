@@ -28,3 +28,11 @@ def test_scalars() -> None:
         "1,234,567",
         "x",
     ]
+
+
+def test_leaves_are_escaped_as_markupsafe_does() -> None:
+    from markupsafe import escape
+
+    for text in ("plain", "<a href='x'>&amp;</a>", 'say "hi"', "naïve 🤖", "", "&#39;"):
+        assert str(render_evidence(text)) == str(escape(text))
+    assert str(render_evidence(["<i>", 1.5])) == "<code>&lt;i&gt;</code> <code>1.5</code>"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from distillguard.cli import app
+from distillguard.outputs import _JSON_OPTIONS as _JSON
+from distillguard.outputs import _default
 from distillguard.report import ScanDirError, open_scan, write_report
 
 
@@ -68,3 +73,49 @@ def test_cli_reports_old_scan_dir_in_one_line(fresh_scan_dir: Path) -> None:
     out = result.output.strip()
     assert out.startswith("distillguard report:") and "store/exchanges" in out
     assert "Traceback" not in result.output and len(out.splitlines()) == 1
+
+
+def test_exchange_rows_are_the_exchanges_without_template_ids(scan_dir: Path) -> None:
+    with open_scan(scan_dir) as scan:
+        rows = scan.con.execute(
+            "SELECT * EXCLUDE (template_id) FROM exchanges ORDER BY exchange_id"
+        ).fetchall()
+        assert rows == scan.con.execute("SELECT * FROM exchange_rows ORDER BY exchange_id").fetchall()
+
+
+def test_findings_can_be_left_unread(fresh_scan_dir: Path) -> None:
+    with open_scan(fresh_scan_dir) as scan:
+        assert scan.findings
+    with open_scan(fresh_scan_dir, findings=False) as scan:
+        assert scan.findings == []
+    (fresh_scan_dir / "findings.jsonl").unlink()
+    with pytest.raises(ScanDirError, match=r"findings\.jsonl is missing"):
+        open_scan(fresh_scan_dir, findings=False)
+
+
+def test_findings_file_holds_each_finding_as_to_dict(tmp_path: Path) -> None:
+    # The scan writes each finding straight from the dataclass; a line must read back as to_dict().
+    import numpy as np
+
+    from distillguard.findings import Finding
+    from distillguard.outputs import write_findings
+
+    evidence = {
+        "exchanges": np.int64(45),
+        "gap_cv": np.float32(0.5),
+        "accounts": {"b", "a"},
+        "pair": ("x", 2),
+        3: [{"template_id": "t1", "count": 2, "ts": datetime(2026, 3, 2, tzinfo=UTC)}],
+        "path": Path("store/edges.parquet"),
+    }
+    findings = [
+        Finding("ip-rotation", "account", "acct-1", 0.25, "Rotates addresses.", evidence),
+        Finding("shared-template", "cluster", "C-1", 1.0, "One template.", {"n": 1}, severity="high"),
+    ]
+    path = tmp_path / "findings.jsonl"
+    assert write_findings(findings, path) == 2
+    expected = b"".join(orjson.dumps(f.to_dict(), option=_JSON, default=_default) + b"\n" for f in findings)
+    assert path.read_bytes() == expected
+    first = json.loads(path.read_text().splitlines()[0])
+    assert list(first)[:3] == ["detector", "subject_kind", "subject_id"]
+    assert first["evidence"]["accounts"] == ["a", "b"] and first["evidence"]["3"][0]["count"] == 2

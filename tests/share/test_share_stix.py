@@ -4,6 +4,8 @@ for infrastructure and behaviour, no raw identifiers and no prompt text unless a
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -111,8 +113,22 @@ def test_without_key_the_bundle_says_its_pseudonyms_are_ephemeral(scan_dir: Path
     with open_scan(scan_dir) as scan:
         bundle, pseudonym = build_bundle(scan, None)
     assert pseudonym.ephemeral
-    report = next(o for o in bundle.objects if o.type == "report")
-    assert next(iter(report.extensions.values()))["pseudonym_key_id"] == "ephemeral"
+    report = next(o for o in bundle["objects"] if o["type"] == "report")
+    assert next(iter(report["extensions"].values()))["pseudonym_key_id"] == "ephemeral"
+
+
+@pytest.mark.parametrize("tlp", ["clear", "green", "amber", "red"])
+def test_objects_are_what_stix2_would_write(scan_dir: Path, tmp_path: Path, keyed: str, tlp: str) -> None:
+    # The bundle is written as JSON directly: each object must be exactly what the stix2 library makes
+    # of it (same properties, values, timestamp precision and property order), and the marking the
+    # library's own TLP definition.
+    bundle = _bundle(scan_dir, tmp_path, tlp=tlp, include_prompts=True)
+    for obj in bundle["objects"]:
+        again = json.loads(stix2.parse(obj, allow_custom=False).serialize())
+        assert list(again.items()) == list(obj.items()), obj["id"]
+    marking = json.loads(getattr(stix2, f"TLP_{'WHITE' if tlp == 'clear' else tlp.upper()}").serialize())
+    assert bundle["objects"][0] == marking
+    assert list(json.loads(stix2.parse(bundle, allow_custom=False).serialize())) == list(bundle)
 
 
 def test_no_flagged_cluster_gives_an_empty_but_valid_bundle(tmp_path: Path, keyed: str) -> None:
@@ -124,7 +140,9 @@ def test_no_flagged_cluster_gives_an_empty_but_valid_bundle(tmp_path: Path, keye
     assert _by_type(bundle, "campaign") == [] and _by_type(bundle, "indicator") == []
 
 
-@pytest.mark.parametrize("value", ["it's", "back\\slash", "x' OR '1'='1"])
+@pytest.mark.parametrize(
+    "value", ["it's", "back\\slash", "x' OR '1'='1", "trailing\\", "line\nbreak ] [", "naïve 🤖/1.0", ""]
+)
 def test_pattern_quoting(value: str) -> None:
     from distillguard.share.bundle import literals
     from distillguard.share.stix import quote
@@ -160,3 +178,24 @@ def test_only_flagged_members_speak_for_the_campaign(tmp_path: Path, keyed: str)
     unjudged = Pseudonymizer(KEY.encode())("account", "hydra-06")
     assert unjudged not in json.dumps(bundle)
     assert "203.0.113.0/24" in json.dumps(bundle)  # the five flagged members still share the range
+
+
+def test_writing_a_bundle_loads_no_stix_library_and_no_report_page(
+    scan_dir: Path, tmp_path: Path, keyed: str
+) -> None:
+    # the scan writes a bundle after every run: it should not pay for the libraries it does not use
+    code = (
+        "import sys\n"
+        "from distillguard.share import write_bundle\n"
+        "write_bundle(sys.argv[1], out=sys.argv[2])\n"
+        "heavy = ('stix2', 'stix2patterns', 'antlr4', 'jinja2', 'matplotlib', 'igraph')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(scan_dir), str(tmp_path / "b.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+    stix2.parse((tmp_path / "b.json").read_text(), allow_custom=False)

@@ -1,6 +1,31 @@
-"""The self-contained HTML report of a scan: campaigns, linkage graph, account drill-downs."""
+"""The self-contained HTML report of a scan: campaigns, linkage graph, account drill-downs.
 
-from distillguard.report.render import build_context, write_report
-from distillguard.report.scandir import Scan, ScanDirError, open_scan
+The names are imported on first use: the STIX bundle and `match` read scan directories through
+`scandir` and should not pay for the page's template engine and plotting libraries.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from distillguard.report.render import build_context, write_report
+    from distillguard.report.scandir import Scan, ScanDirError, open_scan
+
+_EXPORTS = {
+    "Scan": "scandir",
+    "ScanDirError": "scandir",
+    "open_scan": "scandir",
+    "build_context": "render",
+    "write_report": "render",
+}
 __all__ = ["Scan", "ScanDirError", "build_context", "open_scan", "write_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

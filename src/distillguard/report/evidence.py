@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 RECORDS_SHOWN = 6  # records of a list of records
 VALUES_SHOWN = 16  # values of a list of values
@@ -44,7 +44,15 @@ def render_evidence(value: Any) -> Markup:
 
 
 def _text(value: Any) -> str:
-    return str(escape(scalar(value)))
+    # The replacements of markupsafe.escape, byte for byte, without a Markup object per leaf.
+    text = value if type(value) is str else scalar(value)
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 def _render(value: Any, depth: int) -> str:

@@ -2,7 +2,8 @@
 
 Figures are rendered to SVG strings and inlined, so the report opens offline. Text stays text
 (`svg.fonttype: none`) which keeps each figure small, and math parsing is off because model names
-and labels come from the traffic.
+and labels come from the traffic. matplotlib and igraph are imported on first use, so a report
+without links does not load igraph.
 """
 
 from __future__ import annotations
@@ -11,13 +12,6 @@ import io
 import re
 from datetime import UTC, datetime
 from typing import Any
-
-import igraph as ig
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 
 from distillguard.report import svg
 
@@ -40,6 +34,7 @@ def model_timeline(timeline: dict[str, list[int]], models: list[str], axis: dict
     width = axis["width"]
     times = [datetime.fromtimestamp((axis["first_bin"] + i) * width, UTC) for i in range(axis["bins"])]
     present = [m for m in models if m in timeline]
+    plt, mdates = _pyplot()
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(7.2, 1.9))
         ax.stackplot(
@@ -57,6 +52,16 @@ def model_timeline(timeline: dict[str, list[int]], models: list[str], axis: dict
         out = _to_svg(fig)
         plt.close(fig)
     return out
+
+
+def _pyplot() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    return plt, mdates
 
 
 def _width_label(seconds: int) -> str:
@@ -86,6 +91,8 @@ def linkage_graph(
     exchanges). Returns (svg markup, clusters drawn)."""
     if not keep:
         return "", set()
+    import igraph as ig
+
     index = {a: i for i, a in enumerate(keep)}
     kept_edges = [(index[a], index[b], k) for a, b, k in edges if a in index and b in index]
     g = ig.Graph(n=len(keep), edges=[(a, b) for a, b, _ in kept_edges])

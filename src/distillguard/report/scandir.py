@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -51,9 +52,11 @@ class ScanDirError(ValueError):
 class Scan:
     """A scan directory opened for reading.
 
-    `con` is a DuckDB connection with the views `exchanges` (with `template_id`), `verdicts`
-    (accounts.csv), `cluster_verdicts` (clusters.csv), and, when the store holds them,
-    `account_meta` (store/accounts.parquet) and `edges` (store/edges.parquet).
+    `con` is a DuckDB connection with the views `exchanges` (with `template_id`), `exchange_rows`
+    (the same rows as stored: without the join on store/templates.parquet that gives `exchanges` its
+    `template_id`, for the queries that do not need it), `verdicts` (accounts.csv),
+    `cluster_verdicts` (clusters.csv), and, when the store holds them, `account_meta`
+    (store/accounts.parquet) and `edges` (store/edges.parquet).
     """
 
     path: Path
@@ -112,18 +115,17 @@ def _read_findings(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ScanDirError(f"{_hint(path.parent)}: findings.jsonl is missing")
     findings = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScanDirError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(item, dict) or "subject_id" not in item or "detector" not in item:
-                raise ScanDirError(f"{path}:{n}: not a finding (needs detector and subject_id)")
-            item.setdefault("evidence", {})
-            findings.append(item)
+    for n, line in enumerate(path.read_bytes().split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ScanDirError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or "subject_id" not in item or "detector" not in item:
+            raise ScanDirError(f"{path}:{n}: not a finding (needs detector and subject_id)")
+        item.setdefault("evidence", {})
+        findings.append(item)
     return findings
 
 
@@ -135,8 +137,11 @@ def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
-def open_scan(scan_dir: Path | str) -> Scan:
-    """Open `scan_dir` after checking its files and columns; raise ScanDirError when incomplete."""
+def open_scan(scan_dir: Path | str, *, findings: bool = True) -> Scan:
+    """Open `scan_dir` after checking its files and columns; raise ScanDirError when incomplete.
+
+    `findings=False` leaves `Scan.findings` empty (the file must still exist): the STIX bundle and
+    `match` do not read them, and parsing thousands of findings is most of the cost of opening."""
     path = Path(scan_dir)
     if not path.is_dir():
         raise ScanDirError(f"{path} is not a directory")
@@ -149,7 +154,12 @@ def open_scan(scan_dir: Path | str) -> Scan:
         raise ScanDirError(f"{summary_path}: not valid JSON ({exc.msg})") from None
     accounts = _read_csv(path / "accounts.csv", ACCOUNT_COLUMNS, path)
     clusters = _read_csv(path / "clusters.csv", CLUSTER_COLUMNS, path)
-    findings = _read_findings(path / "findings.jsonl")
+    if findings:
+        found = _read_findings(path / "findings.jsonl")
+    elif (path / "findings.jsonl").is_file():
+        found = []
+    else:
+        raise ScanDirError(f"{_hint(path)}: findings.jsonl is missing")
 
     store = path / "store"
     parts = sorted((store / "exchanges").glob("*.parquet")) if (store / "exchanges").is_dir() else []
@@ -171,16 +181,17 @@ def open_scan(scan_dir: Path | str) -> Scan:
 
     con = duckdb.connect()
     glob = _sql_path(store / "exchanges" / "*.parquet")
+    con.execute(f"CREATE VIEW exchange_rows AS SELECT * FROM read_parquet('{glob}', union_by_name=true)")
     if "template_id" in _parquet_columns(parts):
-        con.execute(f"CREATE VIEW exchanges AS SELECT * FROM read_parquet('{glob}', union_by_name=true)")
+        con.execute("CREATE VIEW exchanges AS SELECT * FROM exchange_rows")
     else:
         con.execute(
-            f"CREATE VIEW exchanges AS SELECT x.*, t.template_id FROM read_parquet('{glob}', "
-            f"union_by_name=true) x LEFT JOIN read_parquet('{_sql_path(templates)}') t USING (exchange_id)"
+            "CREATE VIEW exchanges AS SELECT x.*, t.template_id FROM exchange_rows x "
+            f"LEFT JOIN read_parquet('{_sql_path(templates)}') t USING (exchange_id)"
         )
     con.register("verdicts", accounts)
     con.register("cluster_verdicts", clusters)
-    scan = Scan(path=path, summary=summary, accounts=accounts, clusters=clusters, findings=findings, con=con)
+    scan = Scan(path=path, summary=summary, accounts=accounts, clusters=clusters, findings=found, con=con)
 
     meta = store / "accounts.parquet"
     meta_columns = set(pq.read_schema(meta).names) if meta.is_file() else set()

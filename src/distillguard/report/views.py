@@ -7,7 +7,7 @@ grows with the number of drill-downs shown, not with one query per account.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ def _ids_table(scan: Scan, name: str, ids: list[str]) -> None:
 
 def time_axis(scan: Scan) -> dict[str, Any]:
     """The scan's time window and the timeline bin width that fits it."""
-    lo, hi = scan.con.execute("SELECT min(epoch(ts)), max(epoch(ts)) FROM exchanges").fetchall()[0]
+    lo, hi = scan.con.execute("SELECT min(epoch(ts)), max(epoch(ts)) FROM exchange_rows").fetchall()[0]
     lo, hi = float(lo or 0.0), float(hi or 0.0)
     width = next((w for w in _BIN_WIDTHS if (hi - lo) / w <= MAX_BINS), _BIN_WIDTHS[-1])
     first = int(lo // width)
@@ -81,30 +81,37 @@ def cluster_views(scan: Scan, cluster_ids: list[str], axis: dict[str, Any]) -> l
     con = scan.con
     members = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)]
     con.register("sel_members", members[["account_id", "cluster_id"]])
+    # The queries below read the same few columns of the members' exchanges: read them from the
+    # store once (the templates query reads prompt text, and goes to the store).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE member_rows AS SELECT m.cluster_id, x.account_id, x.ts, x.model, "
+        "x.capability, x.client_ip, x.user_agent FROM exchange_rows x JOIN sel_members m USING (account_id)"
+    )
     width = axis["width"]
-    base = "FROM exchanges x JOIN sel_members m USING (account_id)"
+    base = "FROM member_rows x"
     timeline = series(
         con.execute(
-            f"SELECT m.cluster_id, x.model, floor(epoch(x.ts) / {width}) AS b, count(*) {base} GROUP BY ALL"
+            f"SELECT x.cluster_id, x.model, floor(epoch(x.ts) / {width}) AS b, count(*) {base} GROUP BY ALL"
         ).fetchall(),
         axis,
     )
     caps = _top(
         con.execute(
-            f"SELECT m.cluster_id, coalesce(x.capability, '(none)'), count(*) AS n {base} GROUP BY ALL "
-            "ORDER BY m.cluster_id, n DESC"
+            f"SELECT x.cluster_id, coalesce(x.capability, '(none)'), count(*) AS n {base} GROUP BY ALL "
+            "ORDER BY x.cluster_id, n DESC, 2"
         ).fetchall(),
         10,
     )
     templates = _top(
         con.execute(
-            f"SELECT m.cluster_id, x.template_id, count(*) AS n, count(DISTINCT x.account_id), "
-            f"any_value(x.user_text) {base} WHERE x.template_id IS NOT NULL GROUP BY ALL "
-            "ORDER BY m.cluster_id, n DESC"
+            "SELECT m.cluster_id, x.template_id, count(*) AS n, count(DISTINCT x.account_id), "
+            "any_value(x.user_text) FROM exchanges x JOIN sel_members m USING (account_id) "
+            "WHERE x.template_id IS NOT NULL GROUP BY ALL "
+            "ORDER BY m.cluster_id, n DESC, 2"
         ).fetchall(),
         8,
     )
-    window = _seen(scan, "m.cluster_id", base)
+    window = _seen(scan, "x.cluster_id", base)
     infra = _cluster_infrastructure(scan, base)
     findings = _findings_by_subject(scan, "cluster")
     account_findings = _findings_by_subject(scan, "account")
@@ -153,18 +160,18 @@ def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[t
     con.register("infra_cleared", cleared)
     cleared_sql = {
         "IP prefix": f"SELECT {IP_PREFIX_SQL.format(col='client_ip')} AS v, count(DISTINCT account_id) "
-        "FROM exchanges JOIN infra_cleared USING (account_id) WHERE client_ip IS NOT NULL GROUP BY v",
-        "user agent": "SELECT user_agent AS v, count(DISTINCT account_id) FROM exchanges "
+        "FROM exchange_rows JOIN infra_cleared USING (account_id) WHERE client_ip IS NOT NULL GROUP BY v",
+        "user agent": "SELECT user_agent AS v, count(DISTINCT account_id) FROM exchange_rows "
         "JOIN infra_cleared USING (account_id) WHERE user_agent IS NOT NULL GROUP BY v",
     }
     queries = {
-        "IP prefix": f"SELECT m.cluster_id, {IP_PREFIX_SQL.format(col='x.client_ip')} AS v, "
+        "IP prefix": f"SELECT x.cluster_id, {IP_PREFIX_SQL.format(col='x.client_ip')} AS v, "
         f"count(DISTINCT x.account_id) AS a, count(*) AS n {base} "
         "WHERE x.client_ip IS NOT NULL GROUP BY ALL HAVING a >= 2 "
-        "ORDER BY m.cluster_id, a DESC, n DESC",
-        "user agent": f"SELECT m.cluster_id, x.user_agent AS v, count(DISTINCT x.account_id) AS a, "
+        "ORDER BY x.cluster_id, a DESC, n DESC, v",
+        "user agent": f"SELECT x.cluster_id, x.user_agent AS v, count(DISTINCT x.account_id) AS a, "
         f"count(*) AS n {base} WHERE x.user_agent IS NOT NULL GROUP BY ALL HAVING a >= 2 "
-        "ORDER BY m.cluster_id, a DESC, n DESC",
+        "ORDER BY x.cluster_id, a DESC, n DESC, v",
     }
     if scan.has_account_meta:
         for label, col in (("payment method", "payment_fingerprint"), ("e-mail domain", "email_domain")):
@@ -172,7 +179,7 @@ def _cluster_infrastructure(scan: Scan, base: str) -> dict[str, dict[str, list[t
                 f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a, NULL AS n FROM account_meta am "
                 f"JOIN sel_members m USING (account_id) WHERE am.{col} IS NOT NULL "
                 "GROUP BY ALL HAVING a >= 2 "
-                "ORDER BY m.cluster_id, a DESC"
+                "ORDER BY m.cluster_id, a DESC, v"
             )
             cleared_sql[label] = (
                 f"SELECT {col} AS v, count(*) FROM account_meta JOIN infra_cleared USING (account_id) "
@@ -209,7 +216,13 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
         return []
     con = scan.con
     _ids_table(scan, "sel_accounts", account_ids)
-    base = "FROM exchanges x JOIN sel_accounts s USING (account_id)"
+    # The queries below read the same few columns of these accounts' exchanges: read them from the
+    # store once (the templates query reads prompt text, and goes to the store).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sel_rows AS SELECT x.account_id, x.ts, x.model, x.client_ip, "
+        "x.user_agent FROM exchange_rows x JOIN sel_accounts USING (account_id)"
+    )
+    base = "FROM sel_rows x"
     width = axis["width"]
     timeline = series(
         con.execute(
@@ -241,7 +254,8 @@ def account_views(scan: Scan, account_ids: list[str], axis: dict[str, Any]) -> l
     )
     templates = _top(
         con.execute(
-            f"SELECT x.account_id, x.template_id, count(*) AS n, min(x.user_text) {base} "
+            "SELECT x.account_id, x.template_id, count(*) AS n, min(x.user_text) "
+            "FROM exchanges x JOIN sel_accounts USING (account_id) "
             "WHERE x.template_id IS NOT NULL GROUP BY ALL ORDER BY x.account_id, n DESC, 2"
         ).fetchall(),
         6,
@@ -332,29 +346,39 @@ def _meta_value(value: Any) -> Any:
     return value
 
 
-def human_day(scan: Scan) -> list[float]:
-    """Hour-of-day share of the exchanges of unflagged accounts: the reference 'human day' that a
-    drill-down's cadence is drawn against (empty when every account was flagged)."""
-    cleared = scan.accounts.loc[~scan.accounts["flagged"], "account_id"].tolist()
-    if not cleared:
-        return []
-    _ids_table(scan, "cleared_accounts", cleared)
-    counts = [0] * 24
-    for h, n in scan.con.execute(
-        "SELECT hour(ts), count(*) FROM exchanges JOIN cleared_accounts USING (account_id) GROUP BY ALL"
-    ).fetchall():
-        counts[int(h)] = int(n)
-    total = sum(counts)
-    return [c / total for c in counts] if total else []
-
-
-def capability_totals(scan: Scan) -> dict[str, list[tuple[str, int]]]:
-    """Exchanges per capability for flagged and for unflagged accounts."""
+def traffic(scan: Scan, axis: dict[str, Any]) -> dict[str, Any]:
+    """The whole scan's traffic, in one pass over the exchanges: `models` in the order of their
+    first exchange, `timeline` (exchanges per model over time), `human_day` (the hour-of-day share
+    of the exchanges of unflagged accounts, the reference that a drill-down's cadence is drawn
+    against; empty when every account was flagged) and `capabilities` (exchanges per capability of
+    `flagged` and of `cleared` accounts, most used first)."""
     rows = scan.con.execute(
-        "SELECT v.flagged, coalesce(x.capability, '(none)'), count(*) AS n FROM exchanges x "
-        "JOIN verdicts v USING (account_id) GROUP BY ALL ORDER BY n DESC"
+        "SELECT grouping(b) = 0, grouping(h) = 0, v.flagged, x.model, b, h, x.capability, count(*), "
+        f"min(x.ts) FROM (SELECT *, floor(epoch(ts) / {axis['width']}) AS b, hour(ts) AS h "
+        "FROM exchange_rows) x LEFT JOIN verdicts v USING (account_id) "
+        "GROUP BY GROUPING SETS ((x.model, b), (v.flagged, h), (v.flagged, x.capability))"
     ).fetchall()
-    out: dict[str, list[tuple[str, int]]] = {"flagged": [], "cleared": []}
-    for flagged, cap, n in rows:
-        out["flagged" if flagged else "cleared"].append((cap, int(n)))
-    return out
+    first: dict[str, Any] = {}
+    per_bin: list[tuple] = []
+    hours = [0] * 24
+    caps: dict[str, Counter[str]] = {"flagged": Counter(), "cleared": Counter()}
+    for by_time, by_hour, flagged, model, b, h, capability, n, first_ts in rows:
+        if by_time:
+            name = "(unknown)" if model is None else model
+            first[name] = min(first.get(name, first_ts), first_ts)
+            per_bin.append(("all", model, b, n))
+        elif flagged is None:  # an account without a verdict
+            continue
+        elif by_hour:
+            if not flagged:
+                hours[int(h)] += int(n)
+        else:
+            side = caps["flagged" if flagged else "cleared"]
+            side["(none)" if capability is None else capability] += int(n)
+    total = sum(hours)
+    return {
+        "models": sorted(first, key=lambda m: (first[m], m)),
+        "timeline": series(per_bin, axis).get("all", {}),
+        "human_day": [c / total for c in hours] if total else [],
+        "capabilities": {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in caps.items()},
+    }

@@ -1,11 +1,34 @@
 """Indicator sharing between providers: a STIX 2.1 bundle of the scan's campaigns, and matching a
-bundle received from another provider against a local scan."""
+bundle received from another provider against a local scan.
 
-from distillguard.share.bundle import BundleError, read_bundle
-from distillguard.share.match import IndicatorHit, MatchResult, match_bundle
-from distillguard.share.pseudonym import Pseudonymizer, ShareConfig, resolve_key, share_config
-from distillguard.share.stix import build_bundle, write_bundle
+The names are imported on first use: writing a bundle needs neither the pattern parser nor the
+STIX library that reading one does.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from distillguard.share.bundle import BundleError, read_bundle
+    from distillguard.share.match import IndicatorHit, MatchResult, match_bundle
+    from distillguard.share.pseudonym import Pseudonymizer, ShareConfig, resolve_key, share_config
+    from distillguard.share.stix import build_bundle, write_bundle
+
+_EXPORTS = {
+    "BundleError": "bundle",
+    "read_bundle": "bundle",
+    "IndicatorHit": "match",
+    "MatchResult": "match",
+    "match_bundle": "match",
+    "Pseudonymizer": "pseudonym",
+    "ShareConfig": "pseudonym",
+    "resolve_key": "pseudonym",
+    "share_config": "pseudonym",
+    "build_bundle": "stix",
+    "write_bundle": "stix",
+}
 __all__ = [
     "BundleError",
     "IndicatorHit",
@@ -19,3 +42,11 @@ __all__ = [
     "share_config",
     "write_bundle",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -88,7 +88,7 @@ def match_bundle(bundle_path: Path, scan_dir: Path, config: object | None = None
     except ValueError as exc:
         pseudonym = None
         reason = str(exc)
-    with open_scan(scan_dir) as scan:
+    with open_scan(scan_dir, findings=False) as scan:
         return _match(bundle, scan, pseudonym, None if pseudonym else reason)
 
 
@@ -171,8 +171,8 @@ class _Lookups:
         if self._ips is None:
             self._ips = (
                 self.scan.con.sql(
-                    "SELECT account_id, client_ip, count(*) AS n FROM exchanges WHERE client_ip IS NOT NULL "
-                    "GROUP BY ALL"
+                    "SELECT account_id, client_ip, count(*) AS n FROM exchange_rows "
+                    "WHERE client_ip IS NOT NULL GROUP BY ALL"
                 )
                 .to_arrow_table()
                 .to_pandas()
@@ -211,7 +211,7 @@ class _Lookups:
             )
             found: dict[str, dict[str, int]] = defaultdict(dict)
             for value, acct, n in self.scan.con.execute(
-                f"SELECT {column}, account_id, count(*) FROM exchanges "
+                f"SELECT {column}, account_id, count(*) FROM exchange_rows "
                 f"WHERE {column} IN (SELECT v FROM wanted_values) GROUP BY ALL"
             ).fetchall():
                 found[value][acct] = int(n)
@@ -227,7 +227,7 @@ class _Lookups:
             return dict(out)
         cond = f"{column} LIKE ?" if op == "LIKE" else f"regexp_matches({column}, ?)"
         rows = con.execute(
-            f"SELECT account_id, count(*) FROM exchanges WHERE {cond} GROUP BY ALL",
+            f"SELECT account_id, count(*) FROM exchange_rows WHERE {cond} GROUP BY ALL",
             [values[0] if values else ""],
         ).fetchall()
         return {a: int(n) for a, n in rows}

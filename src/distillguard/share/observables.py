@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from distillguard.report.scandir import IP_PREFIX_SQL, Scan
 
 
@@ -44,9 +46,14 @@ _EXCHANGE_KINDS = {
 _META_KINDS = {"payment": "payment_fingerprint", "email_domain": "email_domain"}
 
 
-def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) -> list[ClusterObservables]:
+def collect(
+    scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int, *, samples: bool = False
+) -> list[ClusterObservables]:
     """Observables of each cluster, strongest first: a value qualifies when two or more members use it
-    or it carries at least 5% of the cluster's exchanges."""
+    or it carries at least 5% of the cluster's exchanges. `samples`: give each template a prompt
+    (reading prompt text is most of the cost, so only when it will be shared)."""
+    if not cluster_ids:
+        return []
     con = scan.con
     in_clusters = scan.accounts[scan.accounts["cluster_id"].isin(cluster_ids)]
     sizes = in_clusters.groupby("cluster_id").size().to_dict()
@@ -61,44 +68,44 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
         for c, lo, hi, models in con.execute(
             "SELECT m.cluster_id, min(epoch(x.ts)), max(epoch(x.ts)), "
             "list(DISTINCT x.model ORDER BY x.model) "
-            "FROM exchanges x JOIN share_members m USING (account_id) GROUP BY ALL"
+            "FROM exchange_rows x JOIN share_members m USING (account_id) GROUP BY ALL"
         ).fetchall()
     }
     found: dict[str, list[Observable]] = defaultdict(list)
     # (kind, value) -> unflagged accounts using it, per cluster they sit in ("" for none)
     cleared_users: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
 
-    def count_cleared(kind: str, sql: str) -> None:
-        # `sql` yields (value, cluster_id or NULL, unflagged accounts using the value)
+    def count_cleared(kind: str, values: list[str], sql: str) -> None:
+        # `sql` yields (value, cluster_id or NULL, unflagged accounts using the value) for the values
+        # in the table `share_values`: only the cluster's candidate values need counting
+        if not values:
+            return
+        con.register("share_values", pd.DataFrame({"v": pd.Series(values, dtype="object")}))
         for v, cid, n in con.execute(sql).fetchall():
             cleared_users[(kind, str(v))][cid or ""] += int(n)
 
     for kind, template in _EXCHANGE_KINDS.items():
         col, expr = template.format(p=""), template.format(p="x.")
-        count_cleared(
-            kind,
-            f"SELECT {col} AS v, c.cluster_id, count(DISTINCT account_id) FROM exchanges "
-            f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL",
-        )
+        sample = "any_value(x.user_text)" if samples and kind == "template" else "NULL"
         rows = con.execute(
             f"WITH t AS (SELECT m.cluster_id, {expr} AS v, count(DISTINCT x.account_id) AS a, count(*) AS n, "
-            f"any_value(x.user_text) AS sample FROM exchanges x JOIN share_members m USING (account_id) "
+            f"{sample} AS sample FROM exchange_rows x JOIN share_members m USING (account_id) "
             f"WHERE {expr} IS NOT NULL GROUP BY ALL) "
             "SELECT cluster_id, v, a, n, sample FROM t "
             "QUALIFY a >= 2 OR n >= 0.05 * sum(n) OVER (PARTITION BY cluster_id) "
             "ORDER BY cluster_id, a DESC, n DESC, v"
         ).fetchall()
-        for cid, v, a, n, sample in rows:
-            found[cid].append(
-                Observable(kind, str(v), int(a), int(n), sample if kind == "template" else None)
-            )
+        for cid, v, a, n, text in rows:
+            found[cid].append(Observable(kind, str(v), int(a), int(n), text))
+        count_cleared(
+            kind,
+            sorted({str(r[1]) for r in rows}),
+            f"SELECT {col} AS v, c.cluster_id, count(DISTINCT account_id) FROM exchange_rows "
+            f"JOIN share_cleared c USING (account_id) "
+            f"WHERE {col} IN (SELECT v FROM share_values) GROUP BY ALL",
+        )
     if scan.has_account_meta:
         for kind, col in _META_KINDS.items():
-            count_cleared(
-                kind,
-                f"SELECT {col}, c.cluster_id, count(*) FROM account_meta "
-                f"JOIN share_cleared c USING (account_id) WHERE {col} IS NOT NULL GROUP BY ALL",
-            )
             rows = con.execute(
                 f"SELECT m.cluster_id, am.{col} AS v, count(*) AS a FROM account_meta am "
                 f"JOIN share_members m USING (account_id) WHERE am.{col} IS NOT NULL GROUP BY ALL "
@@ -106,6 +113,13 @@ def collect(scan: Scan, cluster_ids: list[str], guard: int, per_cluster: int) ->
             ).fetchall()
             for cid, v, a in rows:
                 found[cid].append(Observable(kind, str(v), int(a)))
+            count_cleared(
+                kind,
+                sorted({str(r[1]) for r in rows}),
+                f"SELECT {col}, c.cluster_id, count(*) FROM account_meta "
+                f"JOIN share_cleared c USING (account_id) "
+                f"WHERE {col} IN (SELECT v FROM share_values) GROUP BY ALL",
+            )
     out = []
     for cid in cluster_ids:
         lo, hi, models = window.get(cid, (0.0, 0.0, []))
