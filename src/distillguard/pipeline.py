@@ -145,11 +145,12 @@ def _ingest(
     )
 
 
-def _view_stage(module: str, attr: str, args: tuple) -> tuple[str, float, int]:
-    """Run one view stage; returns its output path, CPU seconds and peak memory (in a worker)."""
-    cpu = time.process_time()
+def _view_stage(module: str, attr: str, args: tuple) -> tuple[str, float, float, int]:
+    """Run one view stage in a worker; returns its output path, wall and CPU seconds, peak memory."""
+    started, cpu = time.perf_counter(), time.process_time()
     path = str(_stage(module, attr)(*args))
-    return path, time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return path, time.perf_counter() - started, time.process_time() - cpu, peak
 
 
 def _write_views(
@@ -189,9 +190,9 @@ def _write_views(
         name, pool, future, started = side
         with pool:
             try:
-                path, cpu, peak = future.result()
+                path, wall, cpu, peak = future.result()
                 paths_out[name] = Path(path)
-                clock.mark(name, time.perf_counter() - started, cpu)
+                clock.mark(name, wall, cpu)
                 clock.peak_rss_mb[f"{name}_worker"] = peak
             except Exception as exc:
                 clock.mark(name, time.perf_counter() - started, 0.0)
