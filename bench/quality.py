@@ -40,22 +40,28 @@ def world(scenario: str, seed: int, split: str, scale: float, root: Path) -> Pat
     """Simulate one world (cached)."""
     from distillguard.simulate import simulate
 
-    out = root / f"{scenario}-{split}-{seed}-x{scale:g}"
+    name = Path(scenario).stem if scenario.endswith((".yaml", ".yml")) else scenario
+    out = root / f"{name}-{split}-{seed}-x{scale:g}"
     if not (out / "manifest.json").is_file():
         simulate(scenario, out, scale=scale, seed=seed, split=split)
     return out
 
 
-def scan(world_dir: Path, rescan: bool) -> Path:
-    """Scan a world (cached); with `rescan`, re-run the stages after ingest on the cached store."""
+def scan_dir(world_dir: Path, accounts: bool = True) -> Path:
+    """Where the scan of a world goes: `<world>_scan`, or `<world>_scan-noacc` from exchanges alone."""
+    return Path(str(world_dir) + ("_scan" if accounts else "_scan-noacc"))
+
+
+def scan(world_dir: Path, rescan: bool, accounts: bool = True) -> Path:
+    """Scan a world (cached); with `rescan`, re-run the stages after ingest on the cached store.
+    Without `accounts`, the scan reads the exchanges alone (no account records)."""
     from distillguard.config import ScanConfig
     from distillguard.pipeline import run_scan
 
-    out = Path(str(world_dir) + "_scan")
+    out = scan_dir(world_dir, accounts)
     if not (out / "summary.json").is_file():
-        run_scan(
-            [world_dir / "exchanges.jsonl"], out, accounts=world_dir / "accounts.jsonl", config=ScanConfig()
-        )
+        acc = world_dir / "accounts.jsonl" if accounts else None
+        run_scan([world_dir / "exchanges.jsonl"], out, accounts=acc, config=ScanConfig())
     elif rescan:
         redetect(out)
     return out
@@ -158,19 +164,21 @@ def _row(name: str, rep: Any) -> dict[str, Any]:
 
 
 def reliability(
-    worlds: list[Path], bins: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 1.0001)
+    worlds: list[Path],
+    scans: list[Path],
+    bins: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 1.0001),
 ) -> str:
     """Calibration on held-out worlds: per risk bin, accounts, mean risk, observed campaign share."""
     import csv
 
     risk, label = [], []
-    for w in worlds:
+    for w, s in zip(worlds, scans, strict=True):
         truth = {}
         with (w / "truth.jsonl").open() as fh:
             for line in fh:
                 t = json.loads(line)
                 truth[t["account_id"]] = t["label"] == "campaign"
-        with (Path(str(w) + "_scan") / "accounts.csv").open() as fh:
+        with (s / "accounts.csv").open() as fh:
             for r in csv.DictReader(fh):
                 if r["account_id"] in truth:
                     risk.append(float(r["risk"]))
@@ -244,12 +252,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument(
-        "--worlds", default=None, help="scenario:seed:scale,... instead of --scenarios/--seeds/--scale"
+        "--worlds",
+        default=None,
+        help="scenario:seed:scale[:noacc],... instead of --scenarios/--seeds/--scale; a scenario may be "
+        "a YAML file (e.g. bench/holdout/slow-forwarders.yaml, train split and seeds < 1000 only for "
+        "tuning); noacc scans the exchanges alone",
     )
     ap.add_argument("--root", type=Path, default=ROOT / ".data" / "quality")
     ap.add_argument("--rescan", action="store_true", help="re-run features..decide on cached scans")
     ap.add_argument("--fit", action="store_true", help="train mode: fit the fusion model afterwards")
     ap.add_argument("--l2", type=float, default=0.03, help="train mode: L2 penalty of the fusion fit")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="train mode: a fusion.json whose detector, cluster and pair weights stay fixed "
+        "(an incremental refit: only new detectors' weights and the bias are fitted)",
+    )
     ap.add_argument("--fusion-out", type=Path, default=ROOT.parent / "src/distillguard/decide/fusion.json")
     ap.add_argument("--no-glasswally", action="store_true")
     args = ap.parse_args(argv)
@@ -257,37 +276,46 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in (args.seeds or ("1000,1001" if split == "eval" else "1,2,3")).split(",")]
     args.root.mkdir(parents=True, exist_ok=True)
     if args.worlds:
-        specs = [(sc, int(se), float(x)) for sc, se, x in (w.split(":") for w in args.worlds.split(","))]
+        specs = []
+        for w in args.worlds.split(","):
+            sc, se, x, *flags = w.split(":")
+            specs.append((sc, int(se), float(x), "noacc" not in flags))
     else:
-        specs = [(sc, seed, args.scale) for sc in args.scenarios.split(",") for seed in seeds]
+        specs = [(sc, seed, args.scale, True) for sc in args.scenarios.split(",") for seed in seeds]
     bad = [sp for sp in specs if (sp[1] >= 1000) != (split == "eval")]
     if bad:
         ap.error(f"{split} worlds need seeds {'>=' if split == 'eval' else '<'} 1000: {bad}")
-    worlds = []
-    for scenario, seed, scale in specs:
+    worlds, scans = [], []
+    for scenario, seed, scale, accounts in specs:
         w = world(scenario, seed, split, scale, args.root)
-        scan(w, args.rescan)
+        scans.append(scan(w, args.rescan, accounts))
         worlds.append(w)
-        print(f"scanned {w.name}", file=sys.stderr, flush=True)
+        print(f"scanned {scans[-1].name}", file=sys.stderr, flush=True)
     if split == "train":
         if args.fit:
             from distillguard.decide.train import train
 
             command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
-            model, report = train(worlds, l2=args.l2, command=command)
+            from distillguard.decide.model import FusionModel
+
+            keep = FusionModel.from_json(args.keep) if args.keep else None
+            model, report = train(worlds, l2=args.l2, command=command, scans=scans, keep=keep)
             model.to_json(args.fusion_out)
             print(json.dumps(report, indent=2))
         return 0
     from distillguard.evaluate import evaluate
 
-    rows = [_row(w.name, evaluate(w / "truth.jsonl", Path(str(w) + "_scan"))) for w in worlds]
+    rows = [
+        _row(s.name.replace("_scan", ""), evaluate(w / "truth.jsonl", s))
+        for w, s in zip(worlds, scans, strict=True)
+    ]
     gw = None if args.no_glasswally else glasswally(args.root, args.rescan)
     command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(rows, gw, command)
     results = ROOT / "results"
     results.mkdir(exist_ok=True)
     (results / "quality.md").write_text(text)
-    (results / "reliability.md").write_text(reliability(worlds))
+    (results / "reliability.md").write_text(reliability(worlds, scans))
     (results / "quality.json").write_text(json.dumps({"worlds": rows, "glasswally": gw}, indent=2) + "\n")
     print(text)
     return 0

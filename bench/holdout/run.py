@@ -93,11 +93,21 @@ def simulate(name: str, world: Path, seed: int, scale: float, reuse: bool) -> di
     return info
 
 
-def scan(world: Path, out: Path, with_accounts: bool, reuse: bool) -> dict:
+def scan(world: Path, out: Path, with_accounts: bool, reuse: bool, redetect: bool = False) -> dict:
     cmd = [CLI, "scan", str(world / "exchanges.jsonl"), "--out", str(out), "--quiet"]
     if with_accounts:
         cmd[3:3] = ["--accounts", str(world / "accounts.jsonl")]
     info = {"command": " ".join(["distillguard", *cmd[1:]]), "at": now(), "seconds": None}
+    if redetect and (out / "summary.json").is_file():
+        # The ingested store is kept; features, link, detectors and fusion are re-run on it.
+        sys.path.insert(0, str(ROOT / "bench"))
+        from quality import redetect as rerun
+
+        t0 = time.perf_counter()
+        rerun(out)
+        info["seconds"] = time.perf_counter() - t0
+        info["command"] += "  # re-detected on the ingested store (bench/holdout/run.py --redetect)"
+        return info
     if reuse and (out / "accounts.csv").is_file():
         summary = json.loads((out / "summary.json").read_text())
         info["at"] = f"reused scan started {summary.get('started', '?')}"
@@ -263,6 +273,11 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/holdout"), help="where worlds and scans go")
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "holdout.md")
     ap.add_argument("--reuse", action="store_true", help="keep existing worlds (same seed/scale) and scans")
+    ap.add_argument(
+        "--redetect",
+        action="store_true",
+        help="keep existing worlds and ingested scans; re-run features, link, detectors and fusion",
+    )
     args = ap.parse_args()
     if args.seed < MIN_SEED:
         sys.exit(f"holdout worlds use seeds >= {MIN_SEED} (got {args.seed})")
@@ -274,8 +289,9 @@ def main() -> None:
         f"split=eval, seed {args.seed}, scale {args.scale}. Produced by "
         f"`.venv/bin/python bench/holdout/run.py --seed {args.seed}"
         + (f" --scale {args.scale}" if args.scale != 1.0 else "")
+        + (" --reuse" if args.reuse else "")
+        + (" --redetect" if args.redetect else "")
         + "`"
-        + (" (worlds and scans reused)" if args.reuse else "")
         + ", finished {finished}.",
         "",
         'Columns: "flagged by" counts the detectors named in the flagged accounts\' `reasons`; '
@@ -294,7 +310,7 @@ def main() -> None:
     for name in names:
         world = args.work / name
         try:
-            sim = simulate(name, world, args.seed, args.scale, args.reuse)
+            sim = simulate(name, world, args.seed, args.scale, args.reuse or args.redetect)
         except CommandFailed as exc:
             sys.exit(f"simulating {name} failed: {exc}")
         manifest = json.loads((world / "manifest.json").read_text())
@@ -317,7 +333,7 @@ def main() -> None:
         ):
             scan_dir = world / sub
             try:
-                info = scan(world, scan_dir, with_acc, args.reuse)
+                info = scan(world, scan_dir, with_acc, args.reuse, args.redetect)
                 ev, ev_cmd = evaluate(world, scan_dir)
             except CommandFailed as exc:
                 # The engine is under active development: record the failure, go on with the rest.

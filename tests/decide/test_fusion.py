@@ -168,3 +168,21 @@ def test_three_kinds_of_evidence_without_links_flag():
     for pair in itertools.combinations(scores, 2):
         two, _ = model.evidence({d: 1.0 for d in pair})
         assert model.risk(np.array([two]))[0] < model.threshold, pair
+
+
+def test_volume_outlier_is_not_lent_its_cluster_score(findings, ctx):
+    """A member sending many times the median member's traffic (an eval runner drawn into a
+    classroom's cluster) is not one of the pool's workers: the cluster's score is not its evidence."""
+    linkage = FakeLinkage(cluster_of={"eval-runner-0": "c1", "eval-runner-1": "c1"})
+    outlier = {"volume_outliers": [{"account_id": "eval-runner-0", "exchanges": 900}]}
+    coordinated = [*findings, Finding("lockstep", "cluster", "c1", 0.9, "Linked.", outlier)]
+    acc = {
+        r["account_id"]: r
+        for r in decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage)).accounts.to_pylist()
+    }
+    base = {
+        r["account_id"]: r for r in decide.fuse(findings, DetectionContext(con=ctx.con)).accounts.to_pylist()
+    }
+    assert acc["eval-runner-0"]["risk"] == base["eval-runner-0"]["risk"]
+    assert "cluster c1" not in acc["eval-runner-0"]["reasons"]
+    assert acc["eval-runner-1"]["risk"] > base["eval-runner-1"]["risk"]

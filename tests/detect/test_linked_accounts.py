@@ -50,3 +50,14 @@ def test_an_ip_restating_its_subnet_counts_once(ctx):
 
 def test_no_linkage_no_findings(ctx):
     assert LinkedAccounts().detect(DetectionContext(con=ctx.con)) == []
+
+
+def test_a_heavy_account_tied_to_light_ones_is_not_a_pool_worker(ctx):
+    # the router (1,500 requests) shares a template, a network and a behaviour with people
+    # sending 5-29 requests: the link stage may tie them, but they are not interchangeable workers
+    rows = [("router", f"user-{i}", k) for i in range(8) for k in ("template", "subnet", "fingerprint")]
+    found = LinkedAccounts().detect(DetectionContext(con=ctx.con, linkage=Edges(_edges(rows))))
+    assert "router" not in {f.subject_id for f in found}
+    paid = rows + [("router", f"user-{i}", "payment") for i in range(8)]
+    found = LinkedAccounts().detect(DetectionContext(con=ctx.con, linkage=Edges(_edges(paid))))
+    assert "router" in {f.subject_id for f in found}

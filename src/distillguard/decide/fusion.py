@@ -76,6 +76,23 @@ def account_scores(
     return scores, found, {cid: _noisy_or(s) for cid, s in per_cluster.items()}
 
 
+def volume_outliers(findings: list[Finding]) -> set[str]:
+    """Accounts that a cluster finding lists as volume outliers of their cluster: not one of the
+    pool's interchangeable workers, so the cluster's score is no evidence about them."""
+    out: set[str] = set()
+    for f in findings:
+        if f.subject_kind == "cluster":
+            out.update(o["account_id"] for o in (f.evidence or {}).get("volume_outliers") or [])
+    return out
+
+
+def member_cluster_score(
+    account: str, cluster_of: dict[str, str], cluster_score: dict[str, float], outliers: set[str]
+) -> float:
+    """The cluster score an account is lent: its cluster's, unless it is a volume outlier there."""
+    return 0.0 if account in outliers else cluster_score.get(cluster_of.get(account, ""), 0.0)
+
+
 def _cluster_capabilities(cluster: Any) -> str:
     caps = getattr(cluster, "capabilities", None) or {}
     if isinstance(caps, dict):
@@ -108,7 +125,8 @@ def fuse(
     for acc in scores:  # findings about accounts the features never saw still get a row
         exchanges.setdefault(acc, 0)
     ids = sorted(exchanges)
-    cl = [cluster_score.get(cluster_of.get(a, ""), 0.0) for a in ids]
+    outliers = volume_outliers(findings)
+    cl = [member_cluster_score(a, cluster_of, cluster_score, outliers) for a in ids]
     totals, reasons = [], []
     for a, c_score in zip(ids, cl, strict=True):
         total, parts = model.evidence(scores.get(a, {}), c_score)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from distillguard.decide.fusion import account_scores
+from distillguard.decide.fusion import account_scores, member_cluster_score, volume_outliers
 from distillguard.decide.model import FAMILIES, PAIRS, FusionModel, logit, shipped
 from distillguard.findings import Finding
 
@@ -83,6 +83,7 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
     per_world = zip(ts.findings, ts.cluster_of, ts.accounts, ts.labels, strict=True)
     for findings, cluster_of, accounts, labels in per_world:
         scores, _, cluster_score = account_scores(findings)
+        outliers = volume_outliers(findings)
         x = np.zeros((len(accounts), len(detectors) + 1 + len(PAIRS)))
         for i, a in enumerate(accounts):
             fam_max = np.zeros(len(FAMILIES))
@@ -92,7 +93,7 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
                     j = fam_index.get(model.family(det))
                     if j is not None and model.interacts(det):
                         fam_max[j] = max(fam_max[j], sc)
-            c = cluster_score.get(cluster_of.get(a, ""), 0.0)
+            c = member_cluster_score(a, cluster_of, cluster_score, outliers)
             x[i, len(detectors)] = c
             fam_max[fam_index["coordination"]] = max(fam_max[fam_index["coordination"]], c)
             for k, pair in enumerate(PAIRS):
@@ -104,25 +105,33 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
 
 
 def fit_nonnegative_logistic(
-    x: np.ndarray, y: np.ndarray, l2: float = 0.1, fixed_zero: list[int] | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = 0.1,
+    fixed_zero: list[int] | None = None,
+    fixed: dict[int, float] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Logistic regression with weights >= 0 (bias free): minimise log-loss + l2 * |w|^2 / 2.
-    Columns listed in `fixed_zero` keep a weight of 0."""
+    Columns listed in `fixed_zero` keep a weight of 0, those in `fixed` the given weight (and
+    are not penalised)."""
     n, d = x.shape
+    fixed = {**{i: 0.0 for i in fixed_zero or ()}, **(fixed or {})}
+    free = np.array([i not in fixed for i in range(d)], dtype=float)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:d], theta[d]
         z = x @ w + b
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
         eps = 1e-12
-        value = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)) + 0.5 * l2 * w @ w
+        value = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)) + 0.5 * l2 * (free * w) @ w
         g = p - y
-        grad = np.concatenate([x.T @ g / n + l2 * w, [g.mean()]])
+        grad = np.concatenate([x.T @ g / n + l2 * free * w, [g.mean()]])
         return value, grad
 
     theta0 = np.concatenate([np.full(d, 0.5), [-3.0]])
-    bounds = [(0.0, 0.0) if i in set(fixed_zero or ()) else (0.0, None) for i in range(d)] + [(None, None)]
-    theta0[[i for i in range(d) if bounds[i][1] == 0.0]] = 0.0
+    bounds = [(fixed[i], fixed[i]) if i in fixed else (0.0, None) for i in range(d)] + [(None, None)]
+    for i, v in fixed.items():
+        theta0[i] = v
     res = minimize(loss, theta0, jac=True, bounds=bounds, method="L-BFGS-B")
     return res.x[:d], float(res.x[d])
 
@@ -132,8 +141,11 @@ def _totals(ts: TrainingSet, model: FusionModel) -> tuple[np.ndarray, np.ndarray
     per_world = zip(ts.findings, ts.cluster_of, ts.accounts, ts.labels, ts.groups, strict=True)
     for findings, cluster_of, accounts, labels, grp in per_world:
         scores, _, cluster_score = account_scores(findings)
+        outliers = volume_outliers(findings)
         for a in accounts:
-            total, _ = model.evidence(scores.get(a, {}), cluster_score.get(cluster_of.get(a, ""), 0.0))
+            total, _ = model.evidence(
+                scores.get(a, {}), member_cluster_score(a, cluster_of, cluster_score, outliers)
+            )
             totals.append(total)
         ys.append(labels)
         groups += grp
@@ -169,14 +181,28 @@ def choose_threshold(
 
 
 def train(
-    worlds: list[Path], scan_suffix: str = "_scan", l2: float = 0.03, command: str | None = None
+    worlds: list[Path],
+    scan_suffix: str = "_scan",
+    l2: float = 0.03,
+    command: str | None = None,
+    scans: list[Path] | None = None,
+    keep: FusionModel | None = None,
 ) -> tuple[FusionModel, dict]:
-    """Fit weights, caps, calibration and threshold on the given training worlds."""
+    """Fit weights, caps, calibration and threshold on the given training worlds (scanned in
+    `scans`, else in `<world><scan_suffix>`; a world may appear twice, scanned two ways).
+
+    With `keep` (an incremental refit), the weights that model has for detectors, the cluster
+    score and the family pairs stay as they are; only detectors it does not know and the bias are
+    fitted, then calibration, caps and threshold are redone as always. A new detector then adds
+    its evidence without re-balancing weights that other evidence paths (ones the training worlds
+    rarely show, such as an unlinked pool with rotated clients) depend on.
+    """
     from distillguard.detect import registry
 
     ts = TrainingSet([], [], [], [], [])
-    for w in worlds:
-        f, c, a, y, g = load_world(w, Path(str(w) + scan_suffix))
+    scans = scans or [Path(str(w) + scan_suffix) for w in worlds]
+    for w, s in zip(worlds, scans, strict=True):
+        f, c, a, y, g = load_world(w, s)
         ts.findings.append(f)
         ts.cluster_of.append(c)
         ts.accounts.append(a)
@@ -187,8 +213,13 @@ def train(
     x, y = design(ts, detectors, base)
     zero = [i for i, d in enumerate(detectors) if d in base.pair_only or d in base.context_only]
     zero += [len(detectors) + 1 + k for k, p in enumerate(PAIRS) if p in base.pairs_off]
-    w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero)
     n = len(detectors)
+    fixed: dict[int, float] = {}
+    if keep is not None:
+        fixed = {i: keep.weights[d] for i, d in enumerate(detectors) if d in keep.weights}
+        fixed[n] = keep.cluster_weight
+        fixed.update({n + 1 + k: keep.pair_weights.get(p, 0.0) for k, p in enumerate(PAIRS)})
+    w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero, fixed=fixed)
     model = replace(
         base,
         weights={d: round(float(v), 4) for d, v in zip(detectors, w[:n], strict=True)},
@@ -221,7 +252,7 @@ def train(
     risk = model.risk(z)
     flagged = risk >= threshold
     report = {
-        "worlds": [Path(w).name for w in worlds],
+        "worlds": [Path(s).name.replace("_scan", "") for s in scans],
         "accounts": len(yy),
         "campaign_accounts": int(yy.sum()),
         "train_recall": round(float(flagged[yy == 1].mean()), 4),
@@ -236,6 +267,7 @@ def train(
             "command": command
             or "python -m distillguard.decide.train " + " ".join(Path(w).name for w in worlds),
             "l2": l2,
+            "kept_weights_of": (keep.provenance or {}).get("command") if keep is not None else None,
             **report,
         },
     )

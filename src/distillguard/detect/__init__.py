@@ -6,7 +6,7 @@ cluster-level coordination detectors (when that module is present).
 
 import contextlib
 
-from distillguard.detect import behaviour, content, infrastructure, linked, models, pool
+from distillguard.detect import behaviour, content, infrastructure, linked, models, pool, pool_content
 from distillguard.detect.base import DetectionContext, Detector, register, registry, run_detectors
 from distillguard.detect.catalog import catalog
 
@@ -23,6 +23,7 @@ __all__ = [
     "linked",
     "models",
     "pool",
+    "pool_content",
     "register",
     "registry",
     "run_detectors",

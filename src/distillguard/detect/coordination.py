@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import orjson
 
 from distillguard.detect.base import DetectionContext, register
+from distillguard.detect.rules import account_volumes
 from distillguard.findings import Finding
 from distillguard.link.clusters import Cluster
 from distillguard.link.keys import FAMILY_OF
@@ -69,7 +70,16 @@ class CoordinatedCluster:
         "with one card); eval runners sending one benchmark at release time when linkage runs "
         "without the operator-evidence requirement."
     )
-    defaults: ClassVar[dict[str, float]] = {"min_score": 0.05, "content_only_factor": 0.4}
+    # A pool spreads its volume over interchangeable accounts so that none looks big; a member
+    # sending many times the median member's traffic is not one of them (an eval runner or a
+    # product account drawn into a classroom's cluster by a shared popular prompt): it is listed
+    # as a volume outlier, and the decision does not lend it the cluster's score.
+    defaults: ClassVar[dict[str, float]] = {
+        "min_score": 0.05,
+        "content_only_factor": 0.4,
+        "outlier_ratio": 10.0,
+        "outlier_min_members": 4,
+    }
 
     def options(self, ctx: DetectionContext) -> dict[str, float] | None:
         """This detector's options from the scan config, or None when it is disabled."""
@@ -95,16 +105,37 @@ class CoordinatedCluster:
         if opts is None or linkage is None or not linkage.clusters:
             return []
         links = cluster_links(linkage)
+        volume = account_volumes(ctx.con)
         findings = []
         for c in linkage.clusters:
             score = self.score(c, opts)
             if score < opts["min_score"]:
                 continue
             severity = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
-            findings.append(
-                Finding(self.id, "cluster", c.cluster_id, score, explain(c), evidence(c, links), severity)
-            )
+            ev = evidence(c, links)
+            ev.update(volume_outliers(c, volume, opts))
+            findings.append(Finding(self.id, "cluster", c.cluster_id, score, explain(c), ev, severity))
         return findings
+
+
+def volume_outliers(c: Cluster, volume: dict[str, int], opts: dict[str, float]) -> dict[str, Any]:
+    """The median member's exchanges and the members sending more than `outlier_ratio` times it."""
+    counts = sorted(int(volume.get(a) or 0) for a in c.members)
+    if not counts:
+        return {"median_member_exchanges": 0, "volume_outliers": []}
+    median = (
+        counts[len(counts) // 2]
+        if len(counts) % 2
+        else (counts[len(counts) // 2 - 1] + counts[len(counts) // 2]) / 2
+    )
+    outliers = []
+    if len(counts) >= opts["outlier_min_members"] and median > 0:
+        outliers = [
+            {"account_id": a, "exchanges": int(volume.get(a) or 0)}
+            for a in c.members
+            if int(volume.get(a) or 0) > opts["outlier_ratio"] * median
+        ]
+    return {"median_member_exchanges": median, "volume_outliers": outliers}
 
 
 def explain(c: Cluster) -> str:

@@ -47,6 +47,21 @@ def _round(v: Any) -> Any:
     return v
 
 
+def account_volumes(con) -> dict[str, int]:
+    """account id -> exchanges, from `account_features` (else counted over `exchanges`; else empty)."""
+    import duckdb
+
+    for sql in (
+        "SELECT account_id, exchanges FROM account_features",
+        "SELECT account_id, COUNT(*) FROM exchanges GROUP BY account_id",
+    ):
+        try:
+            return {a: int(n or 0) for a, n in con.execute(sql).fetchall()}
+        except duckdb.Error:
+            continue
+    return {}
+
+
 def _template_expr(con) -> str:
     cols = {row[0] for row in con.execute("DESCRIBE exchanges").fetchall()}
     parts = [f"e.{c}" for c in ("template_id", "skeleton_hash") if c in cols]
