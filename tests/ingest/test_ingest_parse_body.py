@@ -5,6 +5,7 @@ from __future__ import annotations
 from ingest_builders import anthropic_request, anthropic_response, chat_request, chat_response
 
 from distillguard.ingest import EXTRACT_COLUMNS, detect_flavor, extract
+from distillguard.ingest.parse_body import as_int
 
 
 def test_anthropic_multi_turn_tools_thinking_and_images() -> None:
@@ -172,3 +173,36 @@ def test_strange_shapes_never_raise() -> None:
     assert row["model"] is None and row["user_text"] is None and row["tool_count"] == 0
     assert row["thinking_budget"] is None and row["temperature"] is None
     assert extract("not a dict", None)["flavor"] is None  # type: ignore[arg-type]
+
+
+def test_anthropic_images_sent_back_inside_tool_results_are_counted() -> None:
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
+    request = anthropic_request(
+        messages=[
+            {"role": "user", "content": [image, {"type": "text", "text": "Compare these."}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "shot", "input": {}}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": [image, image]},
+                    {"type": "tool_result", "tool_use_id": "t2", "content": "no picture"},
+                ],
+            },
+        ]
+    )
+    row = extract(request)
+    assert (row["tool_result_count"], row["image_count"]) == (2, 3)
+
+
+def test_numbers_are_read_by_value_and_range_never_by_truthiness() -> None:
+    values = (7, 7.9, -0.5, True, None, "7", float("nan"), float("inf"))
+    assert [as_int(v) for v in values] == [7, 7, 0, None, None, None, None, None]
+    int64, int32 = 1 << 63, 1 << 31
+    assert (as_int(int64 - 1), as_int(int64), as_int(-int32, bits=32), as_int(int32, bits=32)) == (
+        int64 - 1,
+        None,
+        -int32,
+        None,
+    )
+    row = extract(chat_request(temperature=1, top_p=False))
+    assert type(row["temperature"]) is float and row["top_p"] is None

@@ -117,8 +117,15 @@ def test_timestamps_rfc3339_with_offsets_and_epochs(value: object, iso: str) -> 
 
 def test_timestamp_formats_are_enforced_when_declared() -> None:
     assert parse_ts("1772366400000", "epoch_ms").isoformat() == "2026-03-01T12:00:00+00:00"
+    assert parse_ts(" 2026-03-01T14:00:00+02:00 ", "rfc3339").isoformat() == "2026-03-01T12:00:00+00:00"
     assert parse_ts("01/03/2026 12:00", "%d/%m/%Y %H:%M").isoformat() == "2026-03-01T12:00:00+00:00"
-    for value, fmt in ((1772366400, "rfc3339"), ("soon", "auto"), (True, "auto"), (float("nan"), "auto")):
+    for value, fmt in (
+        (1772366400, "rfc3339"),
+        ("1772366400", "rfc3339"),
+        ("soon", "auto"),
+        (True, "auto"),
+        (float("nan"), "auto"),
+    ):
         with pytest.raises(TimestampError):
             parse_ts(value, fmt)
 

@@ -68,6 +68,7 @@ EXTRACT_COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "reasoning_tokens",
 )
+_EMPTY_ROW: dict[str, Any] = dict.fromkeys(EXTRACT_COLUMNS)  # copied per call: cheaper than fromkeys
 
 
 def detect_flavor(request: dict, response: dict | None = None) -> str:
@@ -144,19 +145,22 @@ _INT64 = 1 << 63
 
 
 def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is float:  # the common cases first: bool and subclasses take the full path
+        return value
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
 def as_int(value: Any, bits: int = 64) -> int | None:
     """`value` as an integer column value: None unless a finite number within a signed `bits` range."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+    if type(value) is not int:  # a plain int (the common case) needs only the range check
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        value = int(value)
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                return None
+            value = int(value)
     limit = _INT64 if bits == 64 else 1 << (bits - 1)
     return value if -limit <= value < limit else None
 
@@ -209,11 +213,13 @@ def _anthropic_request(request: dict, out: dict) -> None:
             continue
         content = msg.get("content")
         if isinstance(content, list):
-            tool_results += _count_blocks(content, ("tool_result",))
-            images += _count_blocks(content, ("image",))
-            for block in content:  # images sent back inside tool results
-                if isinstance(block, dict) and block.get("type") == "tool_result":
-                    images += _count_blocks(block.get("content"), ("image",))
+            for block in content:
+                kind = block.get("type") if isinstance(block, dict) else None
+                if kind == "tool_result":
+                    tool_results += 1
+                    images += _count_blocks(block.get("content"), ("image",))  # images sent back
+                elif kind == "image":
+                    images += 1
         if msg.get("role") == "user":
             text = _text_of(content)
             if text:
@@ -338,17 +344,23 @@ def _anthropic_response(response: dict, out: dict) -> None:
         out["output_tokens"] = _int(usage.get("output_tokens"))
 
 
+# The usage fields of each OpenAI flavour: input tokens, output tokens, output token details.
+_CHAT_USAGE = ("prompt_tokens", "completion_tokens", "completion_tokens_details")
+_RESPONSES_USAGE = ("input_tokens", "output_tokens", "output_tokens_details")
+
+
 def _openai_counts(
-    out: dict, answer: int, reasoning: int, calls: int, usage: object, inp: str, outp: str
+    out: dict, answer: int, reasoning: int, calls: int, usage: object, fields: tuple[str, str, str]
 ) -> None:
-    """Store the answer counts and OpenAI usage; `inp`/`outp` name the flavour's token fields."""
+    """Store the answer counts and OpenAI usage; `fields` name the flavour's usage fields."""
     out["response_chars"] = answer
     out["reasoning_chars"] = reasoning
     out["response_tool_calls"] = calls
     if isinstance(usage, dict):
-        out["input_tokens"] = _int(usage.get(f"{inp}_tokens"))
-        out["output_tokens"] = _int(usage.get(f"{outp}_tokens"))
-        details = usage.get(f"{outp}_tokens_details")
+        inp, outp, details_field = fields
+        out["input_tokens"] = _int(usage.get(inp))
+        out["output_tokens"] = _int(usage.get(outp))
+        details = usage.get(details_field)
         if isinstance(details, dict):
             out["reasoning_tokens"] = _int(details.get("reasoning_tokens"))
 
@@ -369,7 +381,7 @@ def _chat_response(response: dict, out: dict) -> None:
             calls += len(tool_calls)
         elif isinstance(msg.get("function_call"), dict):
             calls += 1
-    _openai_counts(out, answer, reasoning, calls, response.get("usage"), "prompt", "completion")
+    _openai_counts(out, answer, reasoning, calls, response.get("usage"), _CHAT_USAGE)
 
 
 def _responses_response(response: dict, out: dict) -> None:
@@ -389,7 +401,7 @@ def _responses_response(response: dict, out: dict) -> None:
                         reasoning += len(part["text"])
         elif isinstance(kind, str) and kind.endswith("_call"):
             calls += 1
-    _openai_counts(out, answer, reasoning, calls, response.get("usage"), "input", "output")
+    _openai_counts(out, answer, reasoning, calls, response.get("usage"), _RESPONSES_USAGE)
 
 
 _REQUEST = {ANTHROPIC: _anthropic_request, OPENAI_CHAT: _chat_request, OPENAI_RESPONSES: _responses_request}
@@ -406,7 +418,7 @@ def extract(request: dict, response: dict | None = None) -> dict[str, Any]:
     `response` may be None (a live request not yet answered); the response columns are then None.
     Never raises on an unexpected shape; a non-dict `request` gives an empty row of flavour None.
     """
-    out: dict[str, Any] = dict.fromkeys(EXTRACT_COLUMNS)
+    out = _EMPTY_ROW.copy()
     if not isinstance(request, dict):
         return out
     if not isinstance(response, dict):

@@ -115,7 +115,9 @@ def _ts(value: Any, fmt: str) -> datetime:
 
 
 def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is float:  # the common case, checked first: bool and subclasses take the full path
+        return value
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 

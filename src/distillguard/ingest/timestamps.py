@@ -9,6 +9,7 @@ _MS_FROM = 1e11
 _US_FROM = 1e14
 
 TIMESTAMP_FORMATS = ("auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us")
+_TEXT_FORMATS = ("auto", "rfc3339")  # formats that read strings with fromisoformat
 
 
 class TimestampError(ValueError):
@@ -22,8 +23,10 @@ def parse_ts(value: object, fmt: str = "auto") -> datetime:
     "epoch_s", "epoch_ms", "epoch_us", or a `strptime` pattern (containing "%"). Strings without
     an offset are taken as UTC. Raises TimestampError on anything else.
     """
+    if type(value) is str and fmt in _TEXT_FORMATS:  # the common case first: a logged RFC 3339 string
+        return _from_text(value.strip(), fmt)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _to_utc(value)
     if isinstance(value, bool) or value is None:
         raise TimestampError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
@@ -38,19 +41,29 @@ def parse_ts(value: object, fmt: str = "auto") -> datetime:
             parsed = datetime.strptime(text, fmt)
         except ValueError as exc:
             raise TimestampError(f"{text[:40]!r} does not match {fmt!r}") from exc
-    elif fmt.startswith("epoch_"):
+        return _to_utc(parsed)
+    if fmt.startswith("epoch_"):
         try:
             return _from_epoch(float(text), fmt)
         except ValueError as exc:
             raise TimestampError(f"not an epoch number: {text[:40]!r}") from exc
-    else:
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as exc:
-            if fmt == "auto" and _looks_numeric(text):
-                return _from_epoch(float(text), fmt)
-            raise TimestampError(f"not an RFC 3339 timestamp: {text[:40]!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _from_text(text, fmt)
+
+
+def _from_text(text: str, fmt: str) -> datetime:
+    """An RFC 3339 / ISO 8601 string (or, for "auto", an epoch number written as text)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        if fmt == "auto" and _looks_numeric(text):
+            return _from_epoch(float(text), fmt)
+        raise TimestampError(f"not an RFC 3339 timestamp: {text[:40]!r}") from exc
+    return _to_utc(parsed)
+
+
+def _to_utc(moment: datetime) -> datetime:
+    """Strings and datetimes without an offset are taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _looks_numeric(text: str) -> bool:
