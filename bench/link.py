@@ -4,7 +4,8 @@
     python bench/link.py quality --scenario quick --split eval --seeds 1000 1001 1002
 
 `speed` builds an exchange table directly with numpy (no JSON, no ingest) and times
-`link_accounts`, reporting wall time per step and the process's peak resident memory.
+`link_accounts`, reporting wall time per step, the resident memory before it (the input tables)
+and the peak during it (on Linux; elsewhere the process's peak, world building included).
 `quality` simulates each world (split and seed as given), scans it once with the default
 pipeline, re-runs `link_accounts` on the scan's store and compares clusters with the truth.
 Tune only with `--split train` and seeds < 1000; report with `--split eval` and seeds >= 1000.
@@ -14,6 +15,7 @@ Tune only with `--split train` and seeds < 1000; report with `--split eval` and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sys
@@ -165,6 +167,7 @@ def run_speed(args: argparse.Namespace) -> None:
     con.execute("SET threads = 2")
     con.register("exchanges", table)
     con.register("accounts", accounts)
+    before_mb = _reset_peak_rss()
     started, cpu = time.perf_counter(), time.process_time()
     linkage = link_accounts(con, {})
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -179,13 +182,26 @@ def run_speed(args: argparse.Namespace) -> None:
                 "link_accounts_cpu_s": round(
                     cpu, 2
                 ),  # all threads; the wall time depends on the machine's load
-                "peak_rss_mb": round(peak_mb),
+                "rss_before_link_mb": round(before_mb),  # the input tables, registered
+                "peak_rss_mb": round(peak_mb),  # from the start of link_accounts where Linux allows
                 "steps": linkage.stats,
                 "synthetic_quality": quality(truth, linkage.cluster_of) | {"campaigns": "…"},
             },
             indent=1,
         )
     )
+
+
+def _reset_peak_rss() -> float:
+    """The process's resident MB now; resets its peak (Linux), so that the peak read afterwards
+    is that of what runs next, not of building the synthetic world."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")) / 1024
 
 
 def run_quality(args: argparse.Namespace) -> None:

@@ -2,11 +2,14 @@
 
     python bench/link_regression.py dump  STORE OUT.json     # run link_accounts, write its result
     python bench/link_regression.py check STORE REF.json     # rerun, compare with a previous dump
+    python bench/link_regression.py time  STORE [--repeat 5] # wall and CPU seconds per step
 
-STORE is a scan's store directory (`distillguard scan ... --out DIR` writes DIR/store). Both
-modes print the CPU time, wall time, peak resident memory and per-step seconds of
+STORE is a scan's store directory (`distillguard scan ... --out DIR` writes DIR/store). `dump` and
+`check` print the CPU time, wall time, peak resident memory and per-step seconds of
 `link_accounts`. `check` exits 1 and names the first differences when cluster_of, the clusters
-(members and every score) or the edges differ; floats are compared to 1e-9.
+(members and every score) or the edges differ; floats are compared to 1e-9. `time` runs the stage
+`--repeat` times and prints the least wall and CPU seconds of each step (on a shared machine the
+least is the figure least disturbed by other work).
 """
 
 from __future__ import annotations
@@ -79,13 +82,52 @@ def run(store: Path) -> dict[str, Any]:
     return canonical(linkage)
 
 
+def time_steps(store: Path, repeat: int) -> dict[str, Any]:
+    """Least wall and CPU seconds per step over `repeat` runs. The stage times its steps with
+    `time.perf_counter` (its stats give wall seconds); a clock that also notes the process's CPU
+    time at each of those calls gives the CPU seconds of the same steps."""
+    from distillguard.link import linkage as stage
+
+    marks: list[float] = []
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            marks.append(time.process_time())
+            return time.perf_counter()
+
+    real_time, stage.time = stage.time, Clock  # type: ignore[assignment]
+    best: dict[str, dict[str, float]] = {"wall_s": {}, "cpu_s": {}}
+    try:
+        for _ in range(repeat):
+            con = connect(store)
+            marks.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            stats = link_accounts(con).stats
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            con.close()
+            steps = [k.removesuffix("_s") for k in stats if k.endswith("_s")]
+            runs = {
+                "wall_s": {s: stats[f"{s}_s"] for s in steps} | {"total": wall},
+                "cpu_s": {s: marks[i + 1] - marks[i] for i, s in enumerate(steps)} | {"total": cpu},
+            }
+            for what, run in runs.items():
+                for step, seconds in run.items():
+                    best[what][step] = round(min(best[what].get(step, math.inf), seconds), 2)
+    finally:
+        stage.time = real_time
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return best | {"peak_rss_mb": round(peak_mb), "repeat": repeat}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["dump", "check"])
+    parser.add_argument("mode", choices=["dump", "check", "time"])
     parser.add_argument("store", type=Path)
-    parser.add_argument("reference", type=Path)
+    parser.add_argument("reference", type=Path, nargs="?")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the stage in `time` mode")
     parser.add_argument(
         "--ties",
         action="store_true",
@@ -93,6 +135,11 @@ def main(argv: list[str] | None = None) -> None:
         "keys of equal weight were listed in no fixed order)",
     )
     args = parser.parse_args(argv)
+    if args.mode == "time":
+        print(json.dumps(time_steps(args.store, args.repeat)))
+        return
+    if args.reference is None:
+        parser.error(f"{args.mode} needs a reference file")
     result = run(args.store)
     if args.mode == "dump":
         args.reference.write_text(json.dumps(result))

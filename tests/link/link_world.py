@@ -80,5 +80,3 @@ def legit_population(
                 )
             )
     return rows
-
-

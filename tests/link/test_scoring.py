@@ -2,36 +2,34 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from distillguard.link.keys import KEYS
-from distillguard.link.pairs import PAIRS, _shared_keys_sql, top_shared_keys
+from distillguard.link.keys import KEY_NAMES, KEYS
+from distillguard.link.pairs import PAIRS, _shared_keys_sql, kinds_filter, score_shared_keys, top_shared_keys
 
 
 def _keys_and_pairs(rng: np.random.Generator) -> duckdb.DuckDBPyConnection:
-    """A random incidence (40 accounts, 60 keys of two kinds, df 2..40) and random candidate pairs."""
+    """A random incidence (40 accounts, 60 keys of two kinds, df 2..40) and random candidate pairs.
+
+    As `build_keys` numbers them: kids in (kind, key) order, the text in KEY_NAMES."""
     con = duckdb.connect()
-    rows = []
-    for kid in range(60):
+    rows, names = [], []
+    keys = sorted(("ip" if k % 2 else "template", f"k{k:02d}") for k in range(60))
+    for kid, (kind, key) in enumerate(keys):
         holders = np.sort(rng.choice(40, int(rng.integers(2, 41)), replace=False))
-        for r, aid in enumerate(holders, start=1):
-            rows.append(
-                (
-                    "ip" if kid % 2 else "template",
-                    f"k{kid}",
-                    kid,
-                    int(aid),
-                    float(rng.choice([0.25, 0.5])),
-                    len(holders),
-                    1.0,
-                    r,
-                )
-            )
-    names = ["kind", "key", "kid", "aid", "tf", "df", "idf", "r"]
-    con.register("k_arrow", pa.table({n: [row[i] for row in rows] for i, n in enumerate(names)}))
+        names.append((kid, kind, key, len(holders)))
+        for aid in holders:
+            rows.append((kind, kid, int(aid), float(rng.choice([0.25, 0.5])), len(holders), 1.0))
+    columns = ["kind", "kid", "aid", "tf", "df", "idf"]
+    con.register("k_arrow", pa.table({n: [row[i] for row in rows] for i, n in enumerate(columns)}))
     con.execute(f"CREATE TEMP TABLE {KEYS} AS SELECT * FROM k_arrow")
+    columns = ["kid", "kind", "key", "df"]
+    con.register("n_arrow", pa.table({n: [row[i] for row in names] for i, n in enumerate(columns)}))
+    con.execute(f"CREATE TEMP TABLE {KEY_NAMES} AS SELECT * FROM n_arrow")
     pairs = {tuple(sorted(rng.choice(40, 2, replace=False).tolist())) for _ in range(300)}
     con.register("p_arrow", pa.table({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}))
     con.execute(f"CREATE TEMP TABLE {PAIRS} AS SELECT a::INTEGER a, b::INTEGER b FROM p_arrow")
@@ -42,24 +40,38 @@ def test_holder_join_and_pair_lookup_find_the_same_shared_keys(rng):
     con = _keys_and_pairs(rng)
     results = [
         con.sql(
-            f"SELECT a, b, kind, key, v FROM ({_shared_keys_sql(PAIRS, (), split)}) ORDER BY ALL"
+            f"SELECT a, b, kind, kid, v FROM ({_shared_keys_sql(PAIRS, kinds_filter(), split)}) ORDER BY ALL"
         ).fetchall()
         for split in (2, 10, 25, 1000)
     ]
     assert len(results[0]) > 100
     assert all(r == results[0] for r in results[1:])
+    only_ip = con.sql(f"SELECT DISTINCT kind FROM ({_shared_keys_sql(PAIRS, kinds_filter(only=['ip']), 10)})")
+    assert only_ip.fetchall() == [("ip",)]
 
 
-def test_top_keys_of_equal_weight_are_listed_in_key_order(rng):
+def test_top_keys_are_the_largest_shared_keys_ties_listed_by_key(rng):
     con = _keys_and_pairs(rng)
-    pairs = con.sql(
-        f"SELECT a, b, 'ip' AS kind, CAST(NULL AS VARCHAR) AS top_keys FROM {PAIRS}"
-    ).to_arrow_table()
-    first = top_shared_keys(con, pairs, top=3)
-    again = top_shared_keys(con, pairs.take(np.arange(pairs.num_rows)[::-1]), top=3)
+    scores = score_shared_keys(con)
+    first = top_shared_keys(con, scores)
+    again = top_shared_keys(con, scores.take(np.arange(scores.num_rows)[::-1]))
     assert sorted(first.to_pylist(), key=str) == sorted(again.to_pylist(), key=str)
-    listed = [t for t in first["top_keys"].to_pylist() if t]
-    assert listed  # the pairs share ip keys
+    assert "top_kids" not in first.column_names
+    # The same keys as ranking every shared key by (weight, key text), largest first.
+    held = {}
+    for kind, kid, aid, tf, _df, idf in con.execute(f"SELECT * FROM {KEYS}").fetchall():
+        held.setdefault((kind, aid), {})[kid] = (tf, idf)
+    names = {kid: (key, df) for kid, _kind, key, df in con.execute(f"SELECT * FROM {KEY_NAMES}").fetchall()}
+    listed = 0
+    for row in first.to_pylist():
+        a, b = held[row["kind"], row["a"]], held[row["kind"], row["b"]]
+        shared = a.keys() & b.keys()
+        weight = {k: min(a[k][0], b[k][0]) * a[k][1] for k in shared}
+        best = sorted(shared, key=lambda k: (weight[k], names[k][0]), reverse=True)[:3]
+        expected = [f"{names[k][0]} ({names[k][1]} accounts)" for k in best]
+        assert json.loads(row["top_keys"]) == expected
+        listed += len(shared) > 3
+    assert listed > 50  # the pairs share many keys, many of equal weight
 
 
 def test_candidates_and_edges_do_not_depend_on_slicing(rng, make_con, monkeypatch):

@@ -16,7 +16,7 @@ import xxhash
 
 from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
-from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEYS
+from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEY_NAMES, KEYS
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -143,10 +143,11 @@ def _shared_infra(con: Any, clusters: dict[int, Cluster]) -> None:
     kinds = ", ".join(f"'{k}'" for k, f in FAMILY_OF.items() if f == "infrastructure")
     for g, kind, key, n in con.execute(
         f"""SELECT g, kind, key, n FROM (
-              SELECT m.g, k.kind, k.key, count(*) AS n,
-                     row_number() OVER (PARTITION BY m.g ORDER BY count(*) DESC, k.kind, k.key) AS rk
-              FROM {KEYS} k JOIN {MEMBERS} m USING (aid) WHERE k.kind IN ({kinds})
-              GROUP BY m.g, k.kind, k.key HAVING count(*) >= 2)
+              SELECT m.g, CAST(n.kind AS VARCHAR) AS kind, n.key, count(*) AS n,
+                     row_number() OVER (PARTITION BY m.g ORDER BY count(*) DESC, n.kind, n.key) AS rk
+              FROM {KEYS} k JOIN {MEMBERS} m USING (aid) JOIN {KEY_NAMES} n ON n.kid = k.kid
+              WHERE k.kind IN ({kinds})
+              GROUP BY m.g, n.kind, n.key HAVING count(*) >= 2)
             WHERE rk <= {TOP} ORDER BY g, rk"""
     ).fetchall():
         clusters[g].shared_infrastructure.append({"kind": kind, "value": key, "accounts": int(n)})
@@ -165,10 +166,20 @@ def _templates(con: Any, clusters: dict[int, Cluster]) -> None:
 
 
 def _density(con: Any, clusters: dict[int, Cluster], cfg: LinkConfig) -> None:
+    # The block's columns are the keys in order of their text "kind:key" (the order decides ties
+    # in the peeling): `col` ranks the keys the members hold by that text, so only those are sorted.
     tab = con.sql(
-        # Behaviour bands are a similarity estimate, not an object the accounts share: left out.
-        f"SELECT m.g, k.aid, k.kind || ':' || k.key AS obj, k.df FROM {KEYS} k JOIN {MEMBERS} m USING (aid) "
-        "WHERE k.kind <> 'fingerprint' ORDER BY m.g, k.aid, obj"
+        f"""
+        WITH held AS (
+            -- Behaviour bands are a similarity estimate, not an object the accounts share: left out.
+            SELECT m.g, k.aid, k.kid, k.df FROM {KEYS} k JOIN {MEMBERS} m USING (aid)
+            WHERE k.kind <> 'fingerprint'
+        ), cols AS (
+            SELECT kid, row_number() OVER (ORDER BY CAST(kind AS VARCHAR) || ':' || key) AS col
+            FROM {KEY_NAMES} WHERE kid IN (SELECT kid FROM held)
+        )
+        SELECT h.g, h.aid, c.col, h.df FROM held h JOIN cols c USING (kid) ORDER BY h.g, h.aid, c.col
+        """
     ).to_arrow_table()
     if tab.num_rows == 0:
         return
@@ -176,11 +187,11 @@ def _density(con: Any, clusters: dict[int, Cluster], cfg: LinkConfig) -> None:
     bounds = np.flatnonzero(np.diff(g_arr)) + 1
     starts, ends = np.r_[0, bounds], np.r_[bounds, len(g_arr)]
     aids = tab["aid"].to_numpy()
-    objs = tab["obj"].to_numpy(zero_copy_only=False)
+    key_cols = tab["col"].to_numpy()
     dfs = tab["df"].to_numpy()
     for s, e in zip(starts, ends, strict=True):
         _, rows = np.unique(aids[s:e], return_inverse=True)
-        _, cols = np.unique(objs[s:e], return_inverse=True)
+        _, cols = np.unique(key_cols[s:e], return_inverse=True)
         block = densest_block(rows, cols, column_weights(dfs[s:e], cfg.density_c))
         c = clusters[int(g_arr[s])]
         c.density = round(block.score(cfg.density_scale), 4)

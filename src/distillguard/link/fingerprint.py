@@ -26,6 +26,27 @@ from distillguard.link.keys import ACCT, KeySpec
 
 FP_KEYS = "_dg_link_fp_keys"
 CAPABILITIES = ("coding", "tool_use", "math_reasoning", "data_analysis", "vision", "chat", "roleplay")
+# The exchange columns the features read (see `feature_sql`); only these are read from the view.
+FEATURE_COLUMNS = (
+    "capability",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "thinking_requested",
+    "thinking_budget",
+    "reasoning_effort",
+    "stream",
+    "flavor",
+    "input_tokens",
+    "output_tokens",
+    "prompt_chars",
+    "turns",
+    "tool_count",
+    "image_count",
+    "cot_elicitation",
+    "rubric_grading",
+    "censorship_rewrite",
+)
 
 
 def _share(cond: str) -> str:
@@ -40,7 +61,7 @@ def feature_sql(ex_cols: set[str]) -> dict[str, dict[str, str]]:
     """Feature group -> {feature name: SQL aggregate over `exchanges` (alias e)}, present columns only."""
 
     def has(col: str) -> bool:
-        return col in ex_cols
+        return col in ex_cols and col in FEATURE_COLUMNS
 
     groups: dict[str, dict[str, str]] = {
         "hours": {f"hour {h:02d}": _share(f"hour(e.ts) = {h}") for h in range(24)},
@@ -99,10 +120,11 @@ def account_vectors(
     groups = feature_sql(ex_cols)
     names = [n for g in groups.values() for n in g]
     exprs = [f"{expr} AS f{i}" for i, expr in enumerate(x for g in groups.values() for x in g.values())]
+    cols = "".join(f"x.{c}, " for c in FEATURE_COLUMNS if c in ex_cols)
     table = con.sql(
         f"""
         WITH e AS (
-            SELECT x.*, a.aid,
+            SELECT x.ts, {cols}a.aid,
                    epoch(x.ts) - epoch(lag(x.ts) OVER (PARTITION BY a.aid ORDER BY x.ts)) AS gap
             FROM exchanges x JOIN {ACCT} a ON a.account_id = CAST(x.account_id AS VARCHAR)
         )

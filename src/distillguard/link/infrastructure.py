@@ -75,13 +75,13 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
     specs = [
         KeySpec(
             "ip",
-            f"SELECT aid, client_ip || ' @ ' || {bucket('ts', win)} AS key, count(*) AS n "
-            f"FROM {EX} WHERE client_ip IS NOT NULL GROUP BY ALL",
+            f"SELECT aid, client_ip || ' @ ' || {bucket('ts', win)} AS key, 1 AS n "
+            f"FROM {EX} WHERE client_ip IS NOT NULL",
         ),
         KeySpec(
             "subnet",
-            f"SELECT e.aid, p.prefix || ' @ ' || {bucket('e.ts', win)} AS key, count(*) AS n "
-            f"FROM {EX} e JOIN {PREFIX} p ON p.ip = e.client_ip GROUP BY ALL",
+            f"SELECT e.aid, p.prefix || ' @ ' || {bucket('e.ts', win)} AS key, 1 AS n "
+            f"FROM {EX} e JOIN {PREFIX} p ON p.ip = e.client_ip",
         ),
     ]
     common_ua = (
@@ -90,13 +90,9 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
         else None
     )
     ua_filter = f"WHERE NOT regexp_matches(user_agent, {common_ua})" if common_ua else ""
-    specs.append(
-        KeySpec(
-            "user_agent", f"SELECT aid, user_agent AS key, count(*) AS n FROM {EX} {ua_filter} GROUP BY ALL"
-        )
-    )
+    specs.append(KeySpec("user_agent", f"SELECT aid, user_agent AS key, 1 AS n FROM {EX} {ua_filter}"))
     for kind, col in (("client_fp", "client_fp"), ("api_key", "api_key_id")):
-        specs.append(KeySpec(kind, f"SELECT aid, {col} AS key, count(*) AS n FROM {EX} GROUP BY ALL"))
+        specs.append(KeySpec(kind, f"SELECT aid, {col} AS key, 1 AS n FROM {EX}"))
 
     def account_spec(kind: str, key_sql: str, where: str, weight: float = 1.0) -> KeySpec:
         return KeySpec(

@@ -2,21 +2,23 @@
 
 An edge family declares `KeySpec`s — SQL over the `exchanges` / `accounts` views returning
 (account_id, key, n). A key is anything two accounts can have in common: an IP in a time window,
-a payment fingerprint, a template. `build_keys` puts them all in one table with
+a payment fingerprint, a template. `build_keys` gives every (kind, key) held by at least two
+accounts a number, `kid`, and keeps its text once, in KEY_NAMES; the incidence itself, KEYS, holds
+numbers only, so that blocking and scoring join on integers and the largest table of the stage
+stays small. Per (key, account):
 
 - `tf`: the share of the account's exchanges that carry the key (1 for account-level keys), so a
   template that is one request out of ten thousand weighs little for that account;
 - `df`: how many accounts hold the key, and `idf = (ln(N/df) / ln(N/2) - f) / (1 - f)` clipped to
   [0, 1] with f = IDF_FLOOR, so a key held by two accounts weighs 1 and one held by most accounts
-  (python-requests, a cloud NAT in a small scan) weighs 0;
-- `r`: the account's rank in one global account order, used by blocking (see `pairs.py`).
-- `kid`: a number per (kind, key), so that blocking and scoring join on integers.
+  (python-requests, a cloud NAT in a small scan) weighs 0.
 Keys held by one account only are dropped: they cannot link anybody.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +62,15 @@ IDF_FLOOR = 0.1  # a key held by more than about N^0.9 accounts says nothing abo
 
 ACCT = "_dg_link_acct"
 EX = "_dg_link_ex"
-KEYS = "_dg_link_keys"
+KEYS = "_dg_link_keys"  # (kind, kid, aid, tf, df, idf): one row per key and holder
+KEY_NAMES = "_dg_link_key_names"  # (kid, kind, key, df): one row per key, its text
+# build_keys' scratch tables, for one kind: its keys numbered (key, ref), its rows summed per key
+# and account (ref, aid, n) and its keys held by >= 2 accounts (ref, kid, key, df)
+_KIND_IDS = "_dg_link_kind_ids"
+_KIND_ROWS = "_dg_link_kind_rows"
+_KIND_KEYS = "_dg_link_kind_keys"
+# Scans of more exchanges than this number their keys before summing rows per key and account.
+NUMBER_FIRST_EXCHANGES = 400_000
 
 # The exchange columns linkage reads; a missing one becomes NULL (and its edge kinds stay empty).
 EX_COLUMNS: dict[str, str] = {
@@ -72,15 +82,15 @@ EX_COLUMNS: dict[str, str] = {
     "tool_schema_fp": "VARCHAR",
     "capability": "VARCHAR",
     "model": "VARCHAR",
-    "lsh_keys": "VARCHAR[]",
 }
 
 
 @dataclass(frozen=True)
 class KeySpec:
-    """One kind of shared key. `sql` returns (aid, key, n); `per_exchange` says whether n counts
-    exchanges (tf = n / the account's exchanges) or is the key's weight for the account itself
-    (1 for an attribute such as a payment method)."""
+    """One kind of shared key. `sql` returns rows (aid, key, n), any number per (aid, key): their n
+    are added up, across the specs of one kind too. `per_exchange` says whether n counts exchanges
+    (tf = n / the account's exchanges) or is the key's weight for the account itself (1 for an
+    attribute such as a payment method)."""
 
     kind: str
     sql: str
@@ -134,42 +144,92 @@ def build_exchanges(con: Any, ex_cols: set[str]) -> int:
     return int(con.execute(f"SELECT count(*) FROM {ACCT}").fetchall()[0][0])
 
 
-def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> None:
-    """Materialize all specs into KEYS(kind, key, kid, aid, tf, df, idf, r, block)."""
-    parts = []
-    for spec in specs:
-        tf = "CAST(s.n AS DOUBLE) / a.n_ex" if spec.per_exchange else "CAST(s.n AS DOUBLE)"
-        parts.append(
-            f"SELECT '{spec.kind}' AS kind, CAST(s.key AS VARCHAR) AS key, a.aid, {tf} AS tf, "
-            f"{str(spec.block).upper()} AS block "
-            f"FROM ({spec.sql}) s JOIN {ACCT} a USING (aid) WHERE s.key IS NOT NULL AND s.key <> ''"
-        )
-    if not parts:
-        parts.append(
-            "SELECT NULL::VARCHAR kind, NULL::VARCHAR key, NULL::INTEGER aid, "
-            "NULL::DOUBLE tf, NULL::BOOLEAN block WHERE FALSE"
-        )
-    union = "\nUNION ALL\n".join(parts)
+def sql_list(values: Iterable[str]) -> str:
+    """Values as a SQL list of string literals, for `IN (...)` (never empty: '' matches no kind)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "''"
+
+
+def kind_type(kinds: list[str] | set[str]) -> str:
+    """SQL type of a `kind` column: an ENUM of the kinds, in name order (so sorting by kind sorts
+    by name), one byte per row instead of a string."""
+    return f"ENUM({sql_list(sorted(kinds))})"
+
+
+def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
+    """Materialize all specs into KEYS(kind, kid, aid, tf, df, idf) and KEY_NAMES(kid, kind, key, df),
+    one kind at a time. Returns the kinds whose keys may propose candidate pairs (a spec of the kind
+    has `block`).
+
+    A kind's rows are summed per (key, account). In a small scan they are grouped by the key's
+    text; past NUMBER_FIRST_EXCHANGES the kind's distinct keys are numbered first and the rows
+    grouped by number, so that no aggregate holds a key's text once per account (the band keys
+    of 1M exchanges are 16M rows but 170k keys) — at the price of running the specs twice."""
+    kinds = sorted({spec.kind for spec in specs})
+    per_exchange = {spec.kind for spec in specs if spec.per_exchange}
+    if mixed := per_exchange & {spec.kind for spec in specs if not spec.per_exchange}:
+        raise ValueError(f"the key specs of {sorted(mixed)} disagree on per_exchange")
+    kind = kind_type(kinds or ["none"])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} "
+        f"(kind {kind}, kid INTEGER, aid INTEGER, tf DOUBLE, df INTEGER, idf DOUBLE)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {KEY_NAMES} (kid INTEGER, kind {kind}, key VARCHAR, df INTEGER)"
+    )
+    (exchanges,) = con.execute(f"SELECT coalesce(sum(n_ex), 0) FROM {ACCT}").fetchall()[0]
+    number_first = int(exchanges) > NUMBER_FIRST_EXCHANGES
     if n_accounts > 2:
         raw = f"ln({n_accounts} / d.df) / {math.log(n_accounts / 2.0)}"
         idf = f"greatest(0.0, least(1.0, ({raw} - {IDF_FLOOR}) / {1 - IDF_FLOOR}))"
     else:
         idf = "1.0"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {KEYS} AS
-        WITH raw AS (
-            SELECT kind, key, aid, sum(tf) AS tf, bool_or(block) AS block
-            FROM ({union}) GROUP BY kind, key, aid
-        ), df AS (
-            -- kid: a number per key, so that pairs are matched on integers, not strings
-            SELECT kind, key, count(*) AS df, CAST(row_number() OVER () AS INTEGER) AS kid
-            FROM raw GROUP BY kind, key HAVING count(*) >= 2
+    kids = 0  # keys numbered so far
+    for name in kinds:
+        rows = " UNION ALL ".join(
+            f"SELECT s.aid, CAST(s.key AS VARCHAR) AS key, CAST(s.n AS DOUBLE) AS n "
+            f"FROM ({spec.sql}) s WHERE s.key IS NOT NULL AND s.key <> ''"
+            for spec in specs
+            if spec.kind == name
         )
-        SELECT r.kind, r.key, d.kid, r.aid, least(r.tf, 1.0) AS tf, d.df,
-               {idf} AS idf,
-               row_number() OVER (PARTITION BY r.kind, r.key ORDER BY r.aid) AS r,
-               r.block
-        FROM raw r JOIN df d USING (kind, key)
-        """
-    )
+        # ref: what the rows are grouped by, the key itself or its number in _KIND_IDS
+        if number_first:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_KIND_IDS} AS SELECT key, "
+                f"CAST(row_number() OVER () AS INTEGER) AS ref FROM (SELECT DISTINCT key FROM ({rows}))"
+            )
+            rows = f"SELECT i.ref, r.aid, r.n FROM ({rows}) r JOIN {_KIND_IDS} i USING (key)"
+            names, key = f"JOIN {_KIND_IDS} i USING (ref)", "i.key"
+        else:
+            rows = f"SELECT key AS ref, aid, n FROM ({rows})"
+            names, key = "", "d.ref"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_KIND_ROWS} AS "
+            f"SELECT ref, aid, sum(n) AS n FROM ({rows}) GROUP BY ref, aid"
+        )
+        # kid: a number per key held by >= 2 accounts, so that pairs are matched on integers, not
+        # strings. Numbered in (kind, key) order: ranking one kind's keys by kid ranks them by text.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {_KIND_KEYS} AS
+            WITH held AS (
+                SELECT ref, CAST(count(*) AS INTEGER) AS df FROM {_KIND_ROWS}
+                GROUP BY ref HAVING count(*) >= 2
+            )
+            SELECT d.ref, CAST({kids} + row_number() OVER (ORDER BY {key}) AS INTEGER) AS kid,
+                   {key} AS key, d.df
+            FROM held d {names}
+            """
+        )
+        con.execute(f"INSERT INTO {KEY_NAMES} SELECT kid, '{name}', key, df FROM {_KIND_KEYS}")
+        tf = "r.n / a.n_ex" if name in per_exchange else "r.n"
+        con.execute(
+            f"""
+            INSERT INTO {KEYS}
+            SELECT '{name}', d.kid, r.aid, least({tf}, 1.0), d.df, {idf}
+            FROM {_KIND_ROWS} r JOIN {_KIND_KEYS} d USING (ref) JOIN {ACCT} a USING (aid)
+            """
+        )
+        kids += int(con.execute(f"SELECT count(*) FROM {_KIND_KEYS}").fetchall()[0][0])
+    for scratch in (_KIND_IDS, _KIND_ROWS, _KIND_KEYS):
+        con.execute(f"DROP TABLE IF EXISTS {scratch}")
+    return sorted({spec.kind for spec in specs if spec.block})

@@ -14,18 +14,21 @@ from distillguard.link import content, fingerprint, infrastructure, timing
 from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities
-from distillguard.link.keys import ACCT, IDENTITY_KINDS, KEYS, build_exchanges, build_keys, view_columns
+from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
 from distillguard.link.pairs import (
     PAIRS,
     build_candidates,
     combine,
     drop_same_org,
+    operator_backable,
     score_shared_keys,
     top_shared_keys,
 )
 
 OPERATOR_PAIRS = "_dg_link_pairs_operator"
 BRIDGE_PAIRS = "_dg_link_pairs_bridge"
+# Kinds whose similarity is not the shared-key sum: lockstep (excess over chance), behaviour (cosine).
+SCORED_ELSEWHERE = ("lockstep", "fingerprint")
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -80,13 +83,13 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         behaviour = fingerprint.Fingerprints(con, ex_cols, cfg)
         specs = (
             infrastructure.key_specs(con, acct_cols, cfg, stats)
-            + content.key_specs()
+            + content.key_specs(ex_cols)
             + timing.key_specs(cfg)
             + behaviour.key_specs()
         )
-        build_keys(con, specs, n)
+        blocking_kinds = build_keys(con, specs, n)
         lap("keys")
-        stats["candidate_pairs"] = build_candidates(con, cfg, n)
+        stats["candidate_pairs"] = build_candidates(con, cfg, n, blocking_kinds)
         if not cfg.link_within_org and "org_id" in acct_cols:
             stats["same_org_pairs_dropped"] = drop_same_org(con)
         lap("candidates")
@@ -115,7 +118,9 @@ def _score(con: Any, pairs: str, behaviour: fingerprint.Fingerprints, cfg: LinkC
     lockstep = timing.build_lockstep(con, pairs, cfg)
     shared = score_shared_keys(con, {"lockstep": lockstep}, skip=("fingerprint",), pairs=pairs)
     ab = con.sql(f"SELECT a, b FROM {pairs} ORDER BY a, b").fetchnumpy()
-    return [shared, behaviour.score(ab["a"], ab["b"]).cast(shared.schema)]
+    cosine = behaviour.score(ab["a"], ab["b"])  # its evidence is written already: no top_kids
+    cosine = cosine.add_column(5, "top_kids", pa.nulls(cosine.num_rows, shared.schema.field("top_kids").type))
+    return [shared, cosine.cast(shared.schema)]
 
 
 def _score_candidates(
@@ -123,25 +128,23 @@ def _score_candidates(
 ) -> pa.Table:
     """Score the candidate pairs the edge rule could keep.
 
-    With `require_identity`, a pair that shares no operator key (payment, API key, network,
-    client, creation burst, email domain, cadence) can only become a content bridge, and a bridge
-    only joins two accounts that already have an operator-backed edge. So the pairs sharing an
-    operator key are scored first; of the others, only those between two such accounts are. The
-    edge rule's outcome is the one it has on all candidates, at a fraction of the cost."""
-    prunable = cfg.require_identity and cfg.identity_min > 0 and all(v > 0 for v in cfg.strong.values())
+    With `require_identity`, a pair without operator evidence (payment, API key, network, client,
+    creation burst, email domain, cadence) of weight `identity_min` can only become a content
+    bridge, and a bridge only joins two accounts that already have an operator-backed edge. So
+    the pairs with enough operator evidence are scored first (those kinds alone tell which);
+    of the others, only those between two such accounts are. The edge rule's outcome is the one
+    it has on all candidates, at a fraction of the cost."""
+    prunable = (
+        cfg.require_identity
+        and cfg.identity_min > 0
+        and all(v > 0 for v in cfg.strong.values())
+        and not set(cfg.strong) & set(SCORED_ELSEWHERE)
+    )
     if not prunable:
         parts = _score(con, PAIRS, behaviour, cfg)
         stats["scored_pairs"] = stats.get("candidate_pairs", 0)
         return pa.concat_tables(parts)
-    kinds = ", ".join(f"'{k}'" for k in sorted(IDENTITY_KINDS | set(cfg.strong)))
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {OPERATOR_PAIRS} AS
-        WITH k AS (SELECT aid, kid FROM {KEYS} WHERE kind IN ({kinds}))
-        SELECT DISTINCT p.a, p.b FROM {PAIRS} p
-        JOIN k x ON x.aid = p.a JOIN k y ON y.aid = p.b AND y.kid = x.kid
-        """
-    )
+    operator_backable(con, cfg, PAIRS, OPERATOR_PAIRS)
     first = _score(con, OPERATOR_PAIRS, behaviour, cfg)
     _, a, b, _ = combine(pa.concat_tables(first), cfg)
     backed = pa.table({"aid": pa.array(np.unique(np.concatenate([a, b])), pa.int32())})

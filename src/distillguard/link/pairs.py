@@ -13,44 +13,59 @@ Similarity of a candidate pair on one kind: sum over shared keys of min(tf_a, tf
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS
+from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEY_NAMES, KEYS, sql_list
 
 PAIRS = "_dg_link_pairs"
 BLOCKING = "_dg_link_blocking"
 PROPOSALS_PER_SLICE = 20_000_000
+TOP_KEYS = 3  # shared keys listed per edge and kind, as evidence
 
 
-def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
+def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int, blocking_kinds: list[str]) -> int:
     """Materialize PAIRS(a, b) with a < b (account numbers); return their count.
 
     A pair is a candidate when keys of at least `min_agreeing` independent kinds propose it, or a
-    strong kind does: the edge rule could not keep any other pair, so it is never scored."""
+    strong kind does: the edge rule could not keep any other pair, so it is never scored. Only keys
+    of `blocking_kinds` propose pairs."""
     max_df = max(cfg.block_window + 1, math.ceil(cfg.block_max_share * n_accounts))
     # Each proposal is reduced to a bit of its evidence: one aggregate keyed by the pair alone
     # (the largest table of the stage) counts the independent kinds that propose it.
     bits = {kind: 1 << EVIDENCE.index(e) for kind, e in EVIDENCE_OF.items()}
     evidence = " ".join(f"WHEN '{k}' THEN {b}" for k, b in bits.items())
     unknown = 1 << len(EVIDENCE)
-    strong = ", ".join(f"'{k}'" for k in cfg.strong) or "''"
+    strong = sql_list(cfg.strong)
+    kinds = sql_list(blocking_kinds)
+    # Keys held by exactly the same accounts propose exactly the same pairs (a template's
+    # paraphrase bands, its lockstep windows): one key per set of holders and evidence is enough.
+    # r: the holder's rank in the global account order, within its key.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {BLOCKING} AS
-        SELECT kid, r, aid, CAST(CASE kind {evidence} ELSE {unknown} END AS INTEGER) AS ev,
-               kind IN ({strong}) AS strong, block, df
-        FROM {KEYS} WHERE df <= {max_df}
+        WITH holders AS (
+            SELECT CAST(CASE any_value(kind) {evidence} ELSE {unknown} END AS INTEGER) AS ev,
+                   any_value(kind) IN ({strong}) AS strong, list(aid ORDER BY aid) AS aids
+            FROM {KEYS} WHERE df <= {max_df} AND kind IN ({kinds}) GROUP BY kid
+        ), sets AS (
+            SELECT CAST(row_number() OVER () AS INTEGER) AS sid, ev, strong, aids
+            FROM (SELECT DISTINCT ev, strong, aids FROM holders)
+        )
+        SELECT sid, ev, strong, CAST(len(aids) AS INTEGER) AS df, unnest(aids) AS aid,
+               CAST(generate_subscripts(aids, 1) AS INTEGER) AS r
+        FROM sets
         """
     )
     # Bounded memory: the proposals are aggregated in slices of accounts (the pair's first
     # account), each slice holding about PROPOSALS_PER_SLICE proposals; slices share no pair.
     window = int(cfg.block_window)
     (proposals,) = con.execute(
-        f"SELECT coalesce(sum(least({window}, df - r)), 0) FROM {BLOCKING} WHERE block"
+        f"SELECT coalesce(sum(least({window}, df - r)), 0) FROM {BLOCKING}"
     ).fetchall()[0]
     slices = max(1, math.ceil(int(proposals) / PROPOSALS_PER_SLICE))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} (a INTEGER, b INTEGER)")
@@ -60,12 +75,13 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int) -> int:
             INSERT INTO {PAIRS}
             SELECT x.aid AS a, y.aid AS b
             FROM {BLOCKING} x JOIN {BLOCKING} y
-              ON x.kid = y.kid AND y.r > x.r AND y.r <= x.r + {window}
-            WHERE x.block AND x.aid % {slices} = {i}
+              ON x.sid = y.sid AND y.r > x.r AND y.r <= x.r + {window}
+            WHERE x.aid % {slices} = {i}
             GROUP BY x.aid, y.aid
             HAVING bit_count(bit_or(x.ev)) >= {int(cfg.min_agreeing)} OR bool_or(x.strong)
             """
         )
+    con.execute(f"DROP TABLE {BLOCKING}")
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
@@ -90,26 +106,37 @@ def drop_same_org(con: Any) -> int:
     return before - int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
-def _shared_keys_sql(pairs: str, skip: tuple[str, ...], split: int) -> str:
-    """SQL of every (a, b, kind, key, df, v = min(tf_a, tf_b) × idf) a pair of `pairs` shares.
+def kinds_filter(only: Iterable[str] | None = None, skip: Iterable[str] = ()) -> str:
+    """SQL condition on `x.kind`: in `only` (when given) and not in `skip`."""
+    conds = [f"x.kind NOT IN ({sql_list(skip)})"] if skip else []
+    if only is not None:
+        conds.append(f"x.kind IN ({sql_list(only)})")
+    return " AND ".join(conds) or "TRUE"
+
+
+def _shared_keys_sql(pairs: str, kinds: str, split: int) -> str:
+    """SQL of every (a, b, kind, kid, df, v = min(tf_a, tf_b) × idf) a pair of `pairs` shares, for
+    the keys whose kind meets `kinds` (a condition on x.kind, see `kinds_filter`).
 
     Two ways to find the keys a candidate pair shares, each cheap where the other is not: a key
     held by d accounts costs d²/2 pairs when its holders are paired with each other, and d × (pairs
     per account) lookups when each candidate pair looks it up. Keys held by at most `split`
-    accounts are joined holder to holder, the rest looked up from the pairs."""
-    skipped = ", ".join(f"'{k}'" for k in skip) or "''"
+    accounts are joined holder to holder, the rest looked up from the pairs: the lookup matches
+    (account, key) as one value, so that the join cannot be planned as pairing all the holders of
+    popular keys after all. Either way only the keys of accounts in a pair are read."""
     return f"""
-        SELECT x.aid AS a, y.aid AS b, x.kind, x.key, x.df, least(x.tf, y.tf) * x.idf AS v
+        SELECT x.aid AS a, y.aid AS b, x.kind, x.kid, x.df, least(x.tf, y.tf) * x.idf AS v
         FROM {KEYS} x
-        JOIN {KEYS} y ON y.kid = x.kid AND y.r > x.r
+        JOIN {KEYS} y ON y.kid = x.kid AND y.aid > x.aid
         JOIN {pairs} p ON p.a = x.aid AND p.b = y.aid
-        WHERE x.df <= {split} AND x.kind NOT IN ({skipped})
+        WHERE x.df <= {split} AND {kinds}
+          AND x.aid IN (SELECT a FROM {pairs}) AND y.aid IN (SELECT b FROM {pairs})
         UNION ALL
-        SELECT p.a, p.b, x.kind, x.key, x.df, least(x.tf, y.tf) * x.idf AS v
+        SELECT p.a, p.b, x.kind, x.kid, x.df, least(x.tf, y.tf) * x.idf AS v
         FROM {pairs} p
         JOIN {KEYS} x ON x.aid = p.a
-        JOIN {KEYS} y ON y.aid = p.b AND y.kid = x.kid
-        WHERE x.df > {split} AND x.kind NOT IN ({skipped})"""
+        JOIN {KEYS} y ON {{'aid': y.aid, 'kid': y.kid}} = {{'aid': p.b, 'kid': x.kid}}
+        WHERE x.df > {split} AND y.df > {split} AND {kinds} AND y.aid IN (SELECT b FROM {pairs})"""
 
 
 def _split(con: Any, pairs: str) -> int:
@@ -123,8 +150,10 @@ def score_shared_keys(
     skip: tuple[str, ...] = (),
     pairs: str = PAIRS,
 ) -> pa.Table:
-    """Per candidate pair and kind: similarity and number of shared keys (top_keys left null:
-    `top_shared_keys` fills it in for the pairs that become edges).
+    """Per candidate pair and kind: similarity, number of shared keys and the numbers of the
+    TOP_KEYS shared keys of largest min(tf_a, tf_b) × idf, ties listed by key (within one kind,
+    kid order is key order, see `keys.build_keys`); top_keys is left null: `top_shared_keys`
+    writes their text for the pairs that become edges.
 
     `overrides` maps a kind to a table (a, b, sim) whose similarity replaces the shared-key one
     (lockstep measures excess over chance, see `timing.py`); pairs missing there get 0. Kinds in
@@ -138,57 +167,71 @@ def score_shared_keys(
     return con.sql(
         f"""
         WITH s AS (
-            SELECT m.a, m.b, m.kind, least(1.0, sum(m.v)) AS sim, count(*) AS shared
-            FROM ({_shared_keys_sql(pairs, skip, _split(con, pairs))}) m GROUP BY m.a, m.b, m.kind
+            SELECT m.a, m.b, m.kind, least(1.0, sum(m.v)) AS sim, count(*) AS shared,
+                   arg_max(m.kid, {{'v': m.v, 'kid': m.kid}}, {TOP_KEYS}) AS top_kids
+            FROM ({_shared_keys_sql(pairs, kinds_filter(skip=skip), _split(con, pairs))}) m
+            GROUP BY m.a, m.b, m.kind
         )
-        SELECT s.a, s.b, s.kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared,
-               CAST(NULL AS VARCHAR) AS top_keys
+        SELECT s.a, s.b, CAST(s.kind AS VARCHAR) AS kind, CAST({sim_out} AS DOUBLE) AS sim, s.shared,
+               s.top_kids, CAST(NULL AS VARCHAR) AS top_keys
         FROM s {" ".join(joins)}
-        ORDER BY s.a, s.b, s.kind
+        ORDER BY 1, 2, 3
         """
     ).to_arrow_table()
 
 
-def top_shared_keys(con: Any, rows: pa.Table, skip: tuple[str, ...] = (), top: int = 3) -> pa.Table:
-    """`rows` (a, b, kind, ...) with top_keys set to the `top` shared keys of largest
-    min(tf_a, tf_b) × idf, as JSON (ties listed by key, so every run lists the same), for every
-    kind not in `skip` (those keep theirs)."""
-    kept = "_dg_link_kept"
-    con.register("_dg_link_rows", rows.select(["a", "b"]))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT DISTINCT a, b FROM _dg_link_rows")
-    con.unregister("_dg_link_rows")
+def operator_backable(con: Any, cfg: LinkConfig, pairs: str, out: str) -> None:
+    """Materialize `out`(a, b): the pairs of `pairs` that rule 1 or 2 of the edge rule could keep.
+
+    Both need operator evidence (`keys.IDENTITY_KINDS`) of weight `identity_min`, or a strong kind
+    at its similarity; these kinds have few keys, so their similarities are cheap to compute for
+    every candidate. Their sum bounds what `combine` counts (negative weights count as 0); a small
+    margin keeps the pairs right at a threshold, so rounding cannot drop one."""
+    margin = 1e-9
+    identity = sorted(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS)
+    weight = " ".join(f"WHEN '{k}' THEN {max(0.0, cfg.kind_weights.get(k, 0.0))}" for k in identity)
+    keep = [f"sum(sim * CASE kind {weight} ELSE 0.0 END) >= {cfg.identity_min - margin}"]
+    if cfg.strong:
+        strong = " ".join(f"WHEN '{k}' THEN {v}" for k, v in cfg.strong.items())
+        keep.append(f"bool_or(sim >= CASE kind {strong} END - {margin})")
+    shared = _shared_keys_sql(pairs, kinds_filter(only=set(identity) | set(cfg.strong)), _split(con, pairs))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT a, b FROM (
+            SELECT m.a, m.b, m.kind, least(1.0, sum(m.v)) AS sim FROM ({shared}) m GROUP BY m.a, m.b, m.kind
+        )
+        GROUP BY a, b HAVING {" OR ".join(keep)}
+        """
+    )
+
+
+def top_shared_keys(con: Any, rows: pa.Table, skip: tuple[str, ...] = ()) -> pa.Table:
+    """`rows` (a, b, kind, ..., top_kids, top_keys) with top_keys set to the text of the keys in
+    top_kids, as JSON ["key (n accounts)", ...], for every kind not in `skip` (those keep theirs);
+    top_kids is dropped."""
+    kinds = rows["kind"].to_pylist()
+    listed = [i for i, k in enumerate(kinds) if k not in skip]
+    con.register(
+        "_dg_link_top_kids",
+        pa.table(
+            {"i": pa.array(listed, pa.int64()), "kids": rows["top_kids"].take(pa.array(listed, pa.int64()))}
+        ),
+    )
     tops = con.sql(
         f"""
-        SELECT m.a, m.b, m.kind,
-               to_json(list_transform(
-                   arg_max({{'k': m.key, 'df': m.df}}, {{'v': m.v, 'k': m.key}}, {top}),
-                   lambda t: t.k || ' (' || t.df || ' accounts)'
-               )) AS top_keys
-        FROM ({_shared_keys_sql(kept, skip, _split(con, kept))}) m GROUP BY m.a, m.b, m.kind
+        SELECT l.i, to_json(list(n.key || ' (' || n.df || ' accounts)' ORDER BY l.rank)) AS top_keys
+        FROM (SELECT i, unnest(kids) AS kid, generate_subscripts(kids, 1) AS rank FROM _dg_link_top_kids) l
+        JOIN {KEY_NAMES} n ON n.kid = l.kid
+        GROUP BY l.i
         """
-    ).to_arrow_table()
-    found = {
-        (a, b, k): t
-        for a, b, k, t in zip(
-            tops["a"].to_pylist(),
-            tops["b"].to_pylist(),
-            tops["kind"].to_pylist(),
-            tops["top_keys"].to_pylist(),
-            strict=True,
-        )
-    }
-    column = [
-        t if k in skip else found.get((a, b, k))
-        for a, b, k, t in zip(
-            rows["a"].to_pylist(),
-            rows["b"].to_pylist(),
-            rows["kind"].to_pylist(),
-            rows["top_keys"].to_pylist(),
-            strict=True,
-        )
-    ]
-    i = rows.schema.get_field_index("top_keys")
-    return rows.set_column(i, "top_keys", pa.array(column, pa.string()))
+    ).fetchall()
+    con.unregister("_dg_link_top_kids")
+    column = rows["top_keys"].to_pylist()
+    for i, text in tops:
+        column[i] = text
+    rows = rows.drop_columns(["top_kids"])
+    return rows.set_column(rows.schema.get_field_index("top_keys"), "top_keys", pa.array(column, pa.string()))
 
 
 def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:

@@ -55,8 +55,8 @@ def key_specs(cfg: LinkConfig) -> list[KeySpec]:
     return [
         KeySpec(
             "lockstep",
-            f"SELECT aid, template || ' @ ' || {bucket('ts', secs)} AS key, count(*) AS n "
-            f"FROM {EX} WHERE template IS NOT NULL GROUP BY ALL",
+            f"SELECT aid, template || ' @ ' || {bucket('ts', secs)} AS key, 1 AS n "
+            f"FROM {EX} WHERE template IS NOT NULL",
         ),
         KeySpec("cadence", cadence, per_exchange=False),
     ]
