@@ -6,8 +6,9 @@ The names are imported on first use: the STIX bundle and `match` read scan direc
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from distillguard.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from distillguard.report.render import build_context, write_report
@@ -22,10 +23,4 @@ _EXPORTS = {
 }
 __all__ = ["Scan", "ScanDirError", "build_context", "open_scan", "write_report"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,9 @@ STIX library that reading one does.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from distillguard.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from distillguard.share.bundle import BundleError, read_bundle
@@ -43,10 +44,4 @@ __all__ = [
     "write_bundle",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
