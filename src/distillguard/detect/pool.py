@@ -77,8 +77,61 @@ def pool_hours(con: Any, cluster_of: dict[str, str]) -> dict[str, np.ndarray]:
     return out
 
 
+class PoolRule(AccountRule):
+    """A rule scored per linked cluster: every member gets its pool's score and evidence.
+
+    Subclasses give `pools` (one row per cluster: `cluster_id`, `members`, `score` and the
+    evidence values) and `explain` (the sentence for one pool); `pool_examples` may add example
+    exchange ids (per pool, and per member account).
+    """
+
+    def pools(self, ctx: DetectionContext, o: dict[str, float]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def explain(self, pool: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def pool_examples(
+        self, ctx: DetectionContext, pools: list[dict[str, Any]]
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]] | None]:
+        """(cluster id -> example exchange ids of the pool, account -> its own examples or None)."""
+        return {}, None
+
+    def detect(self, ctx: DetectionContext) -> list[Finding]:
+        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
+        if isinstance(over, dict) and over.get("enabled") is False:
+            return []
+        o = self.options(ctx)
+        hits = [p for p in self.pools(ctx, o) if round(p["score"], 4) >= self.emit_min]
+        pool_examples, own_examples = self.pool_examples(ctx, hits)
+        findings = []
+        for pool in hits:
+            sc = round(pool["score"], 4)
+            ev = {k: v for k, v in pool.items() if k not in ("score", "members")}
+            ev["members"] = len(pool["members"])
+            ev["thresholds"] = dict(o)
+            if pool["cluster_id"] in pool_examples:
+                ev["pool_example_exchange_ids"] = pool_examples[pool["cluster_id"]]
+            for acc in pool["members"]:
+                evidence = ev
+                if own_examples is not None:
+                    evidence = {**ev, "example_exchange_ids": own_examples.get(acc, [])}
+                findings.append(
+                    Finding(
+                        detector=self.id,
+                        subject_kind="account",
+                        subject_id=acc,
+                        score=sc,
+                        explanation=self.explain(pool),
+                        evidence=evidence,
+                        severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
+                    )
+                )
+        return findings
+
+
 @register
-class PoolCadence(AccountRule):
+class PoolCadence(PoolRule):
     id = "pool-cadence"
     description = (
         "The account's linked cluster runs like one machine: the pool's traffic is flat over the 24 hours "
@@ -145,36 +198,12 @@ class PoolCadence(AccountRule):
             )
         return out
 
-    def detect(self, ctx: DetectionContext) -> list[Finding]:
-        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
-        if isinstance(over, dict) and over.get("enabled") is False:
-            return []
-        o = self.options(ctx)
-        findings = []
-        for pool in self.pools(ctx, o):
-            sc = round(pool["score"], 4)
-            if sc < self.emit_min:
-                continue
-            ev = {k: v for k, v in pool.items() if k not in ("score", "members")}
-            ev["members"] = len(pool["members"])
-            ev["thresholds"] = dict(o)
-            for acc in pool["members"]:
-                findings.append(
-                    Finding(
-                        detector=self.id,
-                        subject_kind="account",
-                        subject_id=acc,
-                        score=sc,
-                        explanation=(
-                            f"Its cluster {pool['cluster_id']} ({len(pool['members'])} accounts) sends "
-                            f"{100 * pool['quiet_share'] / 3:.0f}% of its traffic in its quietest "
-                            f"{QUIET_HOURS} hours of the day (a flat pool sends 33%; members' own "
-                            f"hour-of-day dispersion {pool['member_dispersion']}) and has "
-                            f"{pool['lockstep_edges']} lockstep links "
-                            f"({100 * pool['lockstep_density']:.0f}% of member pairs)."
-                        ),
-                        evidence=ev,
-                        severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
-                    )
-                )
-        return findings
+    def explain(self, pool: dict[str, Any]) -> str:
+        return (
+            f"Its cluster {pool['cluster_id']} ({len(pool['members'])} accounts) sends "
+            f"{100 * pool['quiet_share'] / 3:.0f}% of its traffic in its quietest "
+            f"{QUIET_HOURS} hours of the day (a flat pool sends 33%; members' own "
+            f"hour-of-day dispersion {pool['member_dispersion']}) and has "
+            f"{pool['lockstep_edges']} lockstep links "
+            f"({100 * pool['lockstep_density']:.0f}% of member pairs)."
+        )

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.rules import AccountRule, example_exchanges, ramp
-from distillguard.findings import Finding
+from distillguard.detect.pool import PoolRule
+from distillguard.detect.rules import example_exchanges, ramp
 
 HARVEST_WHERE = (
     "GREATEST(COALESCE(e.cot_elicitation, 0), COALESCE(e.rubric_grading, 0), "
@@ -61,7 +61,7 @@ def member_content(con: Any, cluster_of: dict[str, str], min_exchanges: int) -> 
 
 
 @register
-class PoolHarvest(AccountRule):
+class PoolHarvest(PoolRule):
     id = "pool-harvest"
     description = (
         "The account's linked cluster, taken as one pool, harvests reasoning: the typical member sends "
@@ -117,41 +117,22 @@ class PoolHarvest(AccountRule):
             )
         return out
 
-    def detect(self, ctx: DetectionContext) -> list[Finding]:
-        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
-        if isinstance(over, dict) and over.get("enabled") is False:
-            return []
-        o = self.options(ctx)
-        hits = [p for p in self.pools(ctx, o) if round(p["score"], 4) >= self.emit_min]
-        members = [a for p in hits for a in p["members"]]
-        examples = example_exchanges(ctx.con, members, HARVEST_WHERE, k=2)
-        findings = []
-        for pool in hits:
-            sc = round(pool["score"], 4)
-            ev = {k: v for k, v in pool.items() if k not in ("score", "members")}
-            ev["members"] = len(pool["members"])
-            ev["thresholds"] = dict(o)
-            # Harvest prompts of other members: what the pool asks, where this account's own
-            # requests may hold none.
-            ev["pool_example_exchange_ids"] = sorted(e for a in pool["members"] for e in examples.get(a, []))[
-                :5
-            ]
-            for acc in pool["members"]:
-                findings.append(
-                    Finding(
-                        detector=self.id,
-                        subject_kind="account",
-                        subject_id=acc,
-                        score=sc,
-                        explanation=(
-                            f"Its cluster {pool['cluster_id']} ({len(pool['members'])} accounts, "
-                            f"{pool['member_exchanges']} requests) harvests as one pool: the median member "
-                            f"sends {100 * pool['median_harvest_share']:.0f}% reasoning-harvest prompts and "
-                            f"asks for extended reasoning it gets back on "
-                            f"{100 * pool['median_reasoning_share']:.0f}% of its requests."
-                        ),
-                        evidence={**ev, "example_exchange_ids": examples.get(acc, [])},
-                        severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
-                    )
-                )
-        return findings
+    def pool_examples(
+        self, ctx: DetectionContext, pools: list[dict[str, Any]]
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]] | None]:
+        # Harvest prompts of other members too: what the pool asks, where this account's own
+        # requests may hold none.
+        examples = example_exchanges(ctx.con, [a for p in pools for a in p["members"]], HARVEST_WHERE, k=2)
+        per_pool = {
+            p["cluster_id"]: sorted(e for a in p["members"] for e in examples.get(a, []))[:5] for p in pools
+        }
+        return per_pool, examples
+
+    def explain(self, pool: dict[str, Any]) -> str:
+        return (
+            f"Its cluster {pool['cluster_id']} ({len(pool['members'])} accounts, "
+            f"{pool['member_exchanges']} requests) harvests as one pool: the median member "
+            f"sends {100 * pool['median_harvest_share']:.0f}% reasoning-harvest prompts and "
+            f"asks for extended reasoning it gets back on "
+            f"{100 * pool['median_reasoning_share']:.0f}% of its requests."
+        )
