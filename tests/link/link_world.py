@@ -34,6 +34,8 @@ EXCHANGE_COLUMNS = {
     "tool_count": pa.int32(),
     "image_count": pa.int32(),
     "stream": pa.bool_(),
+    "lsh_keys": pa.list_(pa.string()),
+    "cot_elicitation": pa.float32(),
 }
 
 

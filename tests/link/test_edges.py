@@ -206,3 +206,34 @@ def test_content_bridges_bursts_of_one_pool_but_pulls_in_nobody(rng, make_con):
     assert len({linkage.cluster_of[a] for a in burst}) == 1  # both bursts, one cluster
     assert "lone0" not in linkage.cluster_of
     assert _clustered(linkage, "legit") == set()
+
+
+def _prompts(rng, n, per, *, prefix, templates, cot):
+    """Accounts sending paraphrases of shared templates (MinHash bands mostly shared, a few the
+    exchange's own), each request from a new address, with chain-of-thought elicitation `cot`."""
+    rows = _pool(rng, n, per, templates=templates, prefix=prefix)
+    for k, r in enumerate(rows):
+        t = r["template_id"]
+        r["lsh_keys"] = [f"{t}-band{b}" if rng.random() < 0.7 else f"own-{prefix}-{k}-{b}" for b in range(16)]
+        r["cot_elicitation"] = cot
+        r["temperature"], r["max_tokens"] = 0.6, 8192
+    return rows
+
+
+def test_shared_harvest_prompts_back_a_pool_with_no_infrastructure(rng, make_con):
+    # A pool harvesting chain-of-thought through an IP per request, without account records:
+    # the harvest prompts it shares stand in for operator evidence when a third kind agrees.
+    rows = legit_population(rng, n=40)
+    rows += _prompts(rng, 10, 30, prefix="pool", templates=["cot-a", "cot-b", "cot-c"], cot=0.9)
+    linkage = link_accounts(make_con(rows))
+    assert _clustered(linkage, "pool") == {f"pool{i}" for i in range(10)}
+    assert "harvest_band" in linkage.clusters[0].edge_kinds
+    assert _clustered(linkage, "legit") == set()
+
+
+def test_shared_ordinary_prompts_link_nobody(rng, make_con):
+    # The same accounts sending the same benchmark prompts without harvest signals are what eval
+    # runners look like: content and behaviour, no operator.
+    rows = legit_population(rng, n=40)
+    rows += _prompts(rng, 10, 30, prefix="eval", templates=["bench-a", "bench-b", "bench-c"], cot=0.0)
+    assert link_accounts(make_con(rows)).cluster_of == {}

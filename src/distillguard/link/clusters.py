@@ -171,9 +171,10 @@ def _density(con: Any, clusters: dict[int, Cluster], cfg: LinkConfig) -> None:
     tab = con.sql(
         f"""
         WITH held AS (
-            -- Behaviour bands are a similarity estimate, not an object the accounts share: left out.
+            -- Behaviour bands are a similarity estimate, not an object the accounts share, and
+            -- harvest bands restate paraphrase bands: both left out.
             SELECT m.g, k.aid, k.kid, k.df FROM {KEYS} k JOIN {MEMBERS} m USING (aid)
-            WHERE k.kind <> 'fingerprint'
+            WHERE k.kind NOT IN ('fingerprint', 'harvest_band')
         ), cols AS (
             SELECT kid, row_number() OVER (ORDER BY CAST(kind AS VARCHAR) || ':' || key) AS col
             FROM {KEY_NAMES} WHERE kid IN (SELECT kid FROM held)

@@ -18,6 +18,7 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "email_domain": 0.2,
     "template": 0.6,
     "paraphrase": 0.4,
+    "harvest_band": 0.4,
     "system_prompt": 0.4,
     "tool_schema": 0.3,
     "lockstep": 0.4,
@@ -137,6 +138,10 @@ class LinkConfig(BaseModel):
     # Content-only evidence this strong may link two accounts that each have an identity-backed
     # link already (a pool created in several bursts); it never pulls in an unlinked account.
     bridge_min_weight: float = 0.15
+    # An exchange's paraphrase bands are also `harvest_band` keys when one of its harvest signals
+    # (chain-of-thought elicitation, rubric grading, censorship rewrite) reaches this score.
+    harvest_band_min_signal: float = 0.5
+    harvest_band_min_exchanges: int = 5  # an account needs this many such exchanges to hold any
 
     density_scale: float = 2.0  # FRAUDAR density at which the cluster score reaches 1 - 1/e
     density_c: float = 5.0  # column weight 1 / log(c + degree), as in FRAUDAR

@@ -34,6 +34,7 @@ FAMILY_OF: dict[str, str] = {
     "email_domain": "infrastructure",
     "template": "content",
     "paraphrase": "content",
+    "harvest_band": "content",
     "system_prompt": "content",
     "tool_schema": "content",
     "lockstep": "timing",
@@ -57,6 +58,13 @@ EVIDENCE: tuple[str, ...] = tuple(dict.fromkeys(EVIDENCE_OF.values()))
 IDENTITY_KINDS: frozenset[str] = frozenset(k for k, f in FAMILY_OF.items() if f == "infrastructure") | {
     "cadence"
 }
+
+# Content only a harvest sends: the paraphrase bands of exchanges with a strong harvest signal
+# (chain-of-thought elicitation, rubric grading, censorship rewrite). Without an accounts file, a
+# pool that rotates its network has nothing else in common; such evidence backs a weak link like
+# operator evidence, but, like coincidental operator evidence, only when one more kind than
+# `min_agreeing` agrees. Eval runners and classrooms share prompts, but not harvest prompts.
+HARVEST_KINDS: frozenset[str] = frozenset({"harvest_band"})
 
 IDF_FLOOR = 0.1  # a key held by more than about N^0.9 accounts says nothing about any pair
 

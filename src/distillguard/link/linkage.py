@@ -83,7 +83,7 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         behaviour = fingerprint.Fingerprints(con, ex_cols, cfg)
         specs = (
             infrastructure.key_specs(con, acct_cols, cfg, stats)
-            + content.key_specs(ex_cols)
+            + content.key_specs(ex_cols, cfg.harvest_band_min_signal, cfg.harvest_band_min_exchanges)
             + timing.key_specs(cfg)
             + behaviour.key_specs()
         )

@@ -20,7 +20,16 @@ import numpy as np
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEY_NAMES, KEYS, sql_list
+from distillguard.link.keys import (
+    ACCT,
+    EVIDENCE,
+    EVIDENCE_OF,
+    HARVEST_KINDS,
+    IDENTITY_KINDS,
+    KEY_NAMES,
+    KEYS,
+    sql_list,
+)
 
 PAIRS = "_dg_link_pairs"
 BLOCKING = "_dg_link_blocking"
@@ -188,7 +197,7 @@ def operator_backable(con: Any, cfg: LinkConfig, pairs: str, out: str) -> None:
     every candidate. Their sum bounds what `combine` counts (negative weights count as 0); a small
     margin keeps the pairs right at a threshold, so rounding cannot drop one."""
     margin = 1e-9
-    identity = sorted(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS)
+    identity = sorted(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS | HARVEST_KINDS)
     weight = " ".join(f"WHEN '{k}' THEN {max(0.0, cfg.kind_weights.get(k, 0.0))}" for k in identity)
     keep = [f"sum(sim * CASE kind {weight} ELSE 0.0 END) >= {cfg.identity_min - margin}"]
     if cfg.strong:
@@ -292,15 +301,17 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
 def _operator_evidence(
     ev: np.ndarray, agreeing: np.ndarray, cfg: LinkConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(operator evidence weight, whether it backs the pair) per pair. A creation burst is a
-    coincidence in time that unrelated sign-ups share too: alone it backs a pair only when one
-    more kind than `min_agreeing` agrees."""
+    """(operator evidence weight, whether it backs the pair) per pair. Evidence that unrelated
+    accounts may share by chance (`coincidence_kinds`, and harvest content, `keys.HARVEST_KINDS`)
+    backs a pair only when one more kind than `min_agreeing` agrees."""
     identity_col = np.array([e in IDENTITY_KINDS for e in EVIDENCE])
     coincidence_col = np.array([e in cfg.coincidence_kinds for e in EVIDENCE])
+    harvest_col = np.array([e in HARVEST_KINDS for e in EVIDENCE])
     identity = ev[:, identity_col].sum(axis=1)
     operator = ev[:, identity_col & ~coincidence_col].sum(axis=1)
+    by_chance = identity + ev[:, harvest_col].sum(axis=1)
     backed = (operator >= cfg.identity_min) | (
-        (identity >= cfg.identity_min) & (agreeing >= cfg.min_agreeing + 1)
+        (by_chance >= cfg.identity_min) & (agreeing >= cfg.min_agreeing + 1)
     )
     return identity, backed
 
