@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distillguard.parts import write_exchange_part
 from distillguard.schema import ACCOUNT_SCHEMA
 
 # DuckDB spills to disk beyond this, so a 16M-exchange campaign fits one machine.
@@ -122,7 +123,7 @@ def finalize_exchanges(raw_dir: Path, exchanges_dir: Path, schema: pa.Schema) ->
             mask = np.ones(table.num_rows, dtype=bool)
             mask[row[1]] = False
             target = exchanges_dir / part.name
-            pq.write_table(table.filter(pa.array(mask)), target, compression="zstd", compression_level=1)
+            write_exchange_part(table.filter(pa.array(mask)), target)
             part.unlink()
     con.close()
     for part in parts:  # parts without duplicates move as they are

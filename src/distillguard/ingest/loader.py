@@ -34,13 +34,10 @@ from distillguard.ingest.sources import (
     iter_parquet_batches,
 )
 from distillguard.ingest.workers import take_pool, worker_count
+from distillguard.parts import write_exchange_part
 from distillguard.schema import EXCHANGE_SCHEMA
 
 BATCH_RECORDS = 4096
-# Columns whose values rarely repeat: a Parquet dictionary for them costs time and saves nothing.
-_MOSTLY_DISTINCT = frozenset(
-    {"exchange_id", "content_hash", "line", "ts", "user_text", "lsh_keys", "frame_keys"}
-)
 KEPT_REJECTS = 1000  # rejects kept in memory for the report; all of them go to the rejects file
 
 
@@ -156,8 +153,7 @@ def map_batch(
                 [*table.columns, *signals.select(schema.names).columns],
                 schema=part_schema(True),
             )
-        dictionary = [name for name in table.column_names if name not in _MOSTLY_DISTINCT]
-        pq.write_table(table, part_path, compression="zstd", compression_level=1, use_dictionary=dictionary)
+        write_exchange_part(table, part_path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     return BatchResult(table.num_rows, rejects, time.process_time() - cpu, peak)
 
