@@ -21,11 +21,12 @@ _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, 
 _UNION = {name: "(?m)(?:" + ")|(?:".join(fams.values()) + ")" for name, (fams, _) in SIGNALS.items()}
 # The column path's candidate scan: one union of the families that unite cheaply, and the
 # SCAN_ALONE families on their own.
+_JOINABLE = {name: {f: p for f, p in pats.items() if f not in SCAN_ALONE} for name, pats in _RE2.items()}
+_ALONE = {name: {f: p for f, p in pats.items() if f in SCAN_ALONE} for name, pats in _RE2.items()}
 _JOINED = {
     name: "(?m)(?:" + ")|(?:".join(p for f, p in fams.items() if f not in SCAN_ALONE) + ")"
     for name, (fams, _) in SIGNALS.items()
 }
-_ALONE = {name: {f: p for f, p in pats.items() if f in SCAN_ALONE} for name, pats in _RE2.items()}
 _COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
 _UNION_COMPILED = {name: search_pattern(p) for name, p in _UNION.items()}
 
@@ -63,8 +64,7 @@ def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
         candidates = np.logical_or.reduce([candidates.astype(bool), *alone.values()])
         if candidates.any():
             rows = np.flatnonzero(candidates)
-            others = {f: p for f, p in _RE2[name].items() if f not in SCAN_ALONE}
-            hits = family_hits(pc.take(folded, pa.array(rows)), others)
+            hits = family_hits(pc.take(folded, pa.array(rows)), _JOINABLE[name])
             hits.update({f: h[rows] for f, h in alone.items()})
             score[rows] = _combine(rules, hits, len(rows))
         out[name] = score
