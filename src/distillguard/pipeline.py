@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing
 import os
 import resource
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from distillguard import __version__, outputs, store
 from distillguard.config import ScanConfig
 from distillguard.findings import Finding
 from distillguard.ingest import IngestError, IngestReport, ingest_paths, load_mapping
+from distillguard.ingest.workers import new_pool
 
 ENGINES = ("duckdb", "spark")
 # Files a scan writes into its output folder (never read back as input when the folder is scanned).
@@ -177,7 +176,7 @@ def _write_views(
     side = None
     if beside and len(os.sched_getaffinity(0)) > 1:
         name, module, attr, args, label = views[1]
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+        pool = new_pool(1)
         side = (name, pool, pool.submit(_view_stage, module, attr, args), time.perf_counter())
         views = views[:1]
     for name, module, attr, args, label in views:

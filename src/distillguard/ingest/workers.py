@@ -32,7 +32,8 @@ def worker_count(workers: int | None, total_bytes: int) -> int:
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
-def _new_pool(n_workers: int) -> ProcessPoolExecutor:
+def new_pool(n_workers: int) -> ProcessPoolExecutor:
+    """A pool of `n_workers` processes forked from the (shared) forkserver."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(n_workers, mp_context=context)
@@ -43,7 +44,7 @@ def _noop() -> None:
 
 
 def _start(n_workers: int) -> None:
-    pool = _new_pool(n_workers)
+    pool = new_pool(n_workers)
     with _lock:
         _warm["pool"] = pool
     # Each submission before a worker is idle spawns one: all of them start now, not at the
@@ -78,7 +79,7 @@ def take_pool(n_workers: int) -> ProcessPoolExecutor:
         return pool  # type: ignore[return-value]
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]
-    return _new_pool(n_workers)
+    return new_pool(n_workers)
 
 
 def prestart_for(paths: list[str], workers: int | None) -> None:
