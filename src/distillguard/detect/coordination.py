@@ -7,6 +7,7 @@ each link, the kinds of shared evidence and the shared keys themselves.
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from typing import Any, ClassVar
 
@@ -120,20 +121,14 @@ class CoordinatedCluster:
 
 def volume_outliers(c: Cluster, volume: dict[str, int], opts: dict[str, float]) -> dict[str, Any]:
     """The median member's exchanges and the members sending more than `outlier_ratio` times it."""
-    counts = sorted(int(volume.get(a) or 0) for a in c.members)
+    counts = {a: int(volume.get(a) or 0) for a in c.members}
     if not counts:
         return {"median_member_exchanges": 0, "volume_outliers": []}
-    median = (
-        counts[len(counts) // 2]
-        if len(counts) % 2
-        else (counts[len(counts) // 2 - 1] + counts[len(counts) // 2]) / 2
-    )
+    median = statistics.median(counts.values())
     outliers = []
     if len(counts) >= opts["outlier_min_members"] and median > 0:
         outliers = [
-            {"account_id": a, "exchanges": int(volume.get(a) or 0)}
-            for a in c.members
-            if int(volume.get(a) or 0) > opts["outlier_ratio"] * median
+            {"account_id": a, "exchanges": n} for a, n in counts.items() if n > opts["outlier_ratio"] * median
         ]
     return {"median_member_exchanges": median, "volume_outliers": outliers}
 
