@@ -16,7 +16,7 @@ import xxhash
 
 from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
-from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEY_NAMES, KEYS
+from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEY_NAMES, KEYS, sql_list
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -140,7 +140,7 @@ def _activity(con: Any, clusters: dict[int, Cluster]) -> None:
 
 
 def _shared_infra(con: Any, clusters: dict[int, Cluster]) -> None:
-    kinds = ", ".join(f"'{k}'" for k, f in FAMILY_OF.items() if f == "infrastructure")
+    kinds = sql_list(k for k, f in FAMILY_OF.items() if f == "infrastructure")
     for g, kind, key, n in con.execute(
         f"""SELECT g, kind, key, n FROM (
               SELECT m.g, CAST(n.kind AS VARCHAR) AS kind, n.key, count(*) AS n,

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import ACCT, EX, KeySpec
+from distillguard.link.keys import ACCT, EX, KeySpec, sql_list, sql_str
 
 PREFIX = "_dg_link_prefix"
 
@@ -23,10 +23,6 @@ def bucket(col: str, seconds: int, offset: int = 0) -> str:
     the grid, so a burst straddling a boundary of one grid falls inside a window of the other."""
     start = f"((epoch({col})::BIGINT + {offset}) // {seconds}) * {seconds} - {offset}"
     return f"strftime(to_timestamp({start}), '%Y-%m-%dT%H:%MZ')"
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # A dotted-quad IPv4 address exactly as `ipaddress` accepts it (no leading zeros, octets <= 255).
@@ -85,7 +81,7 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
         ),
     ]
     common_ua = (
-        _sql_str("^(" + "|".join(f"(?:{p})" for p in cfg.common_user_agents) + ")")
+        sql_str("^(" + "|".join(f"(?:{p})" for p in cfg.common_user_agents) + ")")
         if cfg.common_user_agents
         else None
     )
@@ -105,7 +101,7 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
     if "payment_fingerprint" in acct_cols:
         specs.append(account_spec("payment", "CAST(s.payment_fingerprint AS VARCHAR)", "TRUE"))
     if "email_domain" in acct_cols:
-        common = ", ".join(_sql_str(d.lower()) for d in cfg.common_email_domains) or "''"
+        common = sql_list(d.lower() for d in cfg.common_email_domains)
         domain = "lower(CAST(s.email_domain AS VARCHAR))"
         specs.append(account_spec("email_domain", domain, f"{domain} NOT IN ({common})"))
     if "created_at" in acct_cols:

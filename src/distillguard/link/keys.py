@@ -152,9 +152,14 @@ def build_exchanges(con: Any, ex_cols: set[str]) -> int:
     return int(con.execute(f"SELECT count(*) FROM {ACCT}").fetchall()[0][0])
 
 
+def sql_str(text: str) -> str:
+    """`text` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def sql_list(values: Iterable[str]) -> str:
     """Values as a SQL list of string literals, for `IN (...)` (never empty: '' matches no kind)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "''"
+    return ", ".join(map(sql_str, values)) or "''"
 
 
 def kind_type(kinds: list[str] | set[str]) -> str:
