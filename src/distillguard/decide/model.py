@@ -131,6 +131,8 @@ def shipped() -> FusionModel:
     return FusionModel(**json.loads(text))
 
 
+DEFAULT_THRESHOLD: float = shipped().threshold
+
 FAMILIES = ("content", "behaviour", "infrastructure", "coordination")
 PAIRS = tuple(f"{a}|{b}" for i, a in enumerate(FAMILIES) for b in FAMILIES[i + 1 :])
 

@@ -4,12 +4,32 @@
 - ``assign_templates(con) -> table``: (exchange_id, template_id) over the ``exchanges`` view.
 - ``score_prompt(user_text, system_text) -> dict``: the same signals for one request.
 - ``explain_prompt(user_text, system_text) -> dict``: the rule behind each content score.
+
+The names are imported on first use: map workers need the per-exchange signals only, not the
+template grouping's sparse-graph libraries.
 """
 
-from distillguard.signals.compute import SIGNAL_FIELDS, SIGNAL_SCHEMA, compute_signals
-from distillguard.signals.fast import explain_prompt, score_prompt
-from distillguard.signals.templates import TEMPLATES_SCHEMA, assign_templates, group_skeletons
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from distillguard.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from distillguard.signals.compute import SIGNAL_FIELDS, SIGNAL_SCHEMA, compute_signals
+    from distillguard.signals.fast import explain_prompt, score_prompt
+    from distillguard.signals.templates import TEMPLATES_SCHEMA, assign_templates, group_skeletons
+
+_EXPORTS = {
+    "SIGNAL_FIELDS": "compute",
+    "SIGNAL_SCHEMA": "compute",
+    "compute_signals": "compute",
+    "explain_prompt": "fast",
+    "score_prompt": "fast",
+    "TEMPLATES_SCHEMA": "templates",
+    "assign_templates": "templates",
+    "group_skeletons": "templates",
+}
 __all__ = [
     "SIGNAL_FIELDS",
     "SIGNAL_SCHEMA",
@@ -20,3 +40,5 @@ __all__ = [
     "group_skeletons",
     "score_prompt",
 ]
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
