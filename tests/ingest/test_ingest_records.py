@@ -31,6 +31,28 @@ def test_good_record_becomes_one_row_with_the_contract_schema() -> None:
     assert (row["status"], row["latency_ms"], row["flavor"]) == (200, 812.5, "anthropic_messages")
 
 
+def test_bodies_logged_as_json_text_read_like_objects() -> None:
+    as_object = record(1, request=chat_request(temperature=0.2), response=chat_response())
+    as_text = dict(
+        as_object, request=dumps(as_object["request"]).decode(), response=dumps(chat_response()).decode()
+    )
+    table, rejects = normalize_lines([(1, dumps(as_object)), (2, dumps(as_text))], "in.jsonl")
+    assert rejects == []
+    rows = table.drop_columns(["line", "content_hash"]).to_pylist()
+    assert rows[0] == rows[1]
+    assert (rows[1]["flavor"], rows[1]["user_text"], rows[1]["output_tokens"]) == (
+        "openai_chat",
+        "Write a sort function.",
+        30,
+    )
+
+
+def test_json_text_that_is_not_an_object_is_still_rejected() -> None:
+    base = {"ts": "2026-03-01T00:00:00Z", "account_id": "a"}
+    lines = [dumps(dict(base, request=text)) for text in ("[1, 2]", "42", '"{}"', "{not json")]
+    assert _reasons(lines) == ["request_not_object"] * 4
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [

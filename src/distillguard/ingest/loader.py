@@ -8,7 +8,6 @@ file as they are found; duplicates are removed at the end by the store, from the
 
 from __future__ import annotations
 
-import contextlib
 import resource
 import shutil
 import time
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 
 from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.mapping import FieldMapping
+from distillguard.ingest.parse_body import decode_body
 from distillguard.ingest.records import content_hash, normalize_lines, normalize_records, reject
 from distillguard.ingest.sources import (
     DataError,
@@ -99,12 +99,10 @@ def parquet_records(batch: pa.RecordBatch, first: int) -> Iterator[tuple[int, di
         try:
             for key in ("request", "response"):
                 body = record.get(key)
-                if isinstance(body, str | bytes):
-                    # text that is not JSON stays text: rejected as request_not_object, with its row
-                    with contextlib.suppress(orjson.JSONDecodeError):
-                        record[key] = orjson.loads(body)
-                elif isinstance(body, dict):
+                if isinstance(body, dict):  # a struct column: absent keys came back as nulls
                     record[key] = _drop_nulls(body)
+                elif body is not None:  # JSON text, decoded before the content hash
+                    record[key] = decode_body(body)
             digest = content_hash(orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str))
         except (TypeError, ValueError) as exc:
             yield first + offset, None, f"{type(exc).__name__}: {exc}"

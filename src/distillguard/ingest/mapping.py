@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
 from pydantic import (
     BaseModel,
@@ -27,6 +26,7 @@ from pydantic import (
 )
 
 from distillguard.config import describe_yaml_error
+from distillguard.ingest.parse_body import decode_body
 from distillguard.ingest.timestamps import TIMESTAMP_FORMATS
 
 # Contract fields a mapping may fill from the source record.
@@ -157,13 +157,7 @@ class FieldMapping(BaseModel):
 
     def _body(self, spec: BodySpec, source: dict, *, request: bool) -> Any:
         if spec.body is not None:
-            body = _read(_compile(spec.body), source)
-            if isinstance(body, str | bytes):  # bodies logged as JSON text
-                try:
-                    body = orjson.loads(body)
-                except orjson.JSONDecodeError:
-                    return body
-            return body
+            return decode_body(_read(_compile(spec.body), source))
         if not request:
             text = _read(_compile(spec.text), source) if spec.text else None
             return {"_mapped": True, "text": text if isinstance(text, str) else None}

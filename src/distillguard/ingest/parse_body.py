@@ -71,6 +71,17 @@ EXTRACT_COLUMNS: tuple[str, ...] = (
 _EMPTY_ROW: dict[str, Any] = dict.fromkeys(EXTRACT_COLUMNS)  # copied per call: cheaper than fromkeys
 
 
+def decode_body(body: Any) -> Any:
+    """A request or response body as logged: an object, or its JSON text (warehouse exports and
+    gateways often store bodies as text), read as the object. Text that is not JSON stays text."""
+    if isinstance(body, str | bytes):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return body
+    return body
+
+
 def detect_flavor(request: dict, response: dict | None = None) -> str:
     """Name the API flavour of an exchange from the shape of its bodies."""
     if isinstance(response, dict):

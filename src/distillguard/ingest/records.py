@@ -17,7 +17,7 @@ import pyarrow as pa
 import xxhash
 
 from distillguard.ingest.mapping import FieldMapping
-from distillguard.ingest.parse_body import as_int, extract
+from distillguard.ingest.parse_body import as_int, decode_body, extract
 from distillguard.ingest.timestamps import TimestampError, parse_ts
 from distillguard.schema import EXCHANGE_SCHEMA
 
@@ -137,12 +137,12 @@ def to_row(record: dict, mapping: FieldMapping | None, digest: str) -> dict[str,
             raise Rejected("mapping_error", f"{type(exc).__name__}: {exc}") from None
     ts = _ts(record.get("ts"), fmt)
     account = _account(record.get("account_id"))
-    request = record.get("request")
+    request = decode_body(record.get("request"))
     if request is None:
         raise Rejected("missing_request")
     if not isinstance(request, dict):
         raise Rejected("request_not_object", f"request is a {type(request).__name__}")
-    response = record.get("response")
+    response = decode_body(record.get("response"))
     row = extract(request, response if isinstance(response, dict) else None)
     if request.get("_mapped"):
         row["flavor"] = MAPPED
