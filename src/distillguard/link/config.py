@@ -142,6 +142,18 @@ class LinkConfig(BaseModel):
     # (chain-of-thought elicitation, rubric grading, censorship rewrite) reaches this score.
     harvest_band_min_signal: float = 0.5
     harvest_band_min_exchanges: int = 5  # an account needs this many such exchanges to hold any
+    # Pool attachment (link/attach.py): an account in no cluster joins the cluster whose private
+    # templates carry this much of its traffic (weighted like a template edge), over at least
+    # `attach_min_templates` templates each sent by `attach_min_holders` members. 0 turns it off.
+    attach_content_min: float = 0.2
+    attach_min_templates: int = 2
+    attach_min_holders: int = 2
+    # Communities of one component are merged when operator-backed links between them (creation
+    # bursts left out) are at least this dense relative to those inside them (geometric mean),
+    # and at least `merge_min_links` such links exist: the split was made by content (two scripts,
+    # two API shapes of one operator), not by who runs the accounts. 0 turns it off.
+    merge_operator_ratio: float = 0.2
+    merge_min_links: int = 3
 
     density_scale: float = 2.0  # FRAUDAR density at which the cluster score reaches 1 - 1/e
     density_c: float = 5.0  # column weight 1 / log(c + degree), as in FRAUDAR

@@ -15,7 +15,7 @@ from distillguard.link.keys import ACCT, EX, KeySpec
 HARVEST_SIGNALS = ("cot_elicitation", "rubric_grading", "censorship_rewrite")
 
 
-def _harvest_condition(ex_cols: set[str], min_signal: float) -> str | None:
+def harvest_condition(ex_cols: set[str], min_signal: float) -> str | None:
     """SQL condition on an exchange: one of its harvest signals is strong. Reasoning asked for
     and returned is left out: eval runners on release day do that on half their calls."""
     conds = [f"coalesce({c}, 0) >= {min_signal}" for c in HARVEST_SIGNALS if c in ex_cols]
@@ -40,7 +40,7 @@ def key_specs(
     # them apart. The bands (16 strings per exchange) are read here, rather than copied into EX.
     specs.append(KeySpec("paraphrase", _bands_sql("TRUE")))
     # The same bands of harvest exchanges only: what a pool's accounts share when nothing else is.
-    if harvest := _harvest_condition(ex_cols, harvest_min_signal):
+    if harvest := harvest_condition(ex_cols, harvest_min_signal):
         specs.append(
             KeySpec("harvest_band", _harvest_bands_sql(harvest, harvest_min_exchanges), per_exchange=False)
         )

@@ -11,10 +11,18 @@ import orjson
 import pyarrow as pa
 
 from distillguard.link import content, fingerprint, infrastructure, timing
+from distillguard.link.attach import attach_to_clusters
 from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
 from distillguard.link.config import LinkConfig
-from distillguard.link.graph import communities
-from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
+from distillguard.link.graph import communities, merge_operator_linked
+from distillguard.link.keys import (
+    ACCT,
+    EVIDENCE_OF,
+    IDENTITY_KINDS,
+    build_exchanges,
+    build_keys,
+    view_columns,
+)
 from distillguard.link.pairs import (
     PAIRS,
     build_candidates,
@@ -99,12 +107,25 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         kept_rows = top_shared_keys(con, kept_rows, skip=("fingerprint",))
         stats["edges"] = len(a)
         nodes, comm = communities(a, b, w, seed=cfg.seed, resolution=cfg.resolution)
+        if len(a):
+            before = len(np.unique(comm))
+            comm = merge_operator_linked(
+                comm,
+                np.searchsorted(nodes, a),
+                np.searchsorted(nodes, b),
+                _operator_backed(kept_rows, a, b, cfg),
+                ratio=cfg.merge_operator_ratio,
+                min_links=cfg.merge_min_links,
+            )
+            stats["communities_merged"] = before - len(np.unique(comm))
         lap("leiden")
         account_ids = np.asarray(
             con.sql(f"SELECT account_id FROM {ACCT} ORDER BY aid").to_arrow_table()["account_id"].to_pylist(),
             dtype=object,
         )
         groups = groups_from_membership(nodes, comm, cfg.min_cluster_size)
+        groups = attach_to_clusters(con, groups, cfg, ex_cols, stats)
+        lap("attach")
         clusters = summarize(con, groups, account_ids, kept_rows, cfg)
         stats["clusters"] = len(clusters)
         lap("summaries")
@@ -171,6 +192,31 @@ def _score_candidates(
     )
     behaviour_rows = pa.concat_tables([first[1], second[1]]).sort_by([("a", "ascending"), ("b", "ascending")])
     return pa.concat_tables([shared, behaviour_rows])
+
+
+def _operator_backed(rows: pa.Table, a: np.ndarray, b: np.ndarray, cfg: LinkConfig) -> np.ndarray:
+    """Per kept pair (a[i], b[i]): whether its operator evidence reaches `identity_min`, from the
+    kept per-kind rows. Creation bursts and `coincidence_kinds` are left out, as in the cluster
+    summary: two schools' classes that signed up in the same week are not one operator."""
+    operator = [
+        k
+        for k, e in EVIDENCE_OF.items()
+        if e in IDENTITY_KINDS and e not in cfg.coincidence_kinds and e != "creation_burst"
+    ]
+    if rows.num_rows == 0 or len(a) == 0:
+        return np.zeros(len(a), bool)
+    n = int(max(a.max(), b.max(), rows["a"].to_numpy().max(), rows["b"].to_numpy().max())) + 1
+    is_op = np.isin(rows["kind"].to_numpy(zero_copy_only=False), operator)
+    keys = rows["a"].to_numpy().astype(np.int64) * n + rows["b"].to_numpy().astype(np.int64)
+    pair_keys = np.asarray(a, np.int64) * n + np.asarray(b, np.int64)
+    if not is_op.any():
+        return np.zeros(len(a), bool)
+    uniq, inv = np.unique(keys[is_op], return_inverse=True)
+    weight = np.zeros(len(uniq))
+    np.add.at(weight, inv, rows["weight"].to_numpy()[is_op])
+    pos = np.searchsorted(uniq, pair_keys)
+    found = (pos < len(uniq)) & (uniq[np.minimum(pos, len(uniq) - 1)] == pair_keys)
+    return found & (weight[np.minimum(pos, len(uniq) - 1)] >= cfg.identity_min)
 
 
 def _edge_table(rows: pa.Table, account_ids: np.ndarray) -> pa.Table:

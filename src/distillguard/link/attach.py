@@ -1,0 +1,124 @@
+"""Pool attachment: an account too small to link pairwise, whose traffic is its pool's private prompts.
+
+A pool that spreads its harvest over many paraphrased templates gives each account a few requests
+on each. An account with a handful of requests shares one template with this member and another
+with that one: with every member, a share of traffic too small for a pairwise edge. Taken
+against the cluster as a whole, the same account is plain: most of its requests are templates
+that several members of one cluster send and hardly anybody else does.
+
+For an account in no cluster and a cluster C, each kind's similarity is
+
+    Σ over keys the account holds and at least `attach_min_holders` members of C hold:
+        tf(account) × idf × (members of C holding the key / other holders of the key)
+
+— the pairwise similarity with the cluster in place of the second account, discounted by how
+much of the key's popularity lies outside C. A key held by one member only is left out: a
+residential address or a creation hour shared once is chance, not the pool. The account is
+attached to its best cluster when
+1. its content evidence (templates and their paraphrase bands) reaches `attach_content_min`
+   (a third of its traffic on templates private to C, at idf 1), over at least
+   `attach_min_templates` templates private to C — held by C's members for at least half of
+   their other holders (one shared prompt is a coincidence; a pool member sends several of the
+   pool's) — and
+2. with `require_identity`, the evidence is backed: operator evidence other than network
+   addresses (payment, API key, client, creation burst, email domain, cadence) against C reaches
+   `identity_min`, or the account's own requests carry a strong harvest signal.
+Network keys do not back an attachment: summed over a whole cluster, shared addresses are as
+often a cloud range or a carrier NAT (serverless apps, mobile users) as the operator's machines.
+A popular prompt (a public benchmark, a homework) is held by accounts outside any one cluster,
+so it is nobody's private template; a chat product's system prompt is not a template at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.link.config import LinkConfig
+from distillguard.link.content import harvest_condition
+from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS, sql_list
+
+ATTACH_MEMBERS = "_dg_link_attach_members"
+# Kinds compared account to cluster: shared keys only. Lockstep windows restate templates in
+# time, behaviour bands are a similarity estimate: neither is a key the pool holds.
+_SKIP = ("fingerprint", "lockstep")
+
+
+def attach_to_clusters(
+    con: Any, groups: dict[int, list[int]], cfg: LinkConfig, ex_cols: set[str], stats: dict[str, Any]
+) -> dict[int, list[int]]:
+    """`groups` (cluster number -> account numbers) with the accounts in no cluster that the
+    attachment rule ties to one added to it; records how many in `stats["attached"]`."""
+    stats["attached"] = 0
+    if not groups or cfg.attach_content_min <= 0:
+        return groups
+    aid = np.concatenate([np.asarray(m, np.int64) for m in groups.values()])
+    gid = np.concatenate([np.full(len(m), g, np.int64) for g, m in groups.items()])
+    con.register("_dg_link_attach_arrow", pa.table({"aid": aid.astype(np.int32), "g": gid}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ATTACH_MEMBERS} AS SELECT * FROM _dg_link_attach_arrow")
+    con.unregister("_dg_link_attach_arrow")
+    kinds = [k for k in EVIDENCE_OF if k not in _SKIP]
+    rows = con.execute(
+        f"""
+        WITH held AS (
+            SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
+            GROUP BY k.kid, m.g HAVING count(*) >= {int(cfg.attach_min_holders)}
+        )
+        SELECT k.aid, h.g, CAST(k.kind AS VARCHAR) AS kind,
+               least(1.0, sum(k.tf * k.idf * h.c / (k.df - 1))) AS sim,
+               count(*) FILTER (WHERE h.c >= 0.5 * (k.df - 1)) AS private
+        FROM {KEYS} k JOIN held h USING (kid)
+        WHERE k.kind IN ({sql_list(kinds)}) AND k.df > 1
+          AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})
+        GROUP BY k.aid, h.g, k.kind
+        """
+    ).fetchall()
+    if not rows:
+        return groups
+    harvesting = _harvesting(con, ex_cols, cfg) if cfg.require_identity else set()
+    ev_index = {e: i for i, e in enumerate(EVIDENCE)}
+    # A network key held by several members is, at the scale of a whole cluster, as often a cloud
+    # range or a carrier NAT as the operator's own machines: pairwise edges weigh addresses (by
+    # both accounts' traffic), attachment does not.
+    identity = np.array(
+        [e in IDENTITY_KINDS and e not in cfg.coincidence_kinds and e != "ip" for e in EVIDENCE]
+    )
+    content = ev_index[EVIDENCE_OF["template"]]
+    scores: dict[tuple[int, int], np.ndarray] = {}
+    templates: dict[tuple[int, int], int] = {}
+    for a, g, kind, sim, private in rows:
+        ev = scores.setdefault((a, g), np.zeros(len(EVIDENCE)))
+        ev[ev_index[EVIDENCE_OF[kind]]] += cfg.kind_weights.get(kind, 0.0) * sim
+        if kind == "template":
+            templates[(a, g)] = int(private)
+    best: dict[int, tuple[float, int]] = {}
+    for (a, g), ev in scores.items():
+        if ev[content] < cfg.attach_content_min or templates.get((a, g), 0) < cfg.attach_min_templates:
+            continue
+        backed = ev[identity].sum() >= cfg.identity_min or a in harvesting
+        if cfg.require_identity and not backed:
+            continue
+        total = float(ev.sum())
+        if a not in best or (total, -g) > (best[a][0], -best[a][1]):
+            best[a] = (total, g)
+    out = {g: list(m) for g, m in groups.items()}
+    for a, (_, g) in sorted(best.items()):
+        out[g].append(int(a))
+    stats["attached"] = len(best)
+    return out
+
+
+def _harvesting(con: Any, ex_cols: set[str], cfg: LinkConfig) -> set[int]:
+    """Account numbers with at least one request carrying a strong harvest signal."""
+    condition = harvest_condition(ex_cols, cfg.harvest_band_min_signal)
+    if condition is None:
+        return set()
+    return {
+        int(a)
+        for (a,) in con.execute(
+            f"SELECT DISTINCT a.aid FROM exchanges e JOIN {ACCT} a "
+            f"ON a.account_id = CAST(e.account_id AS VARCHAR) WHERE {condition}"
+        ).fetchall()
+    }

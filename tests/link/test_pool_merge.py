@@ -1,0 +1,106 @@
+"""One operator's pool put back together: communities split by content merged on operator
+evidence, and accounts too small to link pairwise attached to the pool whose prompts they send."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from link_world import exchange, legit_population, random_ip
+
+from distillguard.link import link_accounts
+from distillguard.link.graph import merge_operator_linked
+
+
+def _two_cliques(cross: int, cross_backed: bool) -> tuple[np.ndarray, ...]:
+    """Communities 0 (nodes 0-9) and 1 (nodes 10-19), every pair inside linked and a third of
+    those links operator-backed, plus `cross` links between them."""
+    src, dst, backed = [], [], []
+    for lo in (0, 10):
+        for i, (x, y) in enumerate(itertools.combinations(range(lo, lo + 10), 2)):
+            src.append(x)
+            dst.append(y)
+            backed.append(i % 3 == 0)
+    for k in range(cross):
+        src.append(k % 10)
+        dst.append(10 + (3 * k) % 10)
+        backed.append(cross_backed)
+    community = np.array([0] * 10 + [1] * 10)
+    return community, np.array(src), np.array(dst), np.array(backed)
+
+
+def test_communities_joined_by_operator_evidence_are_merged() -> None:
+    comm, src, dst, backed = _two_cliques(cross=15, cross_backed=True)
+    merged = merge_operator_linked(comm, src, dst, backed, ratio=0.2, min_links=3)
+    assert len(set(merged.tolist())) == 1
+
+
+def test_stray_or_content_only_links_keep_communities_apart() -> None:
+    # Two operator-backed links: a proxy exit two unrelated pools both used.
+    comm, src, dst, backed = _two_cliques(cross=2, cross_backed=True)
+    assert merge_operator_linked(comm, src, dst, backed, ratio=0.2, min_links=3).tolist() == comm.tolist()
+    # Many links, none backed by operator evidence: similar prompts, not one operator.
+    comm, src, dst, backed = _two_cliques(cross=30, cross_backed=False)
+    assert merge_operator_linked(comm, src, dst, backed, ratio=0.2, min_links=3).tolist() == comm.tolist()
+    # Off.
+    comm, src, dst, backed = _two_cliques(cross=15, cross_backed=True)
+    assert merge_operator_linked(comm, src, dst, backed, ratio=0.0, min_links=3).tolist() == comm.tolist()
+
+
+POOL_TEMPLATES = [f"pool-t{i}" for i in range(10)]
+
+
+def _pool_world(rng: np.random.Generator) -> list[dict]:
+    """A 12-account pool on one /24 sending its ten private templates, 80 unrelated accounts, and
+    three small accounts of 4 requests each from fresh addresses:
+    - `late` sends four pool templates, one of them with a chain-of-thought elicitation;
+    - `quiet` sends the same four templates with no harvest signal;
+    - `casual` sends one pool template among its own prompts, with the same elicitation."""
+    rows = legit_population(rng, n=80)
+    for i in range(12):
+        for j in range(30):
+            rows.append(
+                exchange(
+                    f"pool{i}",
+                    j * 40 + i + float(rng.uniform(0, 2)),
+                    client_ip=f"203.0.113.{int(rng.integers(1, 30))}",
+                    user_agent="python-requests/2.31.0",
+                    template_id=POOL_TEMPLATES[(i + j) % 10],
+                    capability="math_reasoning",
+                    model="m-1",
+                )
+            )
+    small = {
+        "late": (["pool-t1", "pool-t3", "pool-t5", "pool-t7"], 0.9),
+        "quiet": (["pool-t1", "pool-t3", "pool-t5", "pool-t7"], 0.0),
+        "casual": (["pool-t2", "casual-own-1", "casual-own-2", "casual-own-3"], 0.9),
+    }
+    for name, (templates, cot) in small.items():
+        for j, tpl in enumerate(templates):
+            rows.append(
+                exchange(
+                    name,
+                    1300 + 17 * j + float(rng.uniform(0, 2)),
+                    client_ip=random_ip(rng),
+                    user_agent="python-requests/2.31.0",
+                    template_id=tpl,
+                    capability="math_reasoning",
+                    model="m-1",
+                    cot_elicitation=cot if j == 0 else 0.0,
+                )
+            )
+    return rows
+
+
+def test_small_account_sending_the_pools_private_prompts_is_attached(rng, make_con) -> None:
+    linkage = link_accounts(make_con(_pool_world(rng)))
+    pool = linkage.cluster_of["pool0"]
+    assert {linkage.cluster_of.get(f"pool{i}") for i in range(12)} == {pool}
+    assert linkage.cluster_of.get("late") == pool
+    assert linkage.stats["attached"] == 1
+    # Not backed (no operator evidence, no harvest of its own), or one shared prompt only.
+    assert "quiet" not in linkage.cluster_of
+    assert "casual" not in linkage.cluster_of
+    assert not any(a.startswith("legit") for a in linkage.cluster_of)
+    off = link_accounts(make_con(_pool_world(np.random.default_rng(1234))), {"attach_content_min": 0})
+    assert "late" not in off.cluster_of and off.stats["attached"] == 0
