@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 import xxhash
 
+from distillguard.ingest.streams import read_stream
+
 ANTHROPIC = "anthropic_messages"
 OPENAI_CHAT = "openai_chat"
 OPENAI_RESPONSES = "openai_responses"
@@ -423,15 +425,19 @@ _RESPONSE = {
 }
 
 
-def extract(request: dict, response: dict | None = None) -> dict[str, Any]:
+def extract(request: dict, response: dict | list | str | None = None) -> dict[str, Any]:
     """Return the body-derived exchange columns (`EXTRACT_COLUMNS`) of one exchange.
 
     `response` may be None (a live request not yet answered); the response columns are then None.
+    A streamed response logged as its events (a list, or server-sent-events text) is read as the
+    response it adds up to (`streams.read_stream`).
     Never raises on an unexpected shape; a non-dict `request` gives an empty row of flavour None.
     """
     out = _EMPTY_ROW.copy()
     if not isinstance(request, dict):
         return out
+    if isinstance(response, list | str | bytes):  # a streamed response, logged as its events
+        response = read_stream(response)
     if not isinstance(response, dict):
         response = None
     flavor = detect_flavor(request, response)

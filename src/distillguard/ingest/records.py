@@ -143,7 +143,7 @@ def to_row(record: dict, mapping: FieldMapping | None, digest: str) -> dict[str,
     if not isinstance(request, dict):
         raise Rejected("request_not_object", f"request is a {type(request).__name__}")
     response = decode_body(record.get("response"))
-    row = extract(request, response if isinstance(response, dict) else None)
+    row = extract(request, response)
     if request.get("_mapped"):
         row["flavor"] = MAPPED
     rid = record.get("id")

@@ -1,0 +1,268 @@
+"""Streamed responses logged as their events read like the response the call would have returned."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from distillguard.ingest import normalize_lines
+from distillguard.ingest.parse_body import extract
+from distillguard.ingest.streams import read_stream
+
+RESPONSE_COLUMNS = (
+    "flavor",
+    "model",
+    "response_chars",
+    "reasoning_chars",
+    "response_tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+
+ANTHROPIC_REQUEST = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 2048,
+    "stream": True,
+    "thinking": {"type": "enabled", "budget_tokens": 1024},
+    "messages": [{"role": "user", "content": "What is 17 * 23? Use the tool if needed."}],
+}
+ANTHROPIC_RESPONSE = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "content": [
+        {"type": "thinking", "thinking": "17 * 23 = 391.", "signature": "sig"},
+        {"type": "text", "text": "It is 391."},
+        {"type": "tool_use", "id": "toolu_1", "name": "calc", "input": {"expr": "17*23"}},
+    ],
+    "stop_reason": "tool_use",
+    "usage": {"input_tokens": 40, "cache_read_input_tokens": 10, "output_tokens": 55},
+}
+ANTHROPIC_EVENTS = [
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [],
+            "stop_reason": None,
+            "usage": {"input_tokens": 40, "cache_read_input_tokens": 10, "output_tokens": 1},
+        },
+    },
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "17 * 23"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": " = 391."}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "ping"},
+    {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "It is "}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "391."}},
+    {"type": "content_block_stop", "index": 1},
+    {
+        "type": "content_block_start",
+        "index": 2,
+        "content_block": {"type": "tool_use", "id": "toolu_1", "name": "calc", "input": {}},
+    },
+    {
+        "type": "content_block_delta",
+        "index": 2,
+        "delta": {"type": "input_json_delta", "partial_json": '{"expr"'},
+    },
+    {
+        "type": "content_block_delta",
+        "index": 2,
+        "delta": {"type": "input_json_delta", "partial_json": ': "17*23"}'},
+    },
+    {"type": "content_block_stop", "index": 2},
+    {
+        "type": "message_delta",
+        "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+        "usage": {"output_tokens": 55},
+    },
+    {"type": "message_stop"},
+]
+
+CHAT_REQUEST = {
+    "model": "gpt-4.1",
+    "stream": True,
+    "stream_options": {"include_usage": True},
+    "messages": [{"role": "user", "content": "Weather in Paris and Rome?"}],
+}
+CHAT_RESPONSE = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "model": "gpt-4.1",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "tool_calls",
+            "message": {
+                "role": "assistant",
+                "content": "Checking both.",
+                "reasoning_content": "Two cities, two calls.",
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                    },
+                    {
+                        "id": "call_2",
+                        "type": "function",
+                        "function": {"name": "weather", "arguments": '{"city": "Rome"}'},
+                    },
+                ],
+            },
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 30,
+        "completion_tokens": 42,
+        "completion_tokens_details": {"reasoning_tokens": 9},
+    },
+}
+
+
+def _chunk(delta: dict | None = None, **extra: object) -> dict:
+    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4.1"}
+    body["choices"] = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": None}]
+    return {**body, **extra}
+
+
+CHAT_CHUNKS = [
+    _chunk({"role": "assistant", "content": ""}),
+    _chunk({"reasoning_content": "Two cities, "}),
+    _chunk({"reasoning_content": "two calls."}),
+    _chunk({"content": "Checking "}),
+    _chunk({"content": "both."}),
+    _chunk(
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": ""},
+                }
+            ]
+        }
+    ),
+    _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": "Paris"}'}}]}),
+    _chunk(
+        {
+            "tool_calls": [
+                {
+                    "index": 1,
+                    "id": "call_2",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": '},
+                }
+            ]
+        }
+    ),
+    _chunk({"tool_calls": [{"index": 1, "function": {"arguments": '"Rome"}'}}]}),
+    _chunk(None, usage=CHAT_RESPONSE["usage"]),
+]
+
+RESPONSES_REQUEST = {
+    "model": "o4-mini",
+    "stream": True,
+    "reasoning": {"effort": "high"},
+    "input": "Prove it.",
+}
+RESPONSES_RESPONSE = {
+    "id": "resp_1",
+    "object": "response",
+    "model": "o4-mini",
+    "output": [
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Induction on n."}]},
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "By induction.", "annotations": []}],
+        },
+    ],
+    "usage": {"input_tokens": 12, "output_tokens": 300, "output_tokens_details": {"reasoning_tokens": 256}},
+}
+RESPONSES_EVENTS = [
+    {"type": "response.created", "response": {**RESPONSES_RESPONSE, "output": [], "usage": None}},
+    {"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1"}},
+    {"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "Induction on n."},
+    {"type": "response.output_item.done", "output_index": 0, "item": RESPONSES_RESPONSE["output"][0]},
+    {"type": "response.output_text.delta", "output_index": 1, "delta": "By induction."},
+    {"type": "response.output_item.done", "output_index": 1, "item": RESPONSES_RESPONSE["output"][1]},
+    {"type": "response.completed", "response": RESPONSES_RESPONSE},
+]
+
+
+def _sse(events: list[dict], named: bool) -> str:
+    lines = []
+    for event in events:
+        if named:
+            lines.append(f"event: {event.get('type', 'message')}")
+        lines += [f"data: {orjson.dumps(event).decode()}", ""]
+    return "\n".join([*lines, "data: [DONE]", ""])
+
+
+CASES = {
+    "anthropic": (ANTHROPIC_REQUEST, ANTHROPIC_RESPONSE, ANTHROPIC_EVENTS),
+    "chat": (CHAT_REQUEST, CHAT_RESPONSE, CHAT_CHUNKS),
+    "responses": (RESPONSES_REQUEST, RESPONSES_RESPONSE, RESPONSES_EVENTS),
+}
+
+
+def _columns(row: dict) -> tuple:
+    return tuple(row[c] for c in RESPONSE_COLUMNS)
+
+
+@pytest.mark.parametrize("flavor", CASES)
+def test_stream_events_read_like_the_whole_response(flavor: str) -> None:
+    request, response, events = CASES[flavor]
+    whole = _columns(extract(request, response))
+    assert whole[2] > 0 and whole[6] is not None  # the case itself has an answer and usage
+    assert _columns(extract(request, events)) == whole
+    assert _columns(extract(request, _sse(events, named=flavor == "anthropic"))) == whole
+    assert _columns(extract(request, _sse(events, named=True).encode())) == whole
+
+
+def test_tool_call_fragments_are_joined() -> None:
+    message = read_stream(CHAT_CHUNKS)["choices"][0]["message"]
+    assert message["tool_calls"] == CHAT_RESPONSE["choices"][0]["message"]["tool_calls"]
+    blocks = read_stream(ANTHROPIC_EVENTS)["content"]
+    assert blocks[2]["partial_json"] == '{"expr": "17*23"}' and blocks[0]["thinking"] == "17 * 23 = 391."
+
+
+def test_a_responses_stream_cut_off_before_its_end_keeps_the_finished_items() -> None:
+    cut = read_stream(RESPONSES_EVENTS[:4])
+    assert cut["output"] == RESPONSES_RESPONSE["output"][:1]
+    row = extract(RESPONSES_REQUEST, RESPONSES_EVENTS[:4])
+    assert (row["reasoning_chars"], row["response_chars"], row["output_tokens"]) == (15, 0, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], [1, "x"], [{"foo": 1}], "plain text answer", "data: not json\n\n", b"\xff\xfe", "data: [DONE]"],
+)
+def test_anything_else_leaves_the_response_columns_empty(body: object) -> None:
+    assert read_stream(body) is None
+    row = extract(CHAT_REQUEST, body)
+    assert row["flavor"] == "openai_chat" and row["response_chars"] is None
+
+
+def test_a_logged_stream_ingests_like_the_whole_response() -> None:
+    base = {"ts": "2026-03-01T00:00:00Z", "account_id": "a", "request": ANTHROPIC_REQUEST}
+    lines = [
+        (1, orjson.dumps({**base, "id": "whole", "response": ANTHROPIC_RESPONSE})),
+        (2, orjson.dumps({**base, "id": "events", "response": ANTHROPIC_EVENTS})),
+        (3, orjson.dumps({**base, "id": "sse", "response": _sse(ANTHROPIC_EVENTS, named=True)})),
+    ]
+    table, rejects = normalize_lines(lines, "in.jsonl")
+    assert rejects == []
+    rows = [tuple(r[c] for c in RESPONSE_COLUMNS) for r in table.to_pylist()]
+    assert rows[0] == rows[1] == rows[2] and rows[0][3] == 14
