@@ -237,3 +237,32 @@ def test_shared_ordinary_prompts_link_nobody(rng, make_con):
     rows = legit_population(rng, n=40)
     rows += _prompts(rng, 10, 30, prefix="eval", templates=["bench-a", "bench-b", "bench-c"], cot=0.0)
     assert link_accounts(make_con(rows)).cluster_of == {}
+
+
+def _sprayers(rng, apps: int = 3, requests: int = 1500) -> list[dict]:
+    """Heavy apps that send every request from a fresh address of one cloud range (1,024 /24
+    blocks) and share a handful of prompts: they overlap on blocks by chance, never on purpose."""
+    rows = []
+    for a in range(apps):
+        for j in range(requests):
+            ip = f"34.{200 + int(rng.integers(0, 4))}.{int(rng.integers(0, 256))}.{int(rng.integers(1, 250))}"
+            rows.append(
+                exchange(
+                    f"app{a}",
+                    j * 2 + float(rng.uniform(0, 1)),
+                    client_ip=ip,
+                    template_id=f"common-{j % 12}",
+                    capability="chat",
+                    model="m-1",
+                )
+            )
+    return rows
+
+
+def test_heavy_apps_passing_through_one_cloud_range_are_not_linked_by_it(rng, make_con):
+    rows = legit_population(rng, n=30) + _sprayers(rng)
+    assert link_accounts(make_con(rows)).cluster_of == {}
+    # Each block-day carries a request or two of an app's 1,500: counted anyway, the overlaps
+    # add up to network evidence, and with the shared prompts the apps link.
+    linked = link_accounts(make_con(rows), {"network_min_share": 0.0})
+    assert {a for a in linked.cluster_of if a.startswith("app")} == {"app0", "app1", "app2"}

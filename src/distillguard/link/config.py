@@ -102,6 +102,11 @@ class LinkConfig(BaseModel):
     block_max_share: float = 0.2
 
     ip_window_hours: float = 24.0  # an IP shared within this window is "the same machine"
+    # An address (or /24 block) in a window counts for an account only when it carries at least
+    # this share of the account's requests. Two apps that each spray requests over hundreds of a
+    # cloud region's blocks overlap on some by chance: that is the same provider, not the same
+    # operator. 0 keeps every address.
+    network_min_share: float = 0.002
     ipv6_prefix: int = 48
     creation_burst_hours: list[float] = Field(default_factory=lambda: [6.0, 48.0])  # burst window sizes
     lockstep_window_minutes: float = 10.0

@@ -73,11 +73,13 @@ def key_specs(con: Any, acct_cols: set[str], cfg: LinkConfig, stats: dict[str, A
             "ip",
             f"SELECT aid, client_ip || ' @ ' || {bucket('ts', win)} AS key, 1 AS n "
             f"FROM {EX} WHERE client_ip IS NOT NULL",
+            min_tf=cfg.network_min_share,
         ),
         KeySpec(
             "subnet",
             f"SELECT e.aid, p.prefix || ' @ ' || {bucket('e.ts', win)} AS key, 1 AS n "
             f"FROM {EX} e JOIN {PREFIX} p ON p.ip = e.client_ip",
+            min_tf=cfg.network_min_share,
         ),
     ]
     common_ua = (

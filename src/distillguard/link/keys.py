@@ -104,6 +104,10 @@ class KeySpec:
     sql: str
     per_exchange: bool = True
     block: bool = True  # may propose candidate pairs (off for keys everybody shares)
+    # A key carrying less than this share of an account's traffic is not the account's key: an
+    # address block it passes through once among hundreds (a cloud region's egress, a proxy pool)
+    # says which provider it uses, not who runs it.
+    min_tf: float = 0.0
 
 
 def view_columns(con: Any, view: str) -> set[str]:
@@ -219,6 +223,12 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
             f"CREATE OR REPLACE TEMP TABLE {_KIND_ROWS} AS "
             f"SELECT ref, aid, sum(n) AS n FROM ({rows}) GROUP BY ref, aid"
         )
+        min_tf = max(spec.min_tf for spec in specs if spec.kind == name)
+        if min_tf > 0:  # before df is counted: a passing holder does not make a key common either
+            share = "r.n / a.n_ex" if name in per_exchange else "r.n"
+            con.execute(
+                f"DELETE FROM {_KIND_ROWS} r USING {ACCT} a WHERE r.aid = a.aid AND {share} < {min_tf}"
+            )
         # kid: a number per key held by >= 2 accounts, so that pairs are matched on integers, not
         # strings. Numbered in (kind, key) order: ranking one kind's keys by kid ranks them by text.
         con.execute(
