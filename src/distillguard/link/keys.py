@@ -193,7 +193,9 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {KEY_NAMES} (kid INTEGER, kind {kind}, key VARCHAR, df INTEGER)"
     )
-    (exchanges,) = con.execute(f"SELECT coalesce(sum(n_ex), 0) FROM {ACCT}").fetchall()[0]
+    exchanges, max_exchanges = con.execute(
+        f"SELECT coalesce(sum(n_ex), 0), coalesce(max(n_ex), 0) FROM {ACCT}"
+    ).fetchall()[0]
     number_first = int(exchanges) > NUMBER_FIRST_EXCHANGES
     if n_accounts > 2:
         raw = f"ln({n_accounts} / d.df) / {math.log(n_accounts / 2.0)}"
@@ -224,7 +226,9 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
             f"SELECT ref, aid, sum(n) AS n FROM ({rows}) GROUP BY ref, aid"
         )
         min_tf = max(spec.min_tf for spec in specs if spec.kind == name)
-        if min_tf > 0:  # before df is counted: a passing holder does not make a key common either
+        # Before df is counted: a passing holder does not make a key common either. Only accounts
+        # with more than 1 / min_tf exchanges can hold a key below the share.
+        if min_tf > 0 and (name not in per_exchange or max_exchanges * min_tf > 1):
             share = "r.n / a.n_ex" if name in per_exchange else "r.n"
             con.execute(
                 f"DELETE FROM {_KIND_ROWS} r USING {ACCT} a WHERE r.aid = a.aid AND {share} < {min_tf}"
