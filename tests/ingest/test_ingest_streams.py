@@ -6,19 +6,11 @@ import orjson
 import pytest
 
 from distillguard.ingest import normalize_lines
-from distillguard.ingest.parse_body import extract
+from distillguard.ingest.parse_body import EXTRACT_COLUMNS, extract
 from distillguard.ingest.streams import read_stream
 
-RESPONSE_COLUMNS = (
-    "flavor",
-    "model",
-    "response_chars",
-    "reasoning_chars",
-    "response_tool_calls",
-    "input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
+# The columns a response fills (the last of EXTRACT_COLUMNS), and the two it can decide.
+RESPONSE_COLUMNS = ("flavor", "model", *EXTRACT_COLUMNS[EXTRACT_COLUMNS.index("response_chars") :])
 
 ANTHROPIC_REQUEST = {
     "model": "claude-sonnet-4-5",
