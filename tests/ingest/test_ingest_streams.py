@@ -258,3 +258,134 @@ def test_a_logged_stream_ingests_like_the_whole_response() -> None:
     assert rejects == []
     rows = [tuple(r[c] for c in RESPONSE_COLUMNS) for r in table.to_pylist()]
     assert rows[0] == rows[1] == rows[2] and rows[0][3] == 14
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [{"choices": 5}],
+        [{"object": "chat.completion.chunk", "choices": [{"delta": {"tool_calls": 3, "content": 7}}]}],
+        [
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": None}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}},
+        ],
+        [{"type": "message_start", "message": "x"}, {"type": "message_delta", "delta": [1], "usage": 2}],
+        [{"type": "response.output_item.done", "item": {"type": "message"}, "output_index": "a"}],
+    ],
+)
+def test_malformed_streams_never_raise(body: list) -> None:
+    read_stream(body)
+    row = extract(CHAT_REQUEST, body)
+    assert row["flavor"] in ("openai_chat", "anthropic_messages", "openai_responses")
+
+
+def test_random_event_shapes_never_raise() -> None:
+    import random
+
+    rng = random.Random(7)
+    values = [None, 0, 1, -1, "", "x", [], {}, [1, "a"], {"a": None}, 2.5, True]
+    keys = [
+        "type",
+        "index",
+        "delta",
+        "choices",
+        "object",
+        "usage",
+        "message",
+        "content_block",
+        "text",
+        "thinking",
+        "tool_calls",
+        "function",
+        "arguments",
+        "id",
+        "item",
+        "response",
+    ]
+    kinds = [
+        "chat.completion.chunk",
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "message_delta",
+        "response.completed",
+        "response.output_item.done",
+        "text_delta",
+    ]
+
+    def value(depth: int) -> object:
+        if depth > 2 or rng.random() < 0.4:
+            return rng.choice(values + kinds)
+        if rng.random() < 0.5:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 4))}
+
+    for _ in range(3000):
+        events = [value(0) for _ in range(rng.randint(1, 6))]
+        for event in events:
+            if isinstance(event, dict) and rng.random() < 0.7:
+                event["type" if rng.random() < 0.6 else "object"] = rng.choice(kinds)
+        read_stream(events)  # must not raise (extract's own guard is not what is tested here)
+
+
+def test_an_azure_stream_starting_with_a_filter_chunk_is_read() -> None:
+    azure = [{"choices": [], "object": "", "model": "", "id": "", "created": 0, "prompt_filter_results": []}]
+    azure += [*CHAT_CHUNKS, {"choices": [], "object": "", "model": "", "id": ""}]
+    request = {k: v for k, v in CHAT_REQUEST.items() if k != "model"}  # Azure names it in the URL
+    row = extract(request, azure)
+    assert _columns(row)[1:] == _columns(extract(CHAT_REQUEST, CHAT_RESPONSE))[1:]
+    assert row["model"] == "gpt-4.1"
+
+
+def test_line_separators_inside_json_do_not_split_an_event() -> None:
+    events = [dict(e) for e in ANTHROPIC_EVENTS]
+    events[8] = {
+        "type": "content_block_delta",
+        "index": 1,
+        "delta": {"type": "text_delta", "text": "It\u2028is "},
+    }
+    text = "\n".join(f"data: {orjson.dumps(e).decode()}\n" for e in events)
+    assert "\u2028" in text  # orjson writes it raw, as JSON allows
+    assert (
+        extract(ANTHROPIC_REQUEST, text)["response_chars"]
+        == extract(ANTHROPIC_REQUEST, events)["response_chars"]
+    )
+
+
+def test_deltas_without_index_continue_or_start_a_block() -> None:
+    calls = [
+        _chunk({"tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": '{"a"'}}]}),
+        _chunk({"tool_calls": [{"function": {"arguments": ": 1}"}}]}),
+        _chunk({"tool_calls": [{"id": "c2", "function": {"name": "g", "arguments": "{}"}}]}),
+    ]
+    message = read_stream(calls)["choices"][0]["message"]
+    assert [(c["id"], c["function"]["arguments"]) for c in message["tool_calls"]] == [
+        ("c1", '{"a": 1}'),
+        ("c2", "{}"),
+    ]
+    blocks = [
+        {"type": "content_block_start", "content_block": {"type": "thinking", "thinking": ""}},
+        {"type": "content_block_delta", "delta": {"type": "thinking_delta", "thinking": "abc"}},
+        {"type": "content_block_delta", "delta": {"type": "signature_delta", "signature": "s"}},
+        {"type": "content_block_start", "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "hello"}},
+    ]
+    row = extract(ANTHROPIC_REQUEST, blocks)
+    assert (row["reasoning_chars"], row["response_chars"], row["response_tool_calls"]) == (3, 5, 0)
+    done = [
+        {"type": "response.output_item.done", "output_index": 1, "item": RESPONSES_RESPONSE["output"][1]},
+        {"type": "response.output_item.done", "item": RESPONSES_RESPONSE["output"][1]},
+    ]
+    assert extract(RESPONSES_REQUEST, done)["response_chars"] == 2 * len("By induction.")
+
+
+def test_a_streamed_legacy_function_call_counts_as_a_call() -> None:
+    chunks = [
+        _chunk({"role": "assistant", "function_call": {"name": "lookup", "arguments": ""}}),
+        _chunk({"function_call": {"arguments": '{"q": 1}'}}),
+    ]
+    assert extract(CHAT_REQUEST, chunks)["response_tool_calls"] == 1
+    assert read_stream(chunks)["choices"][0]["message"]["function_call"] == {
+        "name": "lookup",
+        "arguments": '{"q": 1}',
+    }

@@ -437,7 +437,10 @@ def extract(request: dict, response: dict | list | str | None = None) -> dict[st
     if not isinstance(request, dict):
         return out
     if isinstance(response, list | str | bytes):  # a streamed response, logged as its events
-        response = read_stream(response)
+        try:
+            response = read_stream(response)
+        except (TypeError, ValueError, AttributeError, KeyError):  # a shape no stream has: no response
+            response = None
     if not isinstance(response, dict):
         response = None
     flavor = detect_flavor(request, response)
