@@ -47,6 +47,27 @@ def test_stray_or_content_only_links_keep_communities_apart() -> None:
     assert merge_operator_linked(comm, src, dst, backed, ratio=0.0, min_links=3).tolist() == comm.tolist()
 
 
+def test_communities_without_operator_links_inside_are_not_merged_by_a_few_cross_links() -> None:
+    # Two groups linked inside by content alone: three operator-backed links between them (three
+    # carrier-NAT coincidences) must not make them one, whatever their size.
+    for size in (5, 50):
+        src, dst, backed = [], [], []
+        for lo in (0, size):
+            for x, y in itertools.combinations(range(lo, lo + size), 2):
+                src.append(x)
+                dst.append(y)
+                backed.append(False)
+        for k in range(3):
+            src.append(k)
+            dst.append(size + k)
+            backed.append(True)
+        comm = np.array([0] * size + [1] * size)
+        merged = merge_operator_linked(
+            comm, np.array(src), np.array(dst), np.array(backed), ratio=0.2, min_links=3
+        )
+        assert merged.tolist() == comm.tolist()
+
+
 POOL_TEMPLATES = [f"pool-t{i}" for i in range(10)]
 
 

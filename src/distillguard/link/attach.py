@@ -70,7 +70,7 @@ def attach_to_clusters(
                least(1.0, sum(k.tf * k.idf * h.c / (k.df - 1))) AS sim,
                count(*) FILTER (WHERE h.c >= 0.5 * (k.df - 1)) AS private
         FROM {KEYS} k JOIN held h USING (kid)
-        WHERE k.kind IN ({sql_list(kinds)}) AND k.df > 1
+        WHERE k.kind IN ({sql_list(kinds)}) AND k.df > 1 AND k.idf > 0
           AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})
         GROUP BY k.aid, h.g, k.kind
         """

@@ -85,22 +85,21 @@ def merge_operator_linked(
         if not cross.any():
             return comm
         pairs, links = np.unique(np.stack([lo[cross], hi[cross]], axis=1), axis=0, return_counts=True)
-        # Density of operator links inside a community, counting at least one so that a community
-        # linked by content alone does not make any cross link look dense.
+        # Density of operator links inside a community. One with none inside (linked by content
+        # alone, or a single account) counts as fully dense: nothing then makes a few cross links
+        # look dense next to it.
         possible = np.maximum(size * (size - 1) / 2, 1)
-        within = np.maximum(inside, 1) / possible
+        within = np.where(inside > 0, inside / possible, 1.0)
         p, q = pairs[:, 0], pairs[:, 1]
         score = links / (size[p] * size[q]) / np.sqrt(within[p] * within[q])
         ok = (score >= ratio) & (links >= min_links)
         if not ok.any():
             return comm
-        merged = False
+        # Best pairs first, each community in one merge per round; renumbered once per round.
+        remap = np.arange(len(size))
         taken: set[int] = set()
         for i in np.argsort(-score, kind="stable"):
-            if not ok[i] or int(p[i]) in taken or int(q[i]) in taken:
-                continue
-            comm[comm == q[i]] = p[i]
-            taken.update((int(p[i]), int(q[i])))
-            merged = True
-        if not merged:
-            return comm
+            if ok[i] and int(p[i]) not in taken and int(q[i]) not in taken:
+                remap[q[i]] = p[i]
+                taken.update((int(p[i]), int(q[i])))
+        comm = remap[comm]
