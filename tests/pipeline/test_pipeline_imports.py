@@ -38,3 +38,12 @@ def test_lazy_names_resolve() -> None:
         assert getattr(decide if name in decide.__all__ else signals, name) is not None
     with pytest.raises(AttributeError):
         _ = signals.no_such_name
+
+
+def test_submodules_stay_reachable_as_attributes() -> None:
+    code = (
+        "from distillguard import decide, signals\n"
+        "assert callable(decide.fusion.fuse) and signals.templates.DISTINCT_SKELETONS_SQL\n"
+        "try:\n    decide.no_such_module\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit(1)"
+    )
+    assert _loaded(code, ()) == []
