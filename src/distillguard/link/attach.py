@@ -41,6 +41,7 @@ from distillguard.link.content import harvest_condition
 from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS, sql_list
 
 ATTACH_MEMBERS = "_dg_link_attach_members"
+ATTACH_CANDIDATES = "_dg_link_attach_candidates"
 # Kinds compared account to cluster: shared keys only. Lockstep windows restate templates in
 # time, behaviour bands are a similarity estimate: neither is a key the pool holds.
 _SKIP = ("fingerprint", "lockstep")
@@ -60,18 +61,33 @@ def attach_to_clusters(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ATTACH_MEMBERS} AS SELECT * FROM _dg_link_attach_arrow")
     con.unregister("_dg_link_attach_arrow")
     kinds = [k for k in EVIDENCE_OF if k not in _SKIP]
-    rows = con.execute(
-        f"""
-        WITH held AS (
+    held = f"""
+        held AS (
             SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
             GROUP BY k.kid, m.g HAVING count(*) >= {int(cfg.attach_min_holders)}
-        )
+        )"""
+    outside = f"k.df > 1 AND k.idf > 0 AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})"
+    # Only an account that sends enough of a cluster's private templates can join it: those
+    # (account, cluster) pairs are found first, so the other kinds are summed for them alone and
+    # not for every outside holder of every key some cluster holds.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ATTACH_CANDIDATES} AS
+        WITH {held}
+        SELECT k.aid, h.g FROM {KEYS} k JOIN held h USING (kid)
+        WHERE k.kind = 'template' AND {outside} AND h.c >= 0.5 * (k.df - 1)
+        GROUP BY k.aid, h.g HAVING count(*) >= {int(cfg.attach_min_templates)}
+        """
+    )
+    rows = con.execute(
+        f"""
+        WITH {held}
         SELECT k.aid, h.g, CAST(k.kind AS VARCHAR) AS kind,
                least(1.0, sum(k.tf * k.idf * h.c / (k.df - 1))) AS sim,
                count(*) FILTER (WHERE h.c >= 0.5 * (k.df - 1)) AS private
         FROM {KEYS} k JOIN held h USING (kid)
-        WHERE k.kind IN ({sql_list(kinds)}) AND k.df > 1 AND k.idf > 0
-          AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})
+        SEMI JOIN {ATTACH_CANDIDATES} c ON c.aid = k.aid AND c.g = h.g
+        WHERE k.kind IN ({sql_list(kinds)}) AND {outside}
         GROUP BY k.aid, h.g, k.kind
         """
     ).fetchall()
