@@ -51,6 +51,8 @@ def test_json_text_that_is_not_an_object_is_still_rejected() -> None:
     base = {"ts": "2026-03-01T00:00:00Z", "account_id": "a"}
     lines = [dumps(dict(base, request=text)) for text in ("[1, 2]", "42", '"{}"', "{not json")]
     assert _reasons(lines) == ["request_not_object"] * 4
+    # JSON text nested past the parser's limit is said to be too deep, as a raw record would be
+    assert _reasons([dumps(dict(base, request='{"a": ' * 2000 + "1" + "}" * 2000))]) == ["too_deep"]
 
 
 @pytest.mark.parametrize(

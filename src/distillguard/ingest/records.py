@@ -65,6 +65,11 @@ def content_hash(raw: bytes) -> str:
     return xxhash.xxh3_128_hexdigest(raw)
 
 
+def _too_deep(exc: orjson.JSONDecodeError) -> bool:
+    message = str(exc)
+    return "depth limit" in message or "recursion" in message
+
+
 def parse_line(raw: bytes) -> dict:
     """Parse one JSON Lines record, or raise Rejected saying why it is not one."""
     if NUL in raw:
@@ -73,7 +78,7 @@ def parse_line(raw: bytes) -> dict:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
-        if "depth limit" in message or "recursion" in message:
+        if _too_deep(exc):
             raise Rejected("too_deep", message) from None
         try:
             raw.decode("utf-8")
@@ -141,6 +146,12 @@ def to_row(record: dict, mapping: FieldMapping | None, digest: str) -> dict[str,
     if request is None:
         raise Rejected("missing_request")
     if not isinstance(request, dict):
+        if isinstance(request, str | bytes):  # JSON text that did not decode: say why when too deep
+            try:
+                orjson.loads(request)
+            except orjson.JSONDecodeError as exc:
+                if _too_deep(exc):
+                    raise Rejected("too_deep", f"request: {exc}") from None
         raise Rejected("request_not_object", f"request is a {type(request).__name__}")
     response = decode_body(record.get("response"))
     row = extract(request, response)
