@@ -41,6 +41,7 @@ from distillguard.link.content import harvest_condition
 from distillguard.link.keys import ACCT, EVIDENCE, EVIDENCE_OF, IDENTITY_KINDS, KEYS, sql_list
 
 ATTACH_MEMBERS = "_dg_link_attach_members"
+ATTACH_HELD = "_dg_link_attach_held"
 ATTACH_CANDIDATES = "_dg_link_attach_candidates"
 # Kinds compared account to cluster: shared keys only. Lockstep windows restate templates in
 # time, behaviour bands are a similarity estimate: neither is a key the pool holds.
@@ -61,31 +62,32 @@ def attach_to_clusters(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ATTACH_MEMBERS} AS SELECT * FROM _dg_link_attach_arrow")
     con.unregister("_dg_link_attach_arrow")
     kinds = [k for k in EVIDENCE_OF if k not in _SKIP]
-    held = f"""
-        held AS (
-            SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
-            GROUP BY k.kid, m.g HAVING count(*) >= {int(cfg.attach_min_holders)}
-        )"""
+    # Keys held by enough members of a cluster, with how many (c), computed once.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ATTACH_HELD} AS
+        SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
+        GROUP BY k.kid, m.g HAVING count(*) >= {int(cfg.attach_min_holders)}
+        """
+    )
     outside = f"k.df > 1 AND k.idf > 0 AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})"
-    # Only an account that sends enough of a cluster's private templates can join it: those
-    # (account, cluster) pairs are found first, so the other kinds are summed for them alone and
-    # not for every outside holder of every key some cluster holds.
+    # Only an account that sends enough of a cluster's private templates (its members are at
+    # least half of the key's other holders) can join it: those (account, cluster) pairs are found
+    # first, so the other kinds are summed for them alone and not for every outside holder of
+    # every key some cluster holds.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ATTACH_CANDIDATES} AS
-        WITH {held}
-        SELECT k.aid, h.g FROM {KEYS} k JOIN held h USING (kid)
+        SELECT k.aid, h.g FROM {KEYS} k JOIN {ATTACH_HELD} h USING (kid)
         WHERE k.kind = 'template' AND {outside} AND h.c >= 0.5 * (k.df - 1)
         GROUP BY k.aid, h.g HAVING count(*) >= {int(cfg.attach_min_templates)}
         """
     )
     rows = con.execute(
         f"""
-        WITH {held}
         SELECT k.aid, h.g, CAST(k.kind AS VARCHAR) AS kind,
-               least(1.0, sum(k.tf * k.idf * h.c / (k.df - 1))) AS sim,
-               count(*) FILTER (WHERE h.c >= 0.5 * (k.df - 1)) AS private
-        FROM {KEYS} k JOIN held h USING (kid)
+               least(1.0, sum(k.tf * k.idf * h.c / (k.df - 1))) AS sim
+        FROM {KEYS} k JOIN {ATTACH_HELD} h USING (kid)
         SEMI JOIN {ATTACH_CANDIDATES} c ON c.aid = k.aid AND c.g = h.g
         WHERE k.kind IN ({sql_list(kinds)}) AND {outside}
         GROUP BY k.aid, h.g, k.kind
@@ -103,15 +105,12 @@ def attach_to_clusters(
     )
     content = ev_index[EVIDENCE_OF["template"]]
     scores: dict[tuple[int, int], np.ndarray] = {}
-    templates: dict[tuple[int, int], int] = {}
-    for a, g, kind, sim, private in rows:
+    for a, g, kind, sim in rows:
         ev = scores.setdefault((a, g), np.zeros(len(EVIDENCE)))
         ev[ev_index[EVIDENCE_OF[kind]]] += cfg.kind_weights.get(kind, 0.0) * sim
-        if kind == "template":
-            templates[(a, g)] = int(private)
     best: dict[int, tuple[float, int]] = {}
     for (a, g), ev in scores.items():
-        if ev[content] < cfg.attach_content_min or templates.get((a, g), 0) < cfg.attach_min_templates:
+        if ev[content] < cfg.attach_content_min:  # private templates: checked by the candidates
             continue
         backed = ev[identity].sum() >= cfg.identity_min or a in harvesting
         if cfg.require_identity and not backed:
