@@ -225,14 +225,12 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
             f"CREATE OR REPLACE TEMP TABLE {_KIND_ROWS} AS "
             f"SELECT ref, aid, sum(n) AS n FROM ({rows}) GROUP BY ref, aid"
         )
+        tf = "r.n / a.n_ex" if name in per_exchange else "r.n"  # over _KIND_ROWS r and ACCT a
         min_tf = max(spec.min_tf for spec in specs if spec.kind == name)
         # Before df is counted: a passing holder does not make a key common either. Only accounts
         # with more than 1 / min_tf exchanges can hold a key below the share.
         if min_tf > 0 and (name not in per_exchange or max_exchanges * min_tf > 1):
-            share = "r.n / a.n_ex" if name in per_exchange else "r.n"
-            con.execute(
-                f"DELETE FROM {_KIND_ROWS} r USING {ACCT} a WHERE r.aid = a.aid AND {share} < {min_tf}"
-            )
+            con.execute(f"DELETE FROM {_KIND_ROWS} r USING {ACCT} a WHERE r.aid = a.aid AND {tf} < {min_tf}")
         # kid: a number per key held by >= 2 accounts, so that pairs are matched on integers, not
         # strings. Numbered in (kind, key) order: ranking one kind's keys by kid ranks them by text.
         con.execute(
@@ -248,7 +246,6 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
             """
         )
         con.execute(f"INSERT INTO {KEY_NAMES} SELECT kid, '{name}', key, df FROM {_KIND_KEYS}")
-        tf = "r.n / a.n_ex" if name in per_exchange else "r.n"
         con.execute(
             f"""
             INSERT INTO {KEYS}
