@@ -16,7 +16,7 @@ import xxhash
 
 from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
-from distillguard.link.keys import ACCT, EX, FAMILY_OF, IDENTITY_KINDS, KEY_NAMES, KEYS, sql_list
+from distillguard.link.keys import ACCT, EX, FAMILY_OF, KEY_NAMES, KEYS, OPERATOR_KINDS, sql_list
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -107,7 +107,7 @@ def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, g
         kinds = clusters[ga].edge_kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         pairs[ga].add((a, b))
-        if kind in IDENTITY_KINDS and kind != "creation_burst":  # sign-up times coincide by chance too
+        if kind in OPERATOR_KINDS:
             backed[ga].add((a, b))
     for g, linked in pairs.items():
         clusters[g].operator_evidence = round(len(backed[g]) / len(linked), 4)

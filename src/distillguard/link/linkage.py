@@ -18,7 +18,7 @@ from distillguard.link.graph import communities, merge_operator_linked
 from distillguard.link.keys import (
     ACCT,
     EVIDENCE_OF,
-    IDENTITY_KINDS,
+    OPERATOR_KINDS,
     build_exchanges,
     build_keys,
     view_columns,
@@ -196,13 +196,8 @@ def _score_candidates(
 
 def _operator_backed(rows: pa.Table, a: np.ndarray, b: np.ndarray, cfg: LinkConfig) -> np.ndarray:
     """Per kept pair (a[i], b[i]): whether its operator evidence reaches `identity_min`, from the
-    kept per-kind rows. Creation bursts and `coincidence_kinds` are left out, as in the cluster
-    summary: two schools' classes that signed up in the same week are not one operator."""
-    operator = [
-        k
-        for k, e in EVIDENCE_OF.items()
-        if e in IDENTITY_KINDS and e not in cfg.coincidence_kinds and e != "creation_burst"
-    ]
+    kept per-kind rows: `keys.OPERATOR_KINDS`, as in the cluster summary, less `coincidence_kinds`."""
+    operator = [k for k in OPERATOR_KINDS if EVIDENCE_OF[k] not in cfg.coincidence_kinds]
     if rows.num_rows == 0 or len(a) == 0:
         return np.zeros(len(a), bool)
     n = int(max(a.max(), b.max(), rows["a"].to_numpy().max(), rows["b"].to_numpy().max())) + 1
