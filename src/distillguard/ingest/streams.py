@@ -122,9 +122,11 @@ def _anthropic(events: list[dict]) -> dict:
                 texts.setdefault((last, field), _Text()).add(block.pop(field, None))
         elif kind == "content_block_delta":
             delta = _dict(event.get("delta"))
-            kind = delta.get("type")
+            delta_type = delta.get("type")
             field, implied = (
-                _ANTHROPIC_DELTAS.get(kind, (None, None)) if isinstance(kind, str) else (None, None)
+                _ANTHROPIC_DELTAS.get(delta_type, (None, None))
+                if isinstance(delta_type, str)
+                else (None, None)
             )
             if field is None:  # signature, citations: no content of their own
                 continue
@@ -154,7 +156,7 @@ def _chat(chunks: list[dict]) -> dict:
         for choice in _list(chunk.get("choices")):
             if not isinstance(choice, dict):
                 continue
-            message = messages.setdefault(_index(choice, 0), {"text": {}, "calls": [], "function": None})
+            message = messages.setdefault(_index(choice, 0), {"text": {}, "calls": [], "function": []})
             delta = _dict(choice.get("delta"))
             for field in ("content", "reasoning_content", "reasoning"):
                 message["text"].setdefault(field, _Text()).add(delta.get(field))
@@ -162,11 +164,7 @@ def _chat(chunks: list[dict]) -> dict:
                 if isinstance(call, dict):
                     _add_call_delta(message["calls"], call)
             if isinstance(delta.get("function_call"), dict):  # the legacy single call
-                message["function"] = message["function"] or {"name": None, "arguments": _Text()}
-                part = delta["function_call"]
-                if isinstance(part.get("name"), str):
-                    message["function"]["name"] = part["name"]
-                message["function"]["arguments"].add(part.get("arguments"))
+                _add_call_delta(message["function"], {"index": 0, "function": delta["function_call"]})
     response["choices"] = [{"index": i, "message": _chat_message(messages[i])} for i in sorted(messages)]
     return response
 
@@ -207,8 +205,8 @@ def _chat_message(parts: dict[str, Any]) -> dict[str, Any]:
             }
             for c in calls
         ]
-    if parts["function"] is not None:
-        function = parts["function"]
+    if parts["function"]:
+        (function,) = parts["function"]
         message["function_call"] = {"name": function["name"], "arguments": function["arguments"].text()}
     return message
 
