@@ -125,3 +125,17 @@ def test_small_account_sending_the_pools_private_prompts_is_attached(rng, make_c
     assert not any(a.startswith("legit") for a in linkage.cluster_of)
     off = link_accounts(make_con(_pool_world(np.random.default_rng(1234))), {"attach_content_min": 0})
     assert "late" not in off.cluster_of and off.stats["attached"] == 0
+
+
+def test_member_ties_say_what_holds_each_member_to_its_pool(rng, make_con) -> None:
+    linkage = link_accounts(make_con(_pool_world(rng)))
+    cluster = linkage.cluster(linkage.cluster_of["pool0"])
+    assert set(cluster.member_ties) == set(cluster.members)
+    worker = cluster.member_ties["pool0"]
+    # Linked to fellow workers on the pool's network, every request one of its private templates.
+    assert worker["links"] >= 5 and worker["operator_links"] >= 1
+    assert worker["private_content_share"] == 1.0
+    # Attached by the pool's private templates alone: no link, all of its traffic the pool's.
+    late = cluster.member_ties["late"]
+    assert late["links"] == late["operator_links"] == late["harvest_links"] == 0
+    assert late["private_content_share"] == 1.0

@@ -58,6 +58,11 @@ def _reason(f: Finding) -> str:
     return f"{f.detector} {f.score:.2f}"
 
 
+def _cluster_reason(cluster_id: str, lent: float, tie: float | None) -> str:
+    text = f"cluster {cluster_id} {lent:.2f}"
+    return text if tie is None else f"{text} (weakly tied: {tie:.2f} of the cluster's score)"
+
+
 def account_scores(
     findings: list[Finding],
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Finding]], dict[str, float]]:
@@ -86,11 +91,30 @@ def volume_outliers(findings: list[Finding]) -> set[str]:
     return out
 
 
+def member_ties(findings: list[Finding]) -> dict[str, float]:
+    """Account -> its tie to its cluster, for the members a cluster finding lists as weakly tied
+    (`detect.pool.member_tie`): linked into the pool by nothing of the pool's own, so the cluster's
+    score is evidence about it only in that proportion."""
+    out: dict[str, float] = {}
+    for f in findings:
+        if f.subject_kind == "cluster":
+            for m in (f.evidence or {}).get("weakly_tied_members") or []:
+                out[m["account_id"]] = min(out.get(m["account_id"], 1.0), float(m["tie"]))
+    return out
+
+
 def member_cluster_score(
-    account: str, cluster_of: dict[str, str], cluster_score: dict[str, float], outliers: set[str]
+    account: str,
+    cluster_of: dict[str, str],
+    cluster_score: dict[str, float],
+    outliers: set[str],
+    ties: dict[str, float] | None = None,
 ) -> float:
-    """The cluster score an account is lent: its cluster's, unless it is a volume outlier there."""
-    return 0.0 if account in outliers else cluster_score.get(cluster_of.get(account, ""), 0.0)
+    """The cluster score an account is lent: its cluster's times its tie to the cluster (1 unless
+    listed as weakly tied), and none when it is a volume outlier there."""
+    if account in outliers:
+        return 0.0
+    return cluster_score.get(cluster_of.get(account, ""), 0.0) * (ties or {}).get(account, 1.0)
 
 
 def _cluster_capabilities(cluster: Any) -> str:
@@ -126,7 +150,8 @@ def fuse(
         exchanges.setdefault(acc, 0)
     ids = sorted(exchanges)
     outliers = volume_outliers(findings)
-    cl = [member_cluster_score(a, cluster_of, cluster_score, outliers) for a in ids]
+    ties = member_ties(findings)
+    cl = [member_cluster_score(a, cluster_of, cluster_score, outliers, ties) for a in ids]
     totals, reasons = [], []
     for a, c_score in zip(ids, cl, strict=True):
         total, parts = model.evidence(scores.get(a, {}), c_score)
@@ -134,7 +159,9 @@ def fuse(
         ranked = sorted(((v, d) for d, v in parts.items() if v >= MIN_REASON), reverse=True)[:MAX_REASONS]
         reasons.append(
             "; ".join(
-                f"cluster {cluster_of[a]} {c_score:.2f}" if d == "cluster" else _reason(found[a][d])
+                _cluster_reason(cluster_of[a], c_score, ties.get(a))
+                if d == "cluster"
+                else _reason(found[a][d])
                 for _, d in ranked
             )
         )

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import orjson
 
 from distillguard.detect.base import DetectionContext, register
+from distillguard.detect.pool import TIE_DEFAULTS, member_tie
 from distillguard.detect.rules import account_volumes
 from distillguard.findings import Finding
 from distillguard.link.clusters import Cluster
@@ -74,12 +75,16 @@ class CoordinatedCluster:
     # A pool spreads its volume over interchangeable accounts so that none looks big; a member
     # sending many times the median member's traffic is not one of them (an eval runner or a
     # product account drawn into a classroom's cluster by a shared popular prompt): it is listed
-    # as a volume outlier, and the decision does not lend it the cluster's score.
+    # as a volume outlier, and the decision does not lend it the cluster's score. A member tied to
+    # the pool by nothing of the pool's own (no operator evidence or harvest prompts shared with a
+    # member, few of the pool's private templates: `detect.pool.member_tie`) is listed as weakly
+    # tied, and the decision lends it the cluster's score times its tie.
     defaults: ClassVar[dict[str, float]] = {
         "min_score": 0.05,
         "content_only_factor": 0.4,
         "outlier_ratio": 10.0,
         "outlier_min_members": 4,
+        **TIE_DEFAULTS,
     }
 
     def options(self, ctx: DetectionContext) -> dict[str, float] | None:
@@ -115,6 +120,7 @@ class CoordinatedCluster:
             severity = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
             ev = evidence(c, links)
             ev.update(volume_outliers(c, volume, opts))
+            ev["weakly_tied_members"] = weakly_tied(c, opts)
             findings.append(Finding(self.id, "cluster", c.cluster_id, score, explain(c), ev, severity))
         return findings
 
@@ -131,6 +137,18 @@ def volume_outliers(c: Cluster, volume: dict[str, int], opts: dict[str, float]) 
             {"account_id": a, "exchanges": n} for a, n in counts.items() if n > opts["outlier_ratio"] * median
         ]
     return {"median_member_exchanges": median, "volume_outliers": outliers}
+
+
+def weakly_tied(c: Cluster, opts: dict[str, float]) -> list[dict[str, Any]]:
+    """The members tied to the pool less than fully (`detect.pool.member_tie`), weakest first,
+    with what was measured: tie, links to members (operator-backed and harvest ones among them),
+    private content share."""
+    out = []
+    for a in c.members:
+        tie, measured = member_tie(c, a, opts)
+        if measured is not None and tie < 1.0:
+            out.append({"account_id": a, **measured})
+    return sorted(out, key=lambda m: (m["tie"], m["account_id"]))
 
 
 def explain(c: Cluster) -> str:

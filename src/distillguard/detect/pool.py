@@ -26,6 +26,59 @@ from distillguard.findings import Finding
 
 QUIET_HOURS = 8  # the night of a human day
 
+# How far a member is tied to its pool itself, not merely linked into it: a member inherits the
+# pool's findings (and, in the decision, its cluster score) times its tie. An eval runner or a
+# casual user that signed up in the same hours as one of a pool's accounts and sends public
+# prompts the pool sends too is one or two links away from the pool, and nothing of it is the
+# pool's own. A pool's worker is linked to many of its fellow workers, or shares operator
+# evidence or harvest prompts with one, or sends the pool's private content. The tie is the
+# strongest of: 1 with an operator-backed or harvest link to a member; a ramp on the number of
+# members it is linked to (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
+# smaller cluster); a ramp on the share of its requests on the pool's private templates, system
+# prompts or tool schemas. The member's own harvest share is not a tie: an eval runner on a
+# chain-of-thought benchmark has one too, and its own detectors read it already.
+TIE_DEFAULTS: dict[str, float] = {
+    "tie_links_lo": 2,
+    "tie_links_hi": 5,
+    "tie_private_lo": 0.05,
+    "tie_private_hi": 0.25,
+}
+
+
+def _ramp1(x: float, lo: float, hi: float) -> float:
+    return float(ramp(np.array([x]), lo, hi)[0])
+
+
+def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, dict[str, Any] | None]:
+    """(tie in [0, 1], its evidence) of one member of `cluster`; (1, None) when the link stage did
+    not measure the member (a linkage without member ties lends every member the pool's evidence)."""
+    measured = (getattr(cluster, "member_ties", None) or {}).get(account)
+    if measured is None:
+        return 1.0, None
+    if measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0:
+        tie = 1.0
+    else:
+        others = max(len(getattr(cluster, "members", ()) or ()) - 1, 1)
+        hi = min(o["tie_links_hi"], others)
+        lo = min(o["tie_links_lo"], hi - 1)
+        tie = max(
+            _ramp1(measured.get("links", 0), lo, hi),
+            _ramp1(measured.get("private_content_share", 0.0), o["tie_private_lo"], o["tie_private_hi"]),
+        )
+    return tie, {"tie": round(tie, 4), **measured}
+
+
+def tie_sentence(tie: dict[str, Any]) -> str:
+    """Why a member inherits only part of its pool's evidence (empty for a fully tied member)."""
+    if tie["tie"] >= 1.0:
+        return ""
+    return (
+        f" This account is linked to {tie['links']} of its members, shares no operator evidence or "
+        f"harvest prompts with any and sends {100 * tie['private_content_share']:.0f}% of its "
+        f"requests on the pool's private templates, system prompts or tool schemas: it is weighed at "
+        f"{tie['tie']:.2f} of the pool's score."
+    )
+
 
 def quiet_share(hour_counts: np.ndarray) -> float:
     """Share of traffic in the quietest `QUIET_HOURS` consecutive hours of the day, times 24/8.
@@ -78,7 +131,8 @@ def pool_hours(con: Any, cluster_of: dict[str, str]) -> dict[str, np.ndarray]:
 
 
 class PoolRule(AccountRule):
-    """A rule scored per linked cluster: every member gets its pool's score and evidence.
+    """A rule scored per linked cluster: every member gets its pool's score, times its tie to the
+    pool (`member_tie`), and evidence.
 
     Subclasses give `pools` (one row per cluster: `cluster_id`, `members`, `score` and the
     evidence values) and `explain` (the sentence for one pool); `pool_examples` may add example
@@ -104,25 +158,34 @@ class PoolRule(AccountRule):
         o = self.options(ctx)
         hits = [p for p in self.pools(ctx, o) if round(p["score"], 4) >= self.emit_min]
         pool_examples, own_examples = self.pool_examples(ctx, hits)
+        clusters = {c.cluster_id: c for c in getattr(ctx.linkage, "clusters", None) or []}
         findings = []
         for pool in hits:
-            sc = round(pool["score"], 4)
             ev = {k: v for k, v in pool.items() if k not in ("score", "members")}
             ev["members"] = len(pool["members"])
             ev["thresholds"] = dict(o)
             if pool["cluster_id"] in pool_examples:
                 ev["pool_example_exchange_ids"] = pool_examples[pool["cluster_id"]]
+            explanation = self.explain(pool)
             for acc in pool["members"]:
+                tie, tie_ev = member_tie(clusters.get(pool["cluster_id"]), acc, o)
+                sc = round(pool["score"] * tie, 4)
+                if sc < self.emit_min:
+                    continue
                 evidence = ev
+                if own_examples is not None or tie_ev is not None:
+                    evidence = dict(ev)
                 if own_examples is not None:
-                    evidence = {**ev, "example_exchange_ids": own_examples.get(acc, [])}
+                    evidence["example_exchange_ids"] = own_examples.get(acc, [])
+                if tie_ev is not None:
+                    evidence["member_tie"] = tie_ev
                 findings.append(
                     Finding(
                         detector=self.id,
                         subject_kind="account",
                         subject_id=acc,
                         score=sc,
-                        explanation=self.explain(pool),
+                        explanation=explanation + (tie_sentence(tie_ev) if tie_ev else ""),
                         evidence=evidence,
                         severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
                     )
@@ -149,6 +212,7 @@ class PoolCadence(PoolRule):
         "member_dispersion",
         "lockstep_edges",
         "lockstep_density",
+        "member_tie",
     )
     defaults: ClassVar[dict[str, float]] = {
         "flat_lo": 0.55,
@@ -161,6 +225,7 @@ class PoolCadence(PoolRule):
         "member_min_exchanges": 24,
         "member_dispersion_lo": 6.0,
         "member_dispersion_hi": 12.0,
+        **TIE_DEFAULTS,
     }
 
     def pools(self, ctx: DetectionContext, o: dict[str, float]) -> list[dict[str, Any]]:

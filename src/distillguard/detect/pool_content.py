@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.pool import PoolRule
+from distillguard.detect.pool import TIE_DEFAULTS, PoolRule
 from distillguard.detect.rules import example_exchanges, ramp
 
 HARVEST_WHERE = (
@@ -80,6 +80,7 @@ class PoolHarvest(PoolRule):
         "member_exchanges",
         "median_harvest_share",
         "median_reasoning_share",
+        "member_tie",
     )
     defaults: ClassVar[dict[str, float]] = {
         "harvest_lo": 0.05,
@@ -90,6 +91,7 @@ class PoolHarvest(PoolRule):
         "members_hi": 8,
         "member_min_exchanges": 3,
         "min_exchanges": 60,
+        **TIE_DEFAULTS,
     }
 
     def pools(self, ctx: DetectionContext, o: dict[str, float]) -> list[dict[str, Any]]:

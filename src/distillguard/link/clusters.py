@@ -16,10 +16,22 @@ import xxhash
 
 from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
-from distillguard.link.keys import ACCT, EX, FAMILY_OF, KEY_NAMES, KEYS, OPERATOR_KINDS, sql_list
+from distillguard.link.keys import (
+    ACCT,
+    EVIDENCE_OF,
+    EX,
+    FAMILY_OF,
+    HARVEST_KINDS,
+    KEY_NAMES,
+    KEYS,
+    OPERATOR_KINDS,
+    sql_list,
+)
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
+# Content a pool may hold privately: what its script sends, not what its traffic happens to share.
+PRIVATE_CONTENT = ("template", "system_prompt", "tool_schema")
 
 
 @dataclass
@@ -40,6 +52,10 @@ class Cluster:
     shared_templates: list[dict[str, Any]] = field(default_factory=list)  # template, accounts, exchanges
     capabilities: dict[str, float] = field(default_factory=dict)  # share of exchanges per capability
     timeline: list[dict[str, Any]] = field(default_factory=list)  # bucket, model, exchanges
+    # Per member, what ties it to the pool itself rather than to one neighbour: how many members
+    # it is linked to, how many of them by operator evidence or harvest prompts, and the share of
+    # its requests on the pool's private content (see `_member_ties`).
+    member_ties: dict[str, dict[str, float]] = field(default_factory=dict)
     first_seen: datetime | None = None
     last_seen: datetime | None = None
 
@@ -84,7 +100,8 @@ def summarize(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {MEMBERS} AS SELECT * FROM _dg_link_members_arrow")
     con.unregister("_dg_link_members_arrow")
 
-    _edge_kinds(clusters, kept_rows, aid, gid)
+    links = _edge_kinds(clusters, kept_rows, aid, gid, cfg)
+    _member_ties(con, clusters, links, account_ids)
     _activity(con, clusters)
     _shared_infra(con, clusters)
     _templates(con, clusters)
@@ -92,14 +109,29 @@ def summarize(
     return [clusters[g] for g in gids]
 
 
-def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, gid: np.ndarray) -> None:
+def _edge_kinds(
+    clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, gid: np.ndarray, cfg: LinkConfig
+) -> dict[int, dict[str, set[int]]]:
+    """Count kept edges per kind inside each cluster and the share of operator-backed pairs; return,
+    per member account number, the members it is linked to ("links"), those of them it is tied to
+    by operator evidence of weight `identity_min` (`keys.OPERATOR_KINDS` less `coincidence_kinds`,
+    as pool merging counts it) ("operator") and by shared harvest prompts ("harvest")."""
+    ties: dict[int, dict[str, set[int]]] = defaultdict(
+        lambda: {"links": set(), "operator": set(), "harvest": set()}
+    )
     if rows.num_rows == 0:
-        return
+        return ties
     g_of = dict(zip(aid.tolist(), gid.tolist(), strict=True))
     pairs: dict[int, set[tuple[int, int]]] = defaultdict(set)
     backed: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for a, b, kind in zip(
-        rows["a"].to_pylist(), rows["b"].to_pylist(), rows["kind"].to_pylist(), strict=True
+    operator_weight: dict[tuple[int, int], float] = defaultdict(float)
+    tie_kinds = {k for k in OPERATOR_KINDS if EVIDENCE_OF[k] not in cfg.coincidence_kinds}
+    for a, b, kind, weight in zip(
+        rows["a"].to_pylist(),
+        rows["b"].to_pylist(),
+        rows["kind"].to_pylist(),
+        rows["weight"].to_pylist(),
+        strict=True,
     ):
         ga = g_of.get(a)
         if ga is None or ga != g_of.get(b):
@@ -107,11 +139,62 @@ def _edge_kinds(clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, g
         kinds = clusters[ga].edge_kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         pairs[ga].add((a, b))
+        ties[a]["links"].add(b)
+        ties[b]["links"].add(a)
         if kind in OPERATOR_KINDS:
             backed[ga].add((a, b))
+        if kind in tie_kinds:
+            operator_weight[(a, b)] += weight
+        if kind in HARVEST_KINDS:
+            ties[a]["harvest"].add(b)
+            ties[b]["harvest"].add(a)
+    for (a, b), w in operator_weight.items():
+        if w >= cfg.identity_min:
+            ties[a]["operator"].add(b)
+            ties[b]["operator"].add(a)
     for g, linked in pairs.items():
         clusters[g].operator_evidence = round(len(backed[g]) / len(linked), 4)
         clusters[g].edge_kinds = dict(sorted(clusters[g].edge_kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ties
+
+
+def _member_ties(
+    con: Any, clusters: dict[int, Cluster], links: dict[int, dict[str, set[int]]], account_ids: np.ndarray
+) -> None:
+    """Per member: `links` (members it is linked to), `operator_links` and `harvest_links` (those
+    tied by operator evidence or harvest prompts), and `private_content_share`: the largest share
+    of its requests on templates, system prompts or tool schemas private to its cluster — sent by
+    another member, and by members for at least half of the key's other holders (the notion of
+    pool attachment). A public benchmark or a popular prompt is held by many accounts outside any
+    one cluster, so it is nobody's private content."""
+    share: dict[int, float] = {
+        int(a): float(s)
+        for a, s in con.execute(
+            f"""
+            WITH held AS (
+                SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {MEMBERS} m USING (aid)
+                WHERE k.kind IN ({sql_list(PRIVATE_CONTENT)}) GROUP BY k.kid, m.g HAVING count(*) >= 2
+            ), per_kind AS (
+                SELECT k.aid, k.kind, least(1.0, sum(k.tf)) AS s FROM {KEYS} k
+                JOIN {MEMBERS} m USING (aid) JOIN held h ON h.kid = k.kid AND h.g = m.g
+                WHERE h.c - 1 >= 0.5 * (k.df - 1)
+                GROUP BY k.aid, k.kind
+            )
+            SELECT aid, max(s) FROM per_kind GROUP BY aid
+            """
+        ).fetchall()
+    }
+    empty: dict[str, set[int]] = {"links": set(), "operator": set(), "harvest": set()}
+    for a, g in con.execute(f"SELECT aid, g FROM {MEMBERS}").fetchall():
+        tie = links.get(int(a), empty)
+        clusters[int(g)].member_ties[str(account_ids[int(a)])] = {
+            "links": len(tie["links"]),
+            "operator_links": len(tie["operator"]),
+            "harvest_links": len(tie["harvest"]),
+            "private_content_share": round(share.get(int(a), 0.0), 4),
+        }
+    for c in clusters.values():
+        c.member_ties = dict(sorted(c.member_ties.items()))
 
 
 def _activity(con: Any, clusters: dict[int, Cluster]) -> None:
