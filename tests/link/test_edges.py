@@ -201,7 +201,10 @@ def test_content_bridges_bursts_of_one_pool_but_pulls_in_nobody(rng, make_con):
         ]
         + [{"account_id": "lone0", "created_at": T0 - dt.timedelta(days=300)}]
     )
-    linkage = link_accounts(make_con(rows, accounts))
+    # The bridge rule alone (look-alike joining, tests/link/test_lookalike.py, is off here: an
+    # account sending nothing but the pool's private prompts with its client and model is what
+    # it judges).
+    linkage = link_accounts(make_con(rows, accounts), {"join_member_share": 0})
     assert _clustered(linkage, "pool") == set(burst)
     assert len({linkage.cluster_of[a] for a in burst}) == 1  # both bursts, one cluster
     assert "lone0" not in linkage.cluster_of

@@ -153,6 +153,11 @@ class LinkConfig(BaseModel):
     attach_content_min: float = 0.2
     attach_min_templates: int = 2
     attach_min_holders: int = 2
+    # Look-alike joining (link/lookalike.py): an account in no cluster whose content and behaviour
+    # pass the weak-edge rule (without the operator requirement) with at least this share of a
+    # cluster's members, and at least `join_min_members` of them, joins it. 0 turns it off.
+    join_member_share: float = 0.5
+    join_min_members: int = 3
     # Communities of one component are merged when operator-backed links between them (creation
     # bursts left out) are at least this dense relative to those inside them (geometric mean),
     # and at least `merge_min_links` such links exist: the split was made by content (two scripts,

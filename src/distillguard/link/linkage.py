@@ -23,6 +23,7 @@ from distillguard.link.keys import (
     build_keys,
     view_columns,
 )
+from distillguard.link.lookalike import join_lookalikes
 from distillguard.link.pairs import (
     PAIRS,
     build_candidates,
@@ -124,6 +125,12 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
             dtype=object,
         )
         groups = groups_from_membership(nodes, comm, cfg.min_cluster_size)
+        groups, joined = join_lookalikes(
+            con, groups, cfg, lambda pairs: _scored(con, pairs, behaviour, cfg), (a, b), stats
+        )
+        if joined is not None and joined.num_rows:
+            joined = joined.select(kept_rows.column_names).cast(kept_rows.schema)
+            kept_rows = pa.concat_tables([kept_rows, joined])
         groups = attach_to_clusters(con, groups, cfg, ex_cols, stats)
         lap("attach")
         clusters = summarize(con, groups, account_ids, kept_rows, cfg)
@@ -132,6 +139,11 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         return Linkage(by_member(clusters), clusters, _edge_table(kept_rows, account_ids), stats)
     finally:
         _drop_temp_tables(con)
+
+
+def _scored(con: Any, pairs: str, behaviour: fingerprint.Fingerprints, cfg: LinkConfig) -> pa.Table:
+    """All per-kind rows of the pairs in table `pairs`, as `combine` takes them."""
+    return pa.concat_tables(_score(con, pairs, behaviour, cfg))
 
 
 def _score(con: Any, pairs: str, behaviour: fingerprint.Fingerprints, cfg: LinkConfig) -> list[pa.Table]:
