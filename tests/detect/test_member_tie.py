@@ -79,3 +79,13 @@ def test_weakly_tied_member_does_not_inherit_the_pool_verdict(ctx):
     findings = [*PoolHarvest().detect(dctx), *CoordinatedCluster().detect(dctx)]
     verdicts = {r["account_id"]: r for r in decide.fuse(findings, dctx).accounts.to_pylist()}
     assert "pool-harvest" in verdicts[OUTSIDER]["reasons"] and "cluster" in verdicts[OUTSIDER]["reasons"]
+
+
+def test_an_account_joined_as_a_look_alike_is_fully_tied() -> None:
+    # Three look-alike ties to a four-account pool that joining has grown to twenty: the ramp on
+    # links would count the other joined accounts, which it cannot resemble.
+    joined = {"links": 3, "operator_links": 0, "harvest_links": 0, "private_content_share": 0.0}
+    members = [f"m{i}" for i in range(20)]
+    cluster = Cluster("c-pool", members, member_ties={"m0": {**joined, "joined": True}, "m1": joined})
+    assert member_tie(cluster, "m0", TIE_DEFAULTS)[0] == 1.0
+    assert member_tie(cluster, "m1", TIE_DEFAULTS)[0] < 0.5

@@ -72,6 +72,10 @@ def test_account_resembling_the_whole_cluster_joins_it(rng, make_con) -> None:
     assert len(tied) >= 5 and all(t.startswith("pool") for t in tied)
     assert {e["kind"] for e in edges} == {"lookalike"} and len(edges) == len(tied)
     assert all("template" in e["evidence"] for e in edges)
+    # The cluster summary marks it as joined: it is tied to the pool itself (detect.pool.member_tie).
+    ties = linkage.cluster(pool).member_ties
+    assert ties["lookalike"]["joined"] and ties["partial"]["joined"]
+    assert not any(ties[f"pool{i}"]["joined"] for i in range(10))
 
 
 def test_look_alike_joining_can_be_turned_off(make_con) -> None:

@@ -32,7 +32,9 @@ QUIET_HOURS = 8  # the night of a human day
 # prompts the pool sends too is one or two links away from the pool, and nothing of it is the
 # pool's own. A pool's worker is linked to many of its fellow workers, or shares operator
 # evidence or harvest prompts with one, or sends the pool's private content. The tie is the
-# strongest of: 1 with an operator-backed or harvest link to a member; a ramp on the number of
+# strongest of: 1 with an operator-backed or harvest link to a member, or for an account that
+# look-alike joining added (it resembles at least half of the members, link/lookalike.py, and the
+# ramp below would count the other joined accounts it cannot resemble); a ramp on the number of
 # members it is linked to (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
 # smaller cluster); a ramp on the share of its requests on the pool's private templates, system
 # prompts or tool schemas. The member's own harvest share is not a tie: an eval runner on a
@@ -55,7 +57,8 @@ def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, 
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
     if measured is None:
         return 1.0, None
-    if measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0:
+    backed = measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
+    if backed or measured.get("joined"):
         tie = 1.0
     else:
         others = max(len(getattr(cluster, "members", ()) or ()) - 1, 1)

@@ -27,6 +27,7 @@ from distillguard.link.keys import (
     OPERATOR_KINDS,
     sql_list,
 )
+from distillguard.link.lookalike import LOOKALIKE
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -115,9 +116,10 @@ def _edge_kinds(
     """Count kept edges per kind inside each cluster and the share of operator-backed pairs; return,
     per member account number, the members it is linked to ("links"), those of them it is tied to
     by operator evidence of weight `identity_min` (`keys.OPERATOR_KINDS` less `coincidence_kinds`,
-    as pool merging counts it) ("operator") and by shared harvest prompts ("harvest")."""
+    as pool merging counts it) ("operator"), by shared harvest prompts ("harvest") and by look-alike
+    ties ("lookalike", link/lookalike.py)."""
     ties: dict[int, dict[str, set[int]]] = defaultdict(
-        lambda: {"links": set(), "operator": set(), "harvest": set()}
+        lambda: {"links": set(), "operator": set(), "harvest": set(), "lookalike": set()}
     )
     if rows.num_rows == 0:
         return ties
@@ -148,6 +150,9 @@ def _edge_kinds(
         if kind in HARVEST_KINDS:
             ties[a]["harvest"].add(b)
             ties[b]["harvest"].add(a)
+        if kind == LOOKALIKE:
+            ties[a]["lookalike"].add(b)
+            ties[b]["lookalike"].add(a)
     for (a, b), w in operator_weight.items():
         if w >= cfg.identity_min:
             ties[a]["operator"].add(b)
@@ -162,7 +167,8 @@ def _member_ties(
     con: Any, clusters: dict[int, Cluster], links: dict[int, dict[str, set[int]]], account_ids: np.ndarray
 ) -> None:
     """Per member: `links` (members it is linked to), `operator_links` and `harvest_links` (those
-    tied by operator evidence or harvest prompts), and `private_content_share`: the largest share
+    tied by operator evidence or harvest prompts), `joined` (every link of it is a look-alike tie:
+    look-alike joining added it, see link/lookalike.py), and `private_content_share`: the largest share
     of its requests on templates, system prompts or tool schemas private to its cluster — sent by
     another member, and by members for at least half of the key's other holders (the notion of
     pool attachment). A public benchmark or a popular prompt is held by many accounts outside any
@@ -184,13 +190,14 @@ def _member_ties(
             """
         ).fetchall()
     }
-    empty: dict[str, set[int]] = {"links": set(), "operator": set(), "harvest": set()}
+    empty: dict[str, set[int]] = {"links": set(), "operator": set(), "harvest": set(), "lookalike": set()}
     for a, g in con.execute(f"SELECT aid, g FROM {MEMBERS}").fetchall():
         tie = links.get(int(a), empty)
         clusters[int(g)].member_ties[str(account_ids[int(a)])] = {
             "links": len(tie["links"]),
             "operator_links": len(tie["operator"]),
             "harvest_links": len(tie["harvest"]),
+            "joined": bool(tie["links"]) and tie["links"] == tie["lookalike"],
             "private_content_share": round(share.get(int(a), 0.0), 4),
         }
     for c in clusters.values():
