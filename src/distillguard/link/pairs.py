@@ -24,6 +24,7 @@ from distillguard.link.keys import (
     ACCT,
     EVIDENCE,
     EVIDENCE_OF,
+    FAMILY_OF,
     HARVEST_KINDS,
     IDENTITY_KINDS,
     KEY_NAMES,
@@ -252,8 +253,10 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
        `evidence_min`, together reach `min_weight`, and (with `require_identity`) at least
        `identity_min` of it is evidence of a common operator (`keys.IDENTITY_KINDS`) — a creation
        burst alone counts only when one more kind agrees — or
-    3. content, timing and behaviour alone reach `bridge_min_weight` between two accounts that
-       both have a link of kind 1 or 2 already.
+    3. content and behaviour alone reach `bridge_min_weight` between two accounts that both have
+       a link of kind 1 or 2 already. Timing is left out of this sum: lockstep on a popular prompt
+       on release day is what a classroom student, backed by its classmates' addresses, shares
+       with a harvest pool.
     A shared benchmark, a common user agent, or eval runners sending one benchmark in the same
     hour of release day link nobody.
     """
@@ -287,9 +290,10 @@ def combine(scores: pa.Table, cfg: LinkConfig) -> tuple[pa.Table, np.ndarray, np
         backed = np.zeros(int(max(a.max(), b.max())) + 1, bool)
         kept = strong | weak_ok
         backed[first_a[kept]] = backed[first_b[kept]] = True
-        weak_ok |= (
-            content_only & (total - operator >= cfg.bridge_min_weight) & backed[first_a] & backed[first_b]
-        )
+        # Lockstep (timing that is not a machine cadence, which `operator` holds already).
+        timing_col = np.array([FAMILY_OF.get(e) == "timing" and e not in IDENTITY_KINDS for e in EVIDENCE])
+        bridge = total - operator - ev[:, timing_col].sum(axis=1)
+        weak_ok |= content_only & (bridge >= cfg.bridge_min_weight) & backed[first_a] & backed[first_b]
     keep_pair = strong | weak_ok
     keep_row = keep_pair[inv] & (weight_k > 0)
     kept_rows = scores.filter(pa.array(keep_row)).append_column(
