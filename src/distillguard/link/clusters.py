@@ -18,7 +18,6 @@ from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
 from distillguard.link.keys import (
     ACCT,
-    EVIDENCE_OF,
     EX,
     FAMILY_OF,
     HARVEST_KINDS,
@@ -28,6 +27,7 @@ from distillguard.link.keys import (
     sql_list,
 )
 from distillguard.link.lookalike import LOOKALIKE
+from distillguard.link.pairs import operator_pairs
 
 MEMBERS = "_dg_link_members"
 TOP = 10  # shared infrastructure entries and templates listed per cluster
@@ -126,15 +126,9 @@ def _edge_kinds(
     g_of = dict(zip(aid.tolist(), gid.tolist(), strict=True))
     pairs: dict[int, set[tuple[int, int]]] = defaultdict(set)
     backed: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    operator_weight: dict[tuple[int, int], float] = defaultdict(float)
-    tie_kinds = {k for k in OPERATOR_KINDS if EVIDENCE_OF[k] not in cfg.coincidence_kinds}
-    for a, b, kind, weight in zip(
-        rows["a"].to_pylist(),
-        rows["b"].to_pylist(),
-        rows["kind"].to_pylist(),
-        rows["weight"].to_pylist(),
-        strict=True,
-    ):
+    operator = operator_pairs(rows, cfg)
+    cols = (rows[c].to_pylist() for c in ("a", "b", "kind"))
+    for a, b, kind in zip(*cols, strict=True):
         ga = g_of.get(a)
         if ga is None or ga != g_of.get(b):
             continue
@@ -145,16 +139,13 @@ def _edge_kinds(
         ties[b]["links"].add(a)
         if kind in OPERATOR_KINDS:
             backed[ga].add((a, b))
-        if kind in tie_kinds:
-            operator_weight[(a, b)] += weight
         if kind in HARVEST_KINDS:
             ties[a]["harvest"].add(b)
             ties[b]["harvest"].add(a)
         if kind == LOOKALIKE:
             ties[a]["lookalike"].add(b)
             ties[b]["lookalike"].add(a)
-    for (a, b), w in operator_weight.items():
-        if w >= cfg.identity_min:
+        if (a, b) in operator:
             ties[a]["operator"].add(b)
             ties[b]["operator"].add(a)
     for g, linked in pairs.items():

@@ -15,14 +15,7 @@ from distillguard.link.attach import attach_to_clusters
 from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities, merge_operator_linked
-from distillguard.link.keys import (
-    ACCT,
-    EVIDENCE_OF,
-    OPERATOR_KINDS,
-    build_exchanges,
-    build_keys,
-    view_columns,
-)
+from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
 from distillguard.link.lookalike import join_lookalikes
 from distillguard.link.pairs import (
     PAIRS,
@@ -30,6 +23,7 @@ from distillguard.link.pairs import (
     combine,
     drop_same_org,
     operator_backable,
+    operator_pairs,
     score_shared_keys,
     top_shared_keys,
 )
@@ -110,11 +104,12 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         nodes, comm = communities(a, b, w, seed=cfg.seed, resolution=cfg.resolution)
         if len(a):
             before = len(np.unique(comm))
+            backed = operator_pairs(kept_rows, cfg)
             comm = merge_operator_linked(
                 comm,
                 np.searchsorted(nodes, a),
                 np.searchsorted(nodes, b),
-                _operator_backed(kept_rows, a, b, cfg),
+                np.array([pair in backed for pair in zip(a.tolist(), b.tolist(), strict=True)], bool),
                 ratio=cfg.merge_operator_ratio,
                 min_links=cfg.merge_min_links,
             )
@@ -204,26 +199,6 @@ def _score_candidates(
     )
     behaviour_rows = pa.concat_tables([first[1], second[1]]).sort_by([("a", "ascending"), ("b", "ascending")])
     return pa.concat_tables([shared, behaviour_rows])
-
-
-def _operator_backed(rows: pa.Table, a: np.ndarray, b: np.ndarray, cfg: LinkConfig) -> np.ndarray:
-    """Per kept pair (a[i], b[i]): whether its operator evidence reaches `identity_min`, from the
-    kept per-kind rows: `keys.OPERATOR_KINDS`, as in the cluster summary, less `coincidence_kinds`."""
-    operator = [k for k in OPERATOR_KINDS if EVIDENCE_OF[k] not in cfg.coincidence_kinds]
-    if rows.num_rows == 0 or len(a) == 0:
-        return np.zeros(len(a), bool)
-    n = int(max(a.max(), b.max(), rows["a"].to_numpy().max(), rows["b"].to_numpy().max())) + 1
-    is_op = np.isin(rows["kind"].to_numpy(zero_copy_only=False), operator)
-    keys = rows["a"].to_numpy().astype(np.int64) * n + rows["b"].to_numpy().astype(np.int64)
-    pair_keys = np.asarray(a, np.int64) * n + np.asarray(b, np.int64)
-    if not is_op.any():
-        return np.zeros(len(a), bool)
-    uniq, inv = np.unique(keys[is_op], return_inverse=True)
-    weight = np.zeros(len(uniq))
-    np.add.at(weight, inv, rows["weight"].to_numpy()[is_op])
-    pos = np.searchsorted(uniq, pair_keys)
-    found = (pos < len(uniq)) & (uniq[np.minimum(pos, len(uniq) - 1)] == pair_keys)
-    return found & (weight[np.minimum(pos, len(uniq) - 1)] >= cfg.identity_min)
 
 
 def _edge_table(rows: pa.Table, account_ids: np.ndarray) -> pa.Table:

@@ -29,6 +29,7 @@ from distillguard.link.keys import (
     IDENTITY_KINDS,
     KEY_NAMES,
     KEYS,
+    OPERATOR_KINDS,
     sql_list,
 )
 
@@ -325,3 +326,23 @@ def _first_rows(inv: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
     first = np.zeros(int(inv.max()) + 1, np.int64)
     first[inv[::-1]] = np.arange(len(inv))[::-1]
     return a[first], b[first]
+
+
+def operator_pairs(rows: pa.Table, cfg: LinkConfig) -> set[tuple[int, int]]:
+    """The pairs (a, b) of kept per-kind `rows` whose operator evidence — `keys.OPERATOR_KINDS`
+    less `coincidence_kinds`, creation bursts left out — reaches `identity_min`: what community
+    merging and the cluster summary's member ties count as one operator's link."""
+    if rows.num_rows == 0:
+        return set()
+    operator = [k for k in OPERATOR_KINDS if EVIDENCE_OF[k] not in cfg.coincidence_kinds]
+    is_op = np.isin(rows["kind"].to_numpy(zero_copy_only=False), operator)
+    if not is_op.any():
+        return set()
+    a = rows["a"].to_numpy().astype(np.int64)[is_op]
+    b = rows["b"].to_numpy().astype(np.int64)[is_op]
+    n = int(max(a.max(), b.max())) + 1
+    uniq, inv = np.unique(a * n + b, return_inverse=True)
+    weight = np.zeros(len(uniq))
+    np.add.at(weight, inv, rows["weight"].to_numpy()[is_op])
+    backed = uniq[weight >= cfg.identity_min]
+    return set(zip((backed // n).tolist(), (backed % n).tolist(), strict=True))
