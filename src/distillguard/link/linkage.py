@@ -169,9 +169,8 @@ def _score_candidates(
         and not set(cfg.strong) & set(SCORED_ELSEWHERE)
     )
     if not prunable:
-        parts = _score(con, PAIRS, behaviour, cfg)
         stats["scored_pairs"] = stats.get("candidate_pairs", 0)
-        return pa.concat_tables(parts)
+        return _scored(con, PAIRS, behaviour, cfg)
     operator_backable(con, cfg, PAIRS, OPERATOR_PAIRS)
     first = _score(con, OPERATOR_PAIRS, behaviour, cfg)
     _, a, b, _ = combine(pa.concat_tables(first), cfg)
