@@ -10,7 +10,10 @@ family's main effects are capped below the decision margin, so that only agreein
     python -m distillguard.decide.train WORLD_DIR... --out src/distillguard/decide/fusion.json
 
 Each WORLD_DIR holds the simulator's files (truth.jsonl, manifest.json) and `<WORLD_DIR>_scan`,
-the output of `distillguard scan` over it (or pass --scan-suffix).
+the output of `distillguard scan` over it (or pass --scan-suffix, or name the scan directories
+themselves: `<WORLD_DIR>_scan`, `<WORLD_DIR>_scan-noacc`). `--keep FUSION_JSON` refits
+incrementally (the weights of FUSION_JSON stay; with `--keep-calibration` its bias, calibration,
+caps and threshold too, and only new detectors' weights are fitted).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
-from distillguard.decide.fusion import account_scores, member_cluster_score, volume_outliers
+from distillguard.decide.fusion import account_scores, member_cluster_score, member_ties, volume_outliers
 from distillguard.decide.model import FAMILIES, PAIRS, FusionModel, logit, shipped
 from distillguard.findings import Finding
 
@@ -84,6 +88,7 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
     for findings, cluster_of, accounts, labels in per_world:
         scores, _, cluster_score = account_scores(findings)
         outliers = volume_outliers(findings)
+        ties = member_ties(findings)
         x = np.zeros((len(accounts), len(detectors) + 1 + len(PAIRS)))
         for i, a in enumerate(accounts):
             fam_max = np.zeros(len(FAMILIES))
@@ -93,7 +98,7 @@ def design(ts: TrainingSet, detectors: list[str], model: FusionModel) -> tuple[n
                     j = fam_index.get(model.family(det))
                     if j is not None and model.interacts(det):
                         fam_max[j] = max(fam_max[j], sc)
-            c = member_cluster_score(a, cluster_of, cluster_score, outliers)
+            c = member_cluster_score(a, cluster_of, cluster_score, outliers, ties)
             x[i, len(detectors)] = c
             fam_max[fam_index["coordination"]] = max(fam_max[fam_index["coordination"]], c)
             for k, pair in enumerate(PAIRS):
@@ -110,10 +115,11 @@ def fit_nonnegative_logistic(
     l2: float = 0.1,
     fixed_zero: list[int] | None = None,
     fixed: dict[int, float] | None = None,
+    bias: float | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Logistic regression with weights >= 0 (bias free): minimise log-loss + l2 * |w|^2 / 2.
-    Columns listed in `fixed_zero` keep a weight of 0, those in `fixed` the given weight (and
-    are not penalised)."""
+    """Logistic regression with weights >= 0 (bias free unless `bias` is given): minimise
+    log-loss + l2 * |w|^2 / 2. Columns listed in `fixed_zero` keep a weight of 0, those in `fixed`
+    the given weight (and are not penalised)."""
     n, d = x.shape
     fixed = {**{i: 0.0 for i in fixed_zero or ()}, **(fixed or {})}
     free = np.array([i not in fixed for i in range(d)], dtype=float)
@@ -128,8 +134,9 @@ def fit_nonnegative_logistic(
         grad = np.concatenate([x.T @ g / n + l2 * free * w, [g.mean()]])
         return value, grad
 
-    theta0 = np.concatenate([np.full(d, 0.5), [-3.0]])
-    bounds = [(fixed[i], fixed[i]) if i in fixed else (0.0, None) for i in range(d)] + [(None, None)]
+    theta0 = np.concatenate([np.full(d, 0.5), [-3.0 if bias is None else bias]])
+    bounds = [(fixed[i], fixed[i]) if i in fixed else (0.0, None) for i in range(d)]
+    bounds.append((None, None) if bias is None else (bias, bias))
     for i, v in fixed.items():
         theta0[i] = v
     res = minimize(loss, theta0, jac=True, bounds=bounds, method="L-BFGS-B")
@@ -142,9 +149,10 @@ def _totals(ts: TrainingSet, model: FusionModel) -> tuple[np.ndarray, np.ndarray
     for findings, cluster_of, accounts, labels, grp in per_world:
         scores, _, cluster_score = account_scores(findings)
         outliers = volume_outliers(findings)
+        ties = member_ties(findings)
         for a in accounts:
             total, _ = model.evidence(
-                scores.get(a, {}), member_cluster_score(a, cluster_of, cluster_score, outliers)
+                scores.get(a, {}), member_cluster_score(a, cluster_of, cluster_score, outliers, ties)
             )
             totals.append(total)
         ys.append(labels)
@@ -187,6 +195,7 @@ def train(
     command: str | None = None,
     scans: list[Path] | None = None,
     keep: FusionModel | None = None,
+    keep_calibration: bool = False,
 ) -> tuple[FusionModel, dict]:
     """Fit weights, caps, calibration and threshold on the given training worlds (scanned in
     `scans`, else in `<world><scan_suffix>`; a world may appear twice, scanned two ways).
@@ -196,6 +205,11 @@ def train(
     fitted, then calibration, caps and threshold are redone as always. A new detector then adds
     its evidence without re-balancing weights that other evidence paths (ones the training worlds
     rarely show, such as an unlinked pool with rotated clients) depend on.
+
+    With `keep_calibration` as well, the bias, calibration, caps and threshold of `keep` stay too:
+    only the new detectors' weights are fitted, so that no account without their findings changes
+    verdict. Re-calibrating on another set of worlds moves the decision line for every account; a
+    new detector that fires on a handful of them should not.
     """
     from distillguard.detect import registry
 
@@ -219,7 +233,10 @@ def train(
         fixed = {i: keep.weights[d] for i, d in enumerate(detectors) if d in keep.weights}
         fixed[n] = keep.cluster_weight
         fixed.update({n + 1 + k: keep.pair_weights.get(p, 0.0) for k, p in enumerate(PAIRS)})
-    w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero, fixed=fixed)
+    if keep_calibration and keep is None:
+        raise ValueError("keep_calibration needs the model whose calibration to keep")
+    bias = keep.bias if keep_calibration and keep is not None else None
+    w, b = fit_nonnegative_logistic(x, y, l2=l2, fixed_zero=zero, fixed=fixed, bias=bias)
     model = replace(
         base,
         weights={d: round(float(v), 4) for d, v in zip(detectors, w[:n], strict=True)},
@@ -235,7 +252,10 @@ def train(
     # cluster score alone) can cross it: a family's main effects are capped below the margin and the
     # model re-calibrated, a few rounds until the threshold settles.
     threshold = 0.5
-    for _ in range(6):
+    if keep_calibration and keep is not None:
+        threshold = keep.threshold
+        model = replace(model, platt_a=keep.platt_a, platt_b=keep.platt_b, family_caps=dict(keep.family_caps))
+    for _ in range(0 if keep_calibration else 6):
         z, yy, groups = _totals(ts, model)
         a, bb = platt(model.logit(z), yy)
         model = replace(model, platt_a=round(a, 4), platt_b=round(bb, 4))
@@ -268,6 +288,7 @@ def train(
             or "python -m distillguard.decide.train " + " ".join(Path(w).name for w in worlds),
             "l2": l2,
             "kept_weights_of": (keep.provenance or {}).get("command") if keep is not None else None,
+            "kept_calibration": keep_calibration,
             **report,
         },
     )
@@ -276,12 +297,41 @@ def train(
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("worlds", nargs="+", type=Path)
+    ap.add_argument(
+        "worlds",
+        nargs="+",
+        type=Path,
+        help="world directories (scanned in <world><scan-suffix>), or scan directories <world>_scan*",
+    )
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--scan-suffix", default="_scan")
     ap.add_argument("--l2", type=float, default=0.03)
+    ap.add_argument("--keep", type=Path, default=None, help="fusion.json whose weights stay (incremental)")
+    ap.add_argument(
+        "--keep-calibration",
+        action="store_true",
+        help="with --keep: keep its bias, calibration, caps and threshold too; fit only new weights",
+    )
     args = ap.parse_args(argv)
-    model, report = train(args.worlds, args.scan_suffix, args.l2)
+    worlds, scans = [], []
+    for w in args.worlds:
+        if "_scan" in w.name:  # a scan directory: its world is the name before "_scan"
+            worlds.append(w.with_name(w.name.split("_scan")[0]))
+            scans.append(w)
+        else:
+            worlds.append(w)
+            scans.append(Path(str(w) + args.scan_suffix))
+    keep = FusionModel.from_json(args.keep) if args.keep else None
+    command = "python -m distillguard.decide.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    model, report = train(
+        worlds,
+        args.scan_suffix,
+        args.l2,
+        command=command,
+        scans=scans,
+        keep=keep,
+        keep_calibration=args.keep_calibration,
+    )
     model.to_json(args.out)
     print(json.dumps(report, indent=2))
 

@@ -15,10 +15,11 @@ import orjson
 
 from distillguard.detect.base import DetectionContext, register
 from distillguard.detect.pool import TIE_DEFAULTS, member_tie
-from distillguard.detect.rules import account_volumes
+from distillguard.detect.rules import account_volumes, ramp, top_templates
 from distillguard.findings import Finding
 from distillguard.link.clusters import Cluster
 from distillguard.link.keys import FAMILY_OF
+from distillguard.link.lookalike import LOOKALIKE
 
 MAX_MEMBERS = 200  # members listed in a finding's evidence
 MAX_LINKS = 25  # links listed, strongest first
@@ -183,3 +184,161 @@ def evidence(c: Cluster, links: dict[str, list[dict[str, Any]]]) -> dict[str, An
         "first_seen": c.first_seen.isoformat() if c.first_seen else None,
         "last_seen": c.last_seen.isoformat() if c.last_seen else None,
     }
+
+
+MAX_MATCHED = 10  # matched members listed in a look-alike finding, strongest tie first
+
+
+@register
+class LookalikeMember:
+    """A member that look-alike joining added to an operator-backed pool.
+
+    Look-alike joining (`link/lookalike.py`) adds to a cluster an account that has no operator
+    evidence with anyone but passes the weak-edge rule on content and behaviour with at least half
+    of the cluster's members. Its ties are one kind of evidence, never pairwise links of three
+    kinds, so `linked-accounts` stays silent on it by design. That it resembles most of one pool at
+    once is coordination evidence of its own, and it is worth what the pool is: the finding scales
+    with the pool's cluster score from `pool_lo` (the most a cluster held together by content
+    links alone can score, `content_only_factor` × density < 0.4: eval runners, tool developers)
+    to `pool_hi`, times a ramp on the share of the pool's linked members it resembles. A volume
+    outlier of its cluster gets none, as it gets no cluster score in the decision.
+    """
+
+    id: ClassVar[str] = "lookalike-member"
+    subject_kind: ClassVar[str] = "account"
+    description: ClassVar[str] = (
+        "The account has no operator evidence with anyone, but its content and behaviour match most "
+        "members of one operator-backed cluster at once, and the link stage joined it to that pool "
+        "as a look-alike: the pool's account that signed up, paid and connected alone."
+    )
+    false_positives: ClassVar[str] = (
+        "An account of the same kind as a linked group of people sharing a campus network (a "
+        "student joined to a classroom's cluster): coordination alone, which the decision does not "
+        "flag without machine behaviour or harvest content agreeing."
+    )
+    evidence_fields: ClassVar[tuple[str, ...]] = (
+        "cluster_id",
+        "cluster_score",
+        "operator_evidence",
+        "members",
+        "members_matched",
+        "match_share",
+        "matched",
+        "member_tie",
+    )
+    defaults: ClassVar[dict[str, float]] = {
+        "pool_lo": 0.4,
+        "pool_hi": 0.7,
+        "match_lo": 0.25,
+        "match_hi": 0.75,
+        "outlier_ratio": 10.0,
+        "outlier_min_members": 4,
+    }
+    emit_min: ClassVar[float] = 0.2
+
+    def options(self, ctx: DetectionContext) -> dict[str, float] | None:
+        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
+        over = over if isinstance(over, dict) else {}
+        if over.get("enabled") is False:
+            return None
+        unknown = set(over) - set(self.defaults) - {"enabled"}
+        if unknown:
+            raise ValueError(f"detector {self.id}: unknown option(s) {sorted(unknown)}")
+        return {**self.defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+
+    def detect(self, ctx: DetectionContext) -> list[Finding]:
+        o = self.options(ctx)
+        linkage = ctx.linkage
+        if o is None or linkage is None or not getattr(linkage, "clusters", None):
+            return []
+        joined = {
+            a: c
+            for c in linkage.clusters
+            for a, tie in (getattr(c, "member_ties", None) or {}).items()
+            if tie.get("joined")
+        }
+        if not joined:
+            return []
+        cluster_opts = CoordinatedCluster().options(ctx) or CoordinatedCluster.defaults
+        ties = lookalike_ties(getattr(linkage, "edges", None), set(joined))
+        volume = account_volumes(ctx.con)
+        hits: list[tuple[str, float, str, dict[str, Any]]] = []
+        for acc, c in sorted(joined.items()):
+            outliers = volume_outliers(c, volume, o)["volume_outliers"]
+            if any(x["account_id"] == acc for x in outliers):
+                continue
+            cluster_score = CoordinatedCluster().score(c, cluster_opts)
+            # The members the link stage tied by their own evidence (not joined, not attached).
+            base = {
+                m
+                for m, t in c.member_ties.items()
+                if m != acc and not t.get("joined") and t.get("links", 0) > 0
+            }
+            matched = {m: v for m, v in ties.get(acc, {}).items() if m in base}
+            share = len(matched) / max(len(base), 1)
+            pool = float(ramp(cluster_score, o["pool_lo"], o["pool_hi"]))
+            score = round(pool * float(ramp(share, o["match_lo"], o["match_hi"])), 4)
+            if score < self.emit_min:
+                continue
+            ranked = sorted(matched.items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:MAX_MATCHED]
+            evidence = {
+                "cluster_id": c.cluster_id,
+                "cluster_score": cluster_score,
+                "density": c.density,
+                "operator_evidence": c.operator_evidence,
+                "members": c.size,
+                "members_linked": len(base),
+                "members_matched": len(matched),
+                "match_share": round(share, 4),
+                "matched": [{"account_id": m, **v} for m, v in ranked],
+                "member_tie": c.member_ties[acc],
+                "thresholds": dict(o),
+            }
+            kinds = sorted({k.split(" ")[0] for v in matched.values() for k in v["kinds"]})
+            text = (
+                f"Joined cluster {c.cluster_id} ({c.size} accounts, cluster score {cluster_score:.2f}, "
+                f"{100 * c.operator_evidence:.0f}% of its links backed by operator evidence) as a "
+                f"look-alike: no operator evidence of its own, but its {', '.join(kinds)} match "
+                f"{len(matched)} of the {len(base)} members the link stage tied by their own evidence."
+            )
+            hits.append((acc, score, text, evidence))
+        templates = top_templates(ctx.con, [h[0] for h in hits])
+        out = []
+        for acc, score, text, ev in hits:
+            ev["top_templates"] = templates.get(acc, [])
+            examples = [e for t in ev["top_templates"] for e in t["example_exchange_ids"]]
+            ev["example_exchange_ids"] = examples[:3]
+            out.append(
+                Finding(
+                    detector=self.id,
+                    subject_kind="account",
+                    subject_id=acc,
+                    score=score,
+                    explanation=text,
+                    evidence=orjson.loads(orjson.dumps(ev)),
+                    severity="high" if score >= 0.8 else "medium" if score >= 0.5 else "low",
+                )
+            )
+        return out
+
+
+def lookalike_ties(edges: Any, accounts: set[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """account -> member -> {weight, kinds, shared}: the look-alike ties (edges of kind `lookalike`)
+    of the listed accounts, with the kinds the pair agreed on and the first keys they share."""
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if edges is None or edges.num_rows == 0:
+        return out
+    cols = [edges.column(c).to_pylist() for c in ("src", "dst", "kind", "weight", "evidence")]
+    for src, dst, kind, weight, evidence in zip(*cols, strict=True):
+        if kind != LOOKALIKE:
+            continue
+        top = (orjson.loads(evidence) if evidence else {}).get("top") or []
+        tie = {
+            "weight": round(float(weight or 0.0), 4),
+            "kinds": [t for t in top if ":" not in t],
+            "shared": [t for t in top if ":" in t],
+        }
+        for a, b in ((src, dst), (dst, src)):
+            if a in accounts:
+                out[a][b] = tie
+    return out
