@@ -75,9 +75,15 @@ def refresh_views(con: duckdb.DuckDBPyConnection, store_dir: Path) -> None:
         con.register("_no_accounts", ACCOUNT_SCHEMA.empty_table())
         con.execute("CREATE OR REPLACE VIEW accounts AS SELECT * FROM _no_accounts")
     for name in ("account_features", "edges"):
-        path = store_dir / f"{name}.parquet"
-        if path.is_file():
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_lit(path)})")
+        table_view(con, store_dir, name)
+
+
+def table_view(con: duckdb.DuckDBPyConnection, store_dir: Path, name: str) -> None:
+    """(Re)create the view of one single-file table (account_features, edges) when its file exists,
+    touching no other view: safe while another connection reads the exchanges."""
+    path = Path(store_dir) / f"{name}.parquet"
+    if path.is_file():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_lit(path)})")
 
 
 def write_table(store_dir: Path, name: str, table: pa.Table) -> Path:

@@ -7,7 +7,15 @@ cluster-level coordination detectors (when that module is present).
 import contextlib
 
 from distillguard.detect import behaviour, content, infrastructure, linked, models, pool, pool_content
-from distillguard.detect.base import DetectionContext, Detector, register, registry, run_detectors
+from distillguard.detect.base import (
+    DetectionContext,
+    Detector,
+    in_registry_order,
+    register,
+    registry,
+    run_detectors,
+    split_by_linkage,
+)
 from distillguard.detect.catalog import catalog
 
 with contextlib.suppress(ImportError):
@@ -19,6 +27,7 @@ __all__ = [
     "behaviour",
     "catalog",
     "content",
+    "in_registry_order",
     "infrastructure",
     "linked",
     "models",
@@ -27,4 +36,5 @@ __all__ = [
     "register",
     "registry",
     "run_detectors",
+    "split_by_linkage",
 ]

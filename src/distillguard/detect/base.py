@@ -31,6 +31,26 @@ class Detector(Protocol):
     def detect(self, ctx: DetectionContext) -> list[Finding]: ...
 
 
+def needs_linkage(cls: type) -> bool:
+    """Whether a detector reads `ctx.linkage` (or the edges it wrote). A detector that declares
+    `needs_linkage = False` can run before the link stage ends; one that declares nothing waits."""
+    return bool(getattr(cls, "needs_linkage", True))
+
+
+def split_by_linkage(enabled: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """The enabled detector ids (all by default) in registry order, as (without linkage, with)."""
+    wanted = set(enabled) if enabled is not None else None
+    ids = [d for d in _REGISTRY if wanted is None or d in wanted]
+    late = [d for d in ids if needs_linkage(_REGISTRY[d])]
+    return [d for d in ids if d not in late], late
+
+
+def in_registry_order(findings: list[Finding]) -> list[Finding]:
+    """Findings of detectors run in several batches, ordered as one `run_detectors` call orders them."""
+    rank = {det_id: i for i, det_id in enumerate(_REGISTRY)}
+    return sorted(findings, key=lambda f: rank.get(f.detector, len(rank)))
+
+
 _REGISTRY: dict[str, type] = {}
 
 

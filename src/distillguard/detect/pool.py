@@ -142,6 +142,8 @@ class PoolRule(AccountRule):
     exchange ids (per pool, and per member account).
     """
 
+    needs_linkage: ClassVar[bool] = True  # a pool is a linked cluster
+
     def pools(self, ctx: DetectionContext, o: dict[str, float]) -> list[dict[str, Any]]:
         raise NotImplementedError
 

@@ -131,6 +131,7 @@ class AccountRule:
     defaults: ClassVar[dict[str, float]] = {}
     emit_min: ClassVar[float] = 0.2  # findings below this score are not worth a reviewer's time
     examples_where: ClassVar[str | None] = None  # predicate for example exchanges, else top templates
+    needs_linkage: ClassVar[bool] = False  # account rules read features only: they may run beside link
 
     def options(self, ctx: DetectionContext) -> dict[str, float]:
         over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}

@@ -10,8 +10,6 @@ links (a proxy exit both happened to use) come apart.
 
 from __future__ import annotations
 
-import igraph as ig
-import leidenalg
 import numpy as np
 
 
@@ -25,6 +23,9 @@ def communities(
     """
     if len(a) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    import igraph as ig  # here, not at the top: a scan without edges never loads the graph library
+    import leidenalg
+
     nodes, idx = np.unique(np.concatenate([a, b]), return_inverse=True)
     edges = np.stack([idx[: len(a)], idx[len(a) :]], axis=1)
     graph = ig.Graph(n=len(nodes), edges=edges.tolist(), directed=False)

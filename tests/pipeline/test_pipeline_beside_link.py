@@ -1,0 +1,87 @@
+"""Account features and the account rules run in a thread beside the link stage: the scan's findings
+must be exactly those of every detector run once, after link, on the finished store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from distillguard.config import load_config
+from distillguard.detect import DetectionContext, in_registry_order, registry, run_detectors, split_by_linkage
+from distillguard.detect.base import needs_linkage
+from distillguard.pipeline import run_scan
+from distillguard.store import connect
+
+simulate = pytest.importorskip("distillguard.simulate")
+LINKAGE_READERS = {"coordinated-cluster", "linked-accounts", "pool-cadence", "pool-harvest"}
+
+
+@pytest.fixture(scope="module")
+def world_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    root = tmp_path_factory.mktemp("beside")
+    simulate.simulate("quick", root / "world", scale=0.2, seed=5, split="train")
+    result = run_scan(
+        [root / "world" / "exchanges.jsonl"],
+        root / "scan",
+        accounts=root / "world" / "accounts.jsonl",
+        config=load_config(None),
+    )
+    return root / "scan", result
+
+
+def test_findings_equal_one_run_of_every_detector_after_link(world_scan: tuple[Path, Any]) -> None:
+    out, result = world_scan
+    assert result.linkage.clusters  # linked clusters: the detectors run after link have work too
+    con = connect(out / "store")
+    try:
+        ctx = DetectionContext(con=con, linkage=result.linkage, config=load_config(None).detect)
+        expected = run_detectors(ctx)
+    finally:
+        con.close()
+    detectors = {f.detector for f in expected}
+    assert detectors & LINKAGE_READERS and detectors - LINKAGE_READERS
+    assert [f.to_dict() for f in result.findings] == [f.to_dict() for f in expected]
+
+
+class _NoLinkage:
+    """A linkage that fails the test when a detector reads anything from it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a detector run beside link read linkage.{name}")
+
+
+def test_detectors_run_beside_link_never_read_the_linkage(world_scan: tuple[Path, Any]) -> None:
+    out, _ = world_scan
+    early, late = split_by_linkage()
+    assert set(late) >= LINKAGE_READERS and not LINKAGE_READERS & set(early)
+    order = list(registry())
+    assert sorted(early + late) == sorted(order)
+    assert early == sorted(early, key=order.index) and late == sorted(late, key=order.index)
+    con = connect(out / "store")
+    try:
+        ctx = DetectionContext(con=con, linkage=_NoLinkage(), config=load_config(None).detect)
+        assert run_detectors(ctx, enabled=early)
+    finally:
+        con.close()
+
+
+def test_a_detector_that_declares_nothing_waits_for_the_linkage() -> None:
+    class Declared:
+        needs_linkage: ClassVar[bool] = False
+
+    class Silent:
+        pass
+
+    assert not needs_linkage(Declared) and needs_linkage(Silent)
+    assert split_by_linkage(["linked-accounts", "ip-rotation"]) == (["ip-rotation"], ["linked-accounts"])
+
+
+def test_findings_of_batches_come_back_in_registry_order(world_scan: tuple[Path, Any]) -> None:
+    _, result = world_scan
+    shuffled = list(reversed(result.findings))
+    assert [f.to_dict() for f in in_registry_order(shuffled)] != [f.to_dict() for f in shuffled]
+    order = list(registry())
+    ranks = [order.index(f.detector) for f in in_registry_order(shuffled)]
+    assert ranks == sorted(ranks)
