@@ -1,5 +1,6 @@
 """Look-alike joining: an account with no operator evidence joins the cluster it resembles as a
-whole, and an account resembling only a few members, or too small to fingerprint, does not."""
+whole — half its members, or in a loosely knit pool as many as its members resemble one another —
+and an account resembling only a few members, or too small to fingerprint, does not."""
 
 from __future__ import annotations
 
@@ -82,3 +83,56 @@ def test_look_alike_joining_can_be_turned_off(make_con) -> None:
     linkage = link_accounts(make_con(_world(np.random.default_rng(1234))), {"join_member_share": 0})
     assert "lookalike" not in linkage.cluster_of
     assert linkage.stats["joined"] == 0
+
+
+FORWARDERS = 12
+
+
+def _forwarder_rows(name: str, ring: int, rng: np.random.Generator, ip: str | None) -> list[dict]:
+    """40 requests of a forwarding pool's account: 30 prompts of its own users, 10 of the prompts
+    it shares with its ring neighbours (templates ring .. ring + 2), one client setup."""
+    shared = [f"fwd-t{(ring + k) % FORWARDERS}" for k in range(3)]
+    return [
+        exchange(
+            name,
+            j * 36 + ring + float(rng.uniform(0, 3)),
+            client_ip=ip or random_ip(rng),
+            user_agent="python-httpx/0.27.0",
+            template_id=shared[j % 3] if j % 4 == 0 else f"{name}-user-{j}",
+            capability="chat",
+            model="m-1",
+            temperature=1.0,
+            max_tokens=16192,
+            thinking_requested=True,
+            thinking_budget=16000,
+        )
+        for j in range(40)
+    ]
+
+
+def _forwarding_world(rng: np.random.Generator) -> list[dict]:
+    """A 12-account forwarding pool on one /24, each account look-alike with a few ring neighbours
+    only (its users' prompts are its own), 60 unrelated accounts, and `forwarder`, the pool's
+    client and ring prompts from fresh addresses."""
+    rows = legit_population(rng, n=60)
+    for i in range(FORWARDERS):
+        rows += _forwarder_rows(f"fwd{i}", i, rng, ip=f"203.0.113.{int(rng.integers(1, 40))}")
+    return rows + _forwarder_rows("forwarder", 5, rng, ip=None)
+
+
+def test_an_account_as_tied_as_the_pool_s_own_members_joins_a_loosely_knit_pool(rng, make_con) -> None:
+    rows = _forwarding_world(rng)
+    linkage = link_accounts(make_con(rows))
+    pool = linkage.cluster_of["fwd0"]
+    assert {linkage.cluster_of.get(f"fwd{i}") for i in range(FORWARDERS)} == {pool}
+    assert linkage.cluster_of.get("forwarder") == pool
+    assert not any(a.startswith("legit") for a in linkage.cluster_of)
+    tied = {
+        e["dst"] if e["src"] == "forwarder" else e["src"]
+        for e in linkage.edges.to_pylist()
+        if "forwarder" in (e["src"], e["dst"])
+    }
+    # Fewer than half the pool: the share alone would have left it out.
+    assert 3 <= len(tied) < FORWARDERS / 2
+    alone = link_accounts(make_con(rows), {"join_member_quantile": 0})
+    assert "forwarder" not in alone.cluster_of

@@ -195,7 +195,8 @@ class LookalikeMember:
 
     Look-alike joining (`link/lookalike.py`) adds to a cluster an account that has no operator
     evidence with anyone but passes the weak-edge rule on content and behaviour with at least half
-    of the cluster's members. Its ties are one kind of evidence, never pairwise links of three
+    of the cluster's members (fewer in a loosely knit pool: as many as its own members have with
+    one another). Its ties are one kind of evidence, never pairwise links of three
     kinds, so `linked-accounts` stays silent on it by design. That it resembles most of one pool at
     once is coordination evidence of its own, and it is worth what the pool is: the finding scales
     with the pool's cluster score from `pool_lo` (the most a cluster held together by content

@@ -121,7 +121,7 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         )
         groups = groups_from_membership(nodes, comm, cfg.min_cluster_size)
         groups, joined = join_lookalikes(
-            con, groups, cfg, lambda pairs: _scored(con, pairs, behaviour, cfg), (a, b), stats
+            con, groups, cfg, lambda pairs: _scored(con, pairs, behaviour, cfg), (a, b), scores, stats
         )
         if joined is not None and joined.num_rows:
             joined = joined.select(kept_rows.column_names).cast(kept_rows.schema)

@@ -11,13 +11,19 @@ with most of the cluster's members at once, which chance does not produce.
 An account in no cluster, with enough traffic for a behaviour fingerprint
 (`fingerprint_min_exchanges`; smaller stragglers are what pool attachment, `attach.py`, is for),
 joins cluster C when, among C's members, at least
-max(`join_min_members`, `join_member_share` × |C|) are candidate pairs of it whose content and
-behaviour pass the weak-edge rule without the operator requirement (at least `min_agreeing`
-independent kinds of `evidence_min`, `min_weight` together). The pairs that pass are kept as
-edges of one kind, LOOKALIKE, whose evidence names what the account shares with each member: the
-account belongs to the cluster and takes its verdict, but these ties are not pairwise links of
-their own (they are what an eval runner shares with the eval runners it resembles). Only clusters with
-that many candidate pairs to the account are scored: pairs blocking proposed already.
+max(`join_min_members`, min(`join_member_share` × |C|, cohesion(C))) are candidate pairs of it
+whose content and behaviour pass the weak-edge rule without the operator requirement (at least
+`min_agreeing` independent kinds of `evidence_min`, `min_weight` together). cohesion(C) is the
+number of such pairs C's own members have with one another, at the `join_member_quantile` of its
+members: a pool that sends one template is look-alike pair by pair and the share bounds the test;
+a pool that forwards real users' prompts is held together by few look-alike pairs per member
+(about 13 of 55 on a training world, where legitimate accounts with as many candidate pairs to it
+had none), and an outsider as tied as its least tied quarter of members belongs to it as much.
+The pairs that pass are kept as edges of one kind, LOOKALIKE, whose evidence names what the
+account shares with each member: the account belongs to the cluster and takes its verdict, but
+these ties are not pairwise links of their own (they are what an eval runner shares with the eval
+runners it resembles). Only clusters with that many candidate pairs to the account are scored:
+pairs blocking proposed already.
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ import orjson
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import ACCT
+from distillguard.link.keys import ACCT, EVIDENCE_OF, IDENTITY_KINDS
 from distillguard.link.pairs import PAIRS, combine, top_shared_keys
 
 JOIN_MEMBERS = "_dg_link_join_members"
 JOIN_PAIRS = "_dg_link_join_pairs"
 LOOKALIKE = "lookalike"  # the edge kind of a joined account's ties to the cluster's members
+# Key kinds whose evidence is of a common operator: left out of a cluster's cohesion.
+IDENTITY_EVIDENCE = frozenset(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS)
 
 
 def join_lookalikes(
@@ -44,18 +52,24 @@ def join_lookalikes(
     cfg: LinkConfig,
     score: Any,
     kept: tuple[np.ndarray, np.ndarray],
+    scored: pa.Table,
     stats: dict[str, Any],
 ) -> tuple[dict[int, list[int]], pa.Table | None]:
     """`groups` with the look-alike accounts added, and one LOOKALIKE row per pair that tied them
     (or None), less the pairs in `kept` (edges already). `score(table)` scores the candidate pairs
-    of a table (a, b) as the link stage does. Records the number joined in `stats["joined"]`."""
+    of a table (a, b) as the link stage does; `scored` holds the per-kind rows of the pairs it
+    scored already (every candidate pair of two members among them). Records the number joined
+    in `stats["joined"]`."""
     stats["joined"] = 0
     if not groups or cfg.join_member_share <= 0:
         return groups, None
     aid = np.concatenate([np.asarray(m, np.int64) for m in groups.values()])
     gid = np.concatenate([np.full(len(m), g, np.int64) for g, m in groups.items()])
-    size = {g: len(m) for g, m in groups.items()}
-    need = {g: max(int(cfg.join_min_members), math.ceil(cfg.join_member_share * n)) for g, n in size.items()}
+    cohesion = _cohesion(groups, scored, cfg)
+    need = {
+        g: max(int(cfg.join_min_members), min(math.ceil(cfg.join_member_share * len(m)), cohesion[g]))
+        for g, m in groups.items()
+    }
     con.register(
         "_dg_link_join_arrow",
         pa.table({"aid": aid.astype(np.int32), "g": gid, "need": [need[g] for g in gid.tolist()]}),
@@ -120,6 +134,29 @@ def join_lookalikes(
         dtype=bool,
     )
     return out, _lookalike_rows(top_shared_keys(con, rows.filter(pa.array(keep)), skip=("fingerprint",)))
+
+
+def _cohesion(groups: dict[int, list[int]], scored: pa.Table, cfg: LinkConfig) -> dict[int, int]:
+    """Per cluster: with how many of its other members a member has a look-alike pair, at the
+    `join_member_quantile` of its members (the cluster's size when the bound is off). A look-alike
+    pair passes the weak-edge rule without the operator requirement on its content, timing and
+    behaviour alone: the members' operator evidence is what an outsider lacks."""
+    if cfg.join_member_quantile <= 0 or scored.num_rows == 0:
+        return {g: len(m) for g, m in groups.items()}
+    a = scored["a"].to_numpy().astype(np.int64)
+    b = scored["b"].to_numpy().astype(np.int64)
+    group_of = np.full(int(max(a.max(), b.max(), max(max(m) for m in groups.values()))) + 1, -1, np.int64)
+    for g, members in groups.items():
+        group_of[np.asarray(members, np.int64)] = g
+    operator = np.isin(scored["kind"].to_numpy(zero_copy_only=False), sorted(IDENTITY_EVIDENCE))
+    inside = (group_of[a] >= 0) & (group_of[a] == group_of[b]) & ~operator
+    lookalike = cfg.model_copy(update={"require_identity": False})
+    _, pa_, pb_, _ = combine(scored.filter(pa.array(inside)), lookalike)
+    pairs = np.bincount(np.concatenate([pa_, pb_]), minlength=len(group_of))
+    return {
+        g: int(np.quantile(pairs[np.asarray(m, np.int64)], cfg.join_member_quantile, method="lower"))
+        for g, m in groups.items()
+    }
 
 
 def _lookalike_rows(rows: pa.Table) -> pa.Table:
