@@ -25,6 +25,21 @@ MAX_MEMBERS = 200  # members listed in a finding's evidence
 MAX_LINKS = 25  # links listed, strongest first
 
 
+def detector_options(
+    det_id: str, defaults: dict[str, float], ctx: DetectionContext
+) -> dict[str, float] | None:
+    """A cluster-level detector's options: its defaults overridden by the scan config's
+    `<det_id>:` section, or None when that section disables it. Unknown options are an error."""
+    over = ctx.config.get(det_id, {}) if isinstance(ctx.config, dict) else {}
+    over = over if isinstance(over, dict) else {}
+    if over.get("enabled") is False:
+        return None
+    unknown = set(over) - set(defaults) - {"enabled"}
+    if unknown:
+        raise ValueError(f"detector {det_id}: unknown option(s) {sorted(unknown)}")
+    return {**defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+
+
 def cluster_links(linkage: Any, max_links: int = MAX_LINKS) -> dict[str, list[dict[str, Any]]]:
     """cluster_id -> its strongest links: {accounts, weight, kinds: {kind: similarity}, shared}."""
     cluster_of = linkage.cluster_of
@@ -90,14 +105,7 @@ class CoordinatedCluster:
 
     def options(self, ctx: DetectionContext) -> dict[str, float] | None:
         """This detector's options from the scan config, or None when it is disabled."""
-        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
-        over = over if isinstance(over, dict) else {}
-        if over.get("enabled") is False:
-            return None
-        unknown = set(over) - set(self.defaults) - {"enabled"}
-        if unknown:
-            raise ValueError(f"detector {self.id}: unknown option(s) {sorted(unknown)}")
-        return {**self.defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+        return detector_options(self.id, self.defaults, ctx)
 
     def score(self, c: Cluster, opts: dict[str, float]) -> float:
         """Dense shared evidence is the signal; links that only content and timing support
@@ -238,14 +246,8 @@ class LookalikeMember:
     emit_min: ClassVar[float] = 0.2
 
     def options(self, ctx: DetectionContext) -> dict[str, float] | None:
-        over = ctx.config.get(self.id, {}) if isinstance(ctx.config, dict) else {}
-        over = over if isinstance(over, dict) else {}
-        if over.get("enabled") is False:
-            return None
-        unknown = set(over) - set(self.defaults) - {"enabled"}
-        if unknown:
-            raise ValueError(f"detector {self.id}: unknown option(s) {sorted(unknown)}")
-        return {**self.defaults, **{k: v for k, v in over.items() if k != "enabled"}}
+        """This detector's options from the scan config, or None when it is disabled."""
+        return detector_options(self.id, self.defaults, ctx)
 
     def detect(self, ctx: DetectionContext) -> list[Finding]:
         o = self.options(ctx)
