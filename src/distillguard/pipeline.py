@@ -30,6 +30,7 @@ from distillguard.ingest import IngestError, IngestReport, ingest_paths, load_ma
 from distillguard.ingest.workers import new_pool
 
 ENGINES = ("duckdb", "spark")
+STAGE_ORDER = ("ingest", "templates", "features", "link", "detect", "decide", "outputs", "report", "share")
 # Files a scan writes into its output folder (never read back as input when the folder is scanned).
 OUTPUT_FILES = (
     "accounts.csv",
@@ -93,6 +94,7 @@ class _Clock:
         self.cpu_seconds: dict[str, float] = {}
         self.peak_rss_mb: dict[str, int] = {}  # this process's peak after each stage (monotonic)
         self.current = ""  # the stage running now, to name it when it fails
+        self.beside_cpu = 0.0  # CPU seconds of the stages run beside another (their thread's own)
 
     def mark(self, name: str, seconds: float, cpu: float, add: bool = False) -> None:
         if add:  # a stage run in parts (the detectors: beside link, then after it)
@@ -122,7 +124,9 @@ class _Clock:
         try:
             yield
         finally:
-            self.mark(name, time.perf_counter() - started, time.thread_time() - cpu)
+            spent = time.thread_time() - cpu
+            self.beside_cpu += spent
+            self.mark(name, time.perf_counter() - started, spent)
             self._done(task)
 
     def _task(self, label: str | None) -> Any:
@@ -248,7 +252,7 @@ def run_scan(
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     config = config or ScanConfig()
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    started = datetime.now(UTC)
+    started, wall_started = datetime.now(UTC), time.perf_counter()
     out_dir = Path(out_dir)
     store_dir = out_dir / "store"
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -291,7 +295,8 @@ def run_scan(
     # After the outputs: a failure here is reported, never allowed to lose the scan.
     _write_views(out_dir, config, clock, paths_out, result.errors, beside=report.worker_cpu_seconds > 0)
 
-    summary["timings"] = dict(clock.timings)
+    summary["timings"] = {k: clock.timings[k] for k in sorted(clock.timings, key=_stage_rank)}
+    summary["wall_seconds"] = round(time.perf_counter() - wall_started, 3)
     summary["cpu_seconds"] = dict(clock.cpu_seconds)
     summary["peak_rss_mb"] = dict(clock.peak_rss_mb)
     summary["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -331,10 +336,17 @@ def _run_stages(
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="beside-link") as beside:
             side = beside.submit(_features_and_rules, side_con, store_dir, engine, config, clock)
-            with clock.stage("link", "Linking accounts"):
-                linkage = _stage("link", "link_accounts")(con, config.link)
-                store.write_table(store_dir, "edges", linkage.edges)
-            early_findings = side.result()
+            try:
+                # The link stage's time and CPU include the wait for the work beside it; its CPU
+                # less what that thread spent itself, which its own stages count.
+                with clock.stage("link", "Linking accounts"):
+                    linkage = _stage("link", "link_accounts")(con, config.link)
+                    store.write_table(store_dir, "edges", linkage.edges)
+                    early_findings = side.result()
+                clock.cpu_seconds["link"] = round(clock.cpu_seconds["link"] - clock.beside_cpu, 3)
+            except BaseException:
+                side_con.interrupt()  # a failed or interrupted link stage does not wait for the thread
+                raise
     finally:
         side_con.close()
     store.refresh_views(con, store_dir)  # only now: no view changes while the thread reads them
@@ -348,12 +360,18 @@ def _run_stages(
     return linkage, findings, verdicts
 
 
+def _stage_rank(name: str) -> int:
+    """A stage's place in the pipeline, for listing timings in order (stages beside others finish
+    in no fixed order)."""
+    return STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER)
+
+
 def _preload(modules: Sequence[str]) -> None:
     """Import libraries that later stages need, where the import (pure Python, holding the
     interpreter lock) overlaps work that does not need it. A missing one is left for its stage to
     report."""
     for module in modules:
-        with contextlib.suppress(ImportError):
+        with contextlib.suppress(Exception):  # a broken install fails where the stage imports it
             importlib.import_module(module)
 
 

@@ -4,6 +4,8 @@ and an account resembling only a few members, or too small to fingerprint, does 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from link_world import exchange, legit_population, random_ip
 
@@ -88,17 +90,20 @@ def test_look_alike_joining_can_be_turned_off(make_con) -> None:
 FORWARDERS = 12
 
 
-def _forwarder_rows(name: str, ring: int, rng: np.random.Generator, ip: str | None) -> list[dict]:
-    """40 requests of a forwarding pool's account: 30 prompts of its own users, 10 of the prompts
-    it shares with its ring neighbours (templates ring .. ring + 2), one client setup."""
-    shared = [f"fwd-t{(ring + k) % FORWARDERS}" for k in range(3)]
+def _forwarder_rows(
+    name: str, ring: int, rng: np.random.Generator, ip: str | None, shared: int, every: int
+) -> list[dict]:
+    """40 requests of a forwarding pool's account: prompts of its own users, and every `every`-th
+    one of the `shared` prompts it has in common with its ring neighbours (templates ring ..
+    ring + shared - 1); one client setup."""
+    ring_prompts = [f"fwd-t{(ring + k) % FORWARDERS}" for k in range(shared)]
     return [
         exchange(
             name,
             j * 36 + ring + float(rng.uniform(0, 3)),
             client_ip=ip or random_ip(rng),
             user_agent="python-httpx/0.27.0",
-            template_id=shared[j % 3] if j % 4 == 0 else f"{name}-user-{j}",
+            template_id=ring_prompts[j % shared] if j % every == 0 else f"{name}-user-{j}",
             capability="chat",
             model="m-1",
             temperature=1.0,
@@ -110,29 +115,42 @@ def _forwarder_rows(name: str, ring: int, rng: np.random.Generator, ip: str | No
     ]
 
 
-def _forwarding_world(rng: np.random.Generator) -> list[dict]:
+def _forwarding_world(rng: np.random.Generator, shared: int, every: int) -> list[dict]:
     """A 12-account forwarding pool on one /24, each account look-alike with a few ring neighbours
     only (its users' prompts are its own), 60 unrelated accounts, and `forwarder`, the pool's
     client and ring prompts from fresh addresses."""
     rows = legit_population(rng, n=60)
     for i in range(FORWARDERS):
-        rows += _forwarder_rows(f"fwd{i}", i, rng, ip=f"203.0.113.{int(rng.integers(1, 40))}")
-    return rows + _forwarder_rows("forwarder", 5, rng, ip=None)
+        ip = f"203.0.113.{int(rng.integers(1, 40))}"
+        rows += _forwarder_rows(f"fwd{i}", i, rng, ip, shared, every)
+    return rows + _forwarder_rows("forwarder", 5, rng, None, shared, every)
+
+
+def _ties(linkage: Any, account: str) -> set[str]:
+    return {
+        e["dst"] if e["src"] == account else e["src"]
+        for e in linkage.edges.to_pylist()
+        if account in (e["src"], e["dst"])
+    }
 
 
 def test_an_account_as_tied_as_the_pool_s_own_members_joins_a_loosely_knit_pool(rng, make_con) -> None:
-    rows = _forwarding_world(rng)
+    # Five ring prompts on a third of the requests: each member resembles about five others.
+    rows = _forwarding_world(rng, shared=5, every=3)
     linkage = link_accounts(make_con(rows))
     pool = linkage.cluster_of["fwd0"]
     assert {linkage.cluster_of.get(f"fwd{i}") for i in range(FORWARDERS)} == {pool}
     assert linkage.cluster_of.get("forwarder") == pool
     assert not any(a.startswith("legit") for a in linkage.cluster_of)
-    tied = {
-        e["dst"] if e["src"] == "forwarder" else e["src"]
-        for e in linkage.edges.to_pylist()
-        if "forwarder" in (e["src"], e["dst"])
-    }
     # Fewer than half the pool: the share alone would have left it out.
-    assert 3 <= len(tied) < FORWARDERS / 2
+    assert 3 <= len(_ties(linkage, "forwarder")) < FORWARDERS / 2
     alone = link_accounts(make_con(rows), {"join_member_quantile": 0})
     assert "forwarder" not in alone.cluster_of
+
+
+def test_a_pool_whose_members_hardly_resemble_one_another_keeps_the_share(rng, make_con) -> None:
+    # Four ring prompts on half the requests: each member resembles two others, fewer than
+    # join_min_members, so the pool is held by its operator evidence and half of it is the test.
+    linkage = link_accounts(make_con(_forwarding_world(rng, shared=4, every=2)))
+    assert len({linkage.cluster_of.get(f"fwd{i}") for i in range(FORWARDERS)}) == 1
+    assert "forwarder" not in linkage.cluster_of and linkage.stats["joined"] == 0

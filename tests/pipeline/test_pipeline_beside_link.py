@@ -3,6 +3,7 @@ must be exactly those of every detector run once, after link, on the finished st
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,11 +12,17 @@ import pytest
 from distillguard.config import load_config
 from distillguard.detect import DetectionContext, in_registry_order, registry, run_detectors, split_by_linkage
 from distillguard.detect.base import needs_linkage
-from distillguard.pipeline import run_scan
+from distillguard.pipeline import STAGE_ORDER, run_scan
 from distillguard.store import connect
 
 simulate = pytest.importorskip("distillguard.simulate")
-LINKAGE_READERS = {"coordinated-cluster", "linked-accounts", "pool-cadence", "pool-harvest"}
+LINKAGE_READERS = {
+    "coordinated-cluster",
+    "linked-accounts",
+    "lookalike-member",
+    "pool-cadence",
+    "pool-harvest",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +68,7 @@ def test_detectors_run_beside_link_never_read_the_linkage(world_scan: tuple[Path
     assert early == sorted(early, key=order.index) and late == sorted(late, key=order.index)
     con = connect(out / "store")
     try:
+        con.execute("DROP VIEW edges")  # beside link, the edges are not written yet
         ctx = DetectionContext(con=con, linkage=_NoLinkage(), config=load_config(None).detect)
         assert run_detectors(ctx, enabled=early)
     finally:
@@ -85,3 +93,15 @@ def test_findings_of_batches_come_back_in_registry_order(world_scan: tuple[Path,
     order = list(registry())
     ranks = [order.index(f.detector) for f in in_registry_order(shuffled)]
     assert ranks == sorted(ranks)
+
+
+def test_the_summary_lists_stages_in_pipeline_order_with_the_scan_s_wall_time(
+    world_scan: tuple[Path, Any],
+) -> None:
+    out, _ = world_scan
+    summary = json.loads((out / "summary.json").read_text())
+    timings, cpu = summary["timings"], summary["cpu_seconds"]
+    assert list(timings) == [s for s in STAGE_ORDER if s in timings]
+    # features and the account rules ran inside link's time: the wall time is not their sum
+    assert timings["link"] >= timings["features"] and summary["wall_seconds"] >= timings["link"]
+    assert all(v >= 0 for v in cpu.values())

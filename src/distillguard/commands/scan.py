@@ -169,7 +169,8 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     table.add_row("findings", f"{summary.get('findings', 0):,}", "")
     timings = summary.get("timings") or {}
     stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
-    table.add_row("time", f"{sum(timings.values()):.1f} s", stages)
+    wall = summary.get("wall_seconds", sum(timings.values()))
+    table.add_row("time", f"{wall:.1f} s", stages)
     outputs = summary.get("outputs") or {}
     if outputs:
         folder = Path(next(iter(outputs.values()))).parent

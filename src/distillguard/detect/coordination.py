@@ -205,19 +205,21 @@ class LookalikeMember:
     evidence with anyone but passes the weak-edge rule on content and behaviour with at least half
     of the cluster's members (fewer in a loosely knit pool: as many as its own members have with
     one another). Its ties are one kind of evidence, never pairwise links of three
-    kinds, so `linked-accounts` stays silent on it by design. That it resembles most of one pool at
-    once is coordination evidence of its own, and it is worth what the pool is: the finding scales
+    kinds, so `linked-accounts` stays silent on it by design. That it resembles one pool as a
+    whole is coordination evidence of its own, and it is worth what the pool is: the finding scales
     with the pool's cluster score from `pool_lo` (the most a cluster held together by content
     links alone can score, `content_only_factor` × density < 0.4: eval runners, tool developers)
     to `pool_hi`, times a ramp on the share of the pool's linked members it resembles. A volume
-    outlier of its cluster gets none, as it gets no cluster score in the decision.
+    outlier of its cluster gets none, as it gets no cluster score in the decision; nor does an
+    account joined to a loosely knit pool that resembles under a quarter of its linked members
+    (it still takes the pool's findings and cluster score in full, as every joined member does).
     """
 
     id: ClassVar[str] = "lookalike-member"
     subject_kind: ClassVar[str] = "account"
     description: ClassVar[str] = (
-        "The account has no operator evidence with anyone, but its content and behaviour match most "
-        "members of one operator-backed cluster at once, and the link stage joined it to that pool "
+        "The account has no operator evidence with anyone, but its content and behaviour match one "
+        "operator-backed cluster as a whole, and the link stage joined it to that pool "
         "as a look-alike: the pool's account that signed up, paid and connected alone."
     )
     false_positives: ClassVar[str] = (

@@ -33,7 +33,7 @@ QUIET_HOURS = 8  # the night of a human day
 # pool's own. A pool's worker is linked to many of its fellow workers, or shares operator
 # evidence or harvest prompts with one, or sends the pool's private content. The tie is the
 # strongest of: 1 with an operator-backed or harvest link to a member, or for an account that
-# look-alike joining added (it resembles at least half of the members, link/lookalike.py, and the
+# look-alike joining added (it was tested against the pool as a whole, link/lookalike.py, and the
 # ramp below would count the other joined accounts it cannot resemble); a ramp on the number of
 # members it is linked to (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
 # smaller cluster); a ramp on the share of its requests on the pool's private templates, system

@@ -158,10 +158,10 @@ class LinkConfig(BaseModel):
     # cluster's members, and at least `join_min_members` of them, joins it. 0 turns it off.
     join_member_share: float = 0.5
     join_min_members: int = 3
-    # ... or, when fewer, as many as the cluster's own members have with one another at this
-    # quantile: a pool that forwards diverse content is held together by few look-alike pairs per
-    # member, and an outsider as tied as the least tied quarter of its members belongs as much.
-    # 0 turns this bound off (the share alone counts).
+    # ... or, when fewer (and at least join_min_members), as many as the cluster's own members
+    # have with one another at this quantile: a pool that forwards diverse content is held together
+    # by few look-alike pairs per member, and an outsider as tied as the least tied quarter of its
+    # members belongs as much. 0 turns this bound off (the share alone counts).
     join_member_quantile: float = 0.25
     # Communities of one component are merged when operator-backed links between them (creation
     # bursts left out) are at least this dense relative to those inside them (geometric mean),

@@ -23,7 +23,7 @@ def communities(
     """
     if len(a) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    import igraph as ig  # here, not at the top: a scan without edges never loads the graph library
+    import igraph as ig  # here, not at the top: linking without edges never needs the graph library
     import leidenalg
 
     nodes, idx = np.unique(np.concatenate([a, b]), return_inverse=True)

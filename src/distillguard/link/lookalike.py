@@ -1,4 +1,4 @@
-"""Look-alike joining: an account without operator evidence that resembles most of one cluster.
+"""Look-alike joining: an account without operator evidence that resembles one cluster as a whole.
 
 An edge needs evidence of a common operator (`LinkConfig.require_identity`): content and behaviour
 alone are what independent eval runners or students share. A pool whose accounts sign up alone,
@@ -6,19 +6,22 @@ pay with their own cards and send from a cloud provider's ranges leaves some of 
 no such evidence against anyone, while every other member is held by a creation burst it shares
 with a few. Such an account sends the pool's templates with the pool's tools, system prompts and
 parameters: pair by pair the evidence is "only" content and behaviour, but it is that evidence
-with most of the cluster's members at once, which chance does not produce.
+with many of the cluster's members at once, which chance does not produce.
 
 An account in no cluster, with enough traffic for a behaviour fingerprint
 (`fingerprint_min_exchanges`; smaller stragglers are what pool attachment, `attach.py`, is for),
-joins cluster C when, among C's members, at least
-max(`join_min_members`, min(`join_member_share` × |C|, cohesion(C))) are candidate pairs of it
-whose content and behaviour pass the weak-edge rule without the operator requirement (at least
-`min_agreeing` independent kinds of `evidence_min`, `min_weight` together). cohesion(C) is the
-number of such pairs C's own members have with one another, at the `join_member_quantile` of its
-members: a pool that sends one template is look-alike pair by pair and the share bounds the test;
-a pool that forwards real users' prompts is held together by few look-alike pairs per member
-(about 13 of 55 on a training world, where legitimate accounts with as many candidate pairs to it
-had none), and an outsider as tied as its least tied quarter of members belongs to it as much.
+joins cluster C when, among C's members, at least `join_member_share` × |C| (half) — or
+cohesion(C) when that is fewer but at least `join_min_members` — are candidate pairs of it whose
+evidence passes the weak-edge rule without the operator requirement (at least `min_agreeing`
+independent kinds of `evidence_min`, `min_weight` together). cohesion(C) is the number of such
+pairs C's own members have with one another, counted on content, timing and behaviour (their
+operator evidence is what made them members), at the `join_member_quantile` of its members
+(rounded down to a member's count): a pool that sends one template is look-alike pair by pair and
+the share is its test; a pool that forwards real users' prompts is held together by few
+look-alike pairs per member (about 13 of 55 on a training world, where legitimate accounts with
+as many candidate pairs to it had none), and an outsider as tied as its least tied quarter of
+members belongs to it as much. A cluster whose members hardly resemble one another (cohesion
+below `join_min_members`) keeps the share: it is held by operator evidence, not look-alikes.
 The pairs that pass are kept as edges of one kind, LOOKALIKE, whose evidence names what the
 account shares with each member: the account belongs to the cluster and takes its verdict, but
 these ties are not pairwise links of their own (they are what an eval runner shares with the eval
@@ -66,10 +69,7 @@ def join_lookalikes(
     aid = np.concatenate([np.asarray(m, np.int64) for m in groups.values()])
     gid = np.concatenate([np.full(len(m), g, np.int64) for g, m in groups.items()])
     cohesion = _cohesion(groups, scored, cfg)
-    need = {
-        g: max(int(cfg.join_min_members), min(math.ceil(cfg.join_member_share * len(m)), cohesion[g]))
-        for g, m in groups.items()
-    }
+    need = {g: _need(len(m), cohesion[g], cfg) for g, m in groups.items()}
     con.register(
         "_dg_link_join_arrow",
         pa.table({"aid": aid.astype(np.int32), "g": gid, "need": [need[g] for g in gid.tolist()]}),
@@ -134,6 +134,17 @@ def join_lookalikes(
         dtype=bool,
     )
     return out, _lookalike_rows(top_shared_keys(con, rows.filter(pa.array(keep)), skip=("fingerprint",)))
+
+
+def _need(members: int, cohesion: int, cfg: LinkConfig) -> int:
+    """How many of a cluster's members an outsider must resemble to join it: half of them (the
+    share), or the cluster's cohesion when that is fewer — but only a cohesion of at least
+    `join_min_members`: a cluster whose members hardly resemble one another (held together by
+    operator evidence alone) is no pool of look-alikes, and the share stays its test."""
+    need = math.ceil(cfg.join_member_share * members)
+    if cohesion >= cfg.join_min_members:
+        need = min(need, cohesion)
+    return max(int(cfg.join_min_members), need)
 
 
 def _cohesion(groups: dict[int, list[int]], scored: pa.Table, cfg: LinkConfig) -> dict[int, int]:
