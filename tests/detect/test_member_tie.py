@@ -89,3 +89,14 @@ def test_an_account_joined_as_a_look_alike_is_fully_tied() -> None:
     cluster = Cluster("c-pool", members, member_ties={"m0": {**joined, "joined": True}, "m1": joined})
     assert member_tie(cluster, "m0", TIE_DEFAULTS)[0] == 1.0
     assert member_tie(cluster, "m1", TIE_DEFAULTS)[0] < 0.5
+
+
+def test_links_held_by_a_creation_burst_alone_do_not_tie_a_member() -> None:
+    # A stranger who signed up in the same hours as four of the pool's accounts and sends the
+    # public benchmark prompts they send: four links, each backed by the sign-up window alone.
+    burst = {"links": 4, "burst_links": 4}
+    assert member_tie(_cluster(_ties(eval_runner_0=burst)), OUTSIDER, TIE_DEFAULTS)[0] == 0.0
+    # The same links backed by anything else tie it as before, and so does the pool's private content.
+    assert member_tie(_cluster(_ties(eval_runner_0={"links": 4})), OUTSIDER, TIE_DEFAULTS)[0] > 0.5
+    private = {**burst, "private_content_share": 0.5}
+    assert member_tie(_cluster(_ties(eval_runner_0=private)), OUTSIDER, TIE_DEFAULTS)[0] == 1.0

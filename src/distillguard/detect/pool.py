@@ -35,7 +35,8 @@ QUIET_HOURS = 8  # the night of a human day
 # strongest of: 1 with an operator-backed or harvest link to a member, or for an account that
 # look-alike joining added (it was tested against the pool as a whole, link/lookalike.py, and the
 # ramp below would count the other joined accounts it cannot resemble); a ramp on the number of
-# members it is linked to (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
+# members it is linked to by more than a shared sign-up window (a creation burst is all a stranger
+# who signed up in the same hours has with a few of them) (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
 # smaller cluster); a ramp on the share of its requests on the pool's private templates, system
 # prompts or tool schemas. The member's own harvest share is not a tie: an eval runner on a
 # chain-of-thought benchmark has one too, and its own detectors read it already.
@@ -64,8 +65,11 @@ def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, 
         others = max(len(getattr(cluster, "members", ()) or ()) - 1, 1)
         hi = min(o["tie_links_hi"], others)
         lo = min(o["tie_links_lo"], hi - 1)
+        # A link held by a creation burst alone is what a stranger who signed up in the same hours
+        # and sends public prompts has with a pool's accounts: it does not count here.
+        links = measured.get("links", 0) - measured.get("burst_links", 0)
         tie = max(
-            _ramp1(measured.get("links", 0), lo, hi),
+            _ramp1(links, lo, hi),
             _ramp1(measured.get("private_content_share", 0.0), o["tie_private_lo"], o["tie_private_hi"]),
         )
     return tie, {"tie": round(tie, 4), **measured}

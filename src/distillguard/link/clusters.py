@@ -18,9 +18,11 @@ from distillguard.link.config import LinkConfig
 from distillguard.link.density import column_weights, densest_block
 from distillguard.link.keys import (
     ACCT,
+    EVIDENCE_OF,
     EX,
     FAMILY_OF,
     HARVEST_KINDS,
+    IDENTITY_KINDS,
     KEY_NAMES,
     KEYS,
     OPERATOR_KINDS,
@@ -119,10 +121,11 @@ def _edge_kinds(
     as pool merging counts it) ("operator"), by shared harvest prompts ("harvest") and by look-alike
     ties ("lookalike", link/lookalike.py)."""
     ties: dict[int, dict[str, set[int]]] = defaultdict(
-        lambda: {"links": set(), "operator": set(), "harvest": set(), "lookalike": set()}
+        lambda: {"links": set(), "operator": set(), "harvest": set(), "lookalike": set(), "burst": set()}
     )
     if rows.num_rows == 0:
         return ties
+    identity: dict[tuple[int, int], set[str]] = defaultdict(set)  # per pair: its identity kinds
     g_of = dict(zip(aid.tolist(), gid.tolist(), strict=True))
     pairs: dict[int, set[tuple[int, int]]] = defaultdict(set)
     backed: dict[int, set[tuple[int, int]]] = defaultdict(set)
@@ -139,6 +142,8 @@ def _edge_kinds(
         ties[b]["links"].add(a)
         if kind in OPERATOR_KINDS:
             backed[ga].add((a, b))
+        if EVIDENCE_OF.get(kind) in IDENTITY_KINDS:
+            identity[(a, b)].add(EVIDENCE_OF[kind])
         if kind in HARVEST_KINDS:
             ties[a]["harvest"].add(b)
             ties[b]["harvest"].add(a)
@@ -148,6 +153,12 @@ def _edge_kinds(
         if (a, b) in operator:
             ties[a]["operator"].add(b)
             ties[b]["operator"].add(a)
+    # Links whose only identity evidence is a creation burst: what an account that signed up in the
+    # same hours as a few of a pool's accounts shares with them, together with public prompts.
+    for (a, b), kinds in identity.items():
+        if kinds == {"creation_burst"}:
+            ties[a]["burst"].add(b)
+            ties[b]["burst"].add(a)
     for g, linked in pairs.items():
         clusters[g].operator_evidence = round(len(backed[g]) / len(linked), 4)
         clusters[g].edge_kinds = dict(sorted(clusters[g].edge_kinds.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -158,7 +169,8 @@ def _member_ties(
     con: Any, clusters: dict[int, Cluster], links: dict[int, dict[str, set[int]]], account_ids: np.ndarray
 ) -> None:
     """Per member: `links` (members it is linked to), `operator_links` and `harvest_links` (those
-    tied by operator evidence or harvest prompts), `joined` (every link of it is a look-alike tie:
+    tied by operator evidence or harvest prompts), `burst_links` (those whose only identity
+    evidence is a creation burst), `joined` (every link of it is a look-alike tie:
     look-alike joining added it, see link/lookalike.py), and `private_content_share`: the largest share
     of its requests on templates, system prompts or tool schemas private to its cluster — sent by
     another member, and by members for at least half of the key's other holders (the notion of
@@ -181,13 +193,20 @@ def _member_ties(
             """
         ).fetchall()
     }
-    empty: dict[str, set[int]] = {"links": set(), "operator": set(), "harvest": set(), "lookalike": set()}
+    empty: dict[str, set[int]] = {
+        "links": set(),
+        "operator": set(),
+        "harvest": set(),
+        "lookalike": set(),
+        "burst": set(),
+    }
     for a, g in con.execute(f"SELECT aid, g FROM {MEMBERS}").fetchall():
         tie = links.get(int(a), empty)
         clusters[int(g)].member_ties[str(account_ids[int(a)])] = {
             "links": len(tie["links"]),
             "operator_links": len(tie["operator"]),
             "harvest_links": len(tie["harvest"]),
+            "burst_links": len(tie["burst"]),
             "joined": bool(tie["links"]) and tie["links"] == tie["lookalike"],
             "private_content_share": round(share.get(int(a), 0.0), 4),
         }
