@@ -36,10 +36,11 @@ QUIET_HOURS = 8  # the night of a human day
 # look-alike joining added (it was tested against the pool as a whole, link/lookalike.py, and the
 # ramp below would count the other joined accounts it cannot resemble); a ramp on the number of
 # members it is linked to by more than a shared sign-up window (a creation burst is all a stranger
-# who signed up in the same hours has with a few of them) (from `tie_links_lo` to `tie_links_hi`, or to all other members of a
-# smaller cluster); a ramp on the share of its requests on the pool's private templates, system
-# prompts or tool schemas. The member's own harvest share is not a tie: an eval runner on a
-# chain-of-thought benchmark has one too, and its own detectors read it already.
+# who signed up in the same hours has with a few of them), from `tie_links_lo` to `tie_links_hi`
+# (or to all other members of a smaller cluster); a ramp on the share of its requests on the
+# pool's private templates, system prompts or tool schemas. The member's own harvest share is not
+# a tie: an eval runner on a chain-of-thought benchmark has one too, and its own detectors read it
+# already.
 TIE_DEFAULTS: dict[str, float] = {
     "tie_links_lo": 2,
     "tie_links_hi": 5,
