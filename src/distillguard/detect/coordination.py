@@ -15,7 +15,7 @@ import orjson
 
 from distillguard.detect.base import DetectionContext, register
 from distillguard.detect.pool import TIE_DEFAULTS, member_tie
-from distillguard.detect.rules import account_volumes, ramp, top_templates
+from distillguard.detect.rules import account_volumes, ramp, severity, top_templates
 from distillguard.findings import Finding
 from distillguard.link.clusters import Cluster
 from distillguard.link.keys import FAMILY_OF
@@ -126,11 +126,11 @@ class CoordinatedCluster:
             score = self.score(c, opts)
             if score < opts["min_score"]:
                 continue
-            severity = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
+            level = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"  # a cluster's own scale
             ev = evidence(c, links)
             ev.update(volume_outliers(c, volume, opts))
             ev["weakly_tied_members"] = weakly_tied(c, opts)
-            findings.append(Finding(self.id, "cluster", c.cluster_id, score, explain(c), ev, severity))
+            findings.append(Finding(self.id, "cluster", c.cluster_id, score, explain(c), ev, level))
         return findings
 
 
@@ -321,7 +321,7 @@ class LookalikeMember:
                     score=score,
                     explanation=text,
                     evidence=orjson.loads(orjson.dumps(ev)),
-                    severity="high" if score >= 0.8 else "medium" if score >= 0.5 else "low",
+                    severity=severity(score),
                 )
             )
         return out

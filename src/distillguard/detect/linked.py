@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.rules import account_volumes, top_templates
+from distillguard.detect.rules import account_volumes, severity, top_templates
 from distillguard.findings import Finding
 
 try:  # the link stage's vocabulary of edge kinds
@@ -167,7 +167,7 @@ class LinkedAccounts:
                         f"evidence ({', '.join(kinds)})."
                     ),
                     evidence=orjson.loads(orjson.dumps(ev)),
-                    severity="high" if score >= 0.8 else "medium" if score >= 0.5 else "low",
+                    severity=severity(score),
                 )
             )
         return out

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.rules import AccountRule, ramp
+from distillguard.detect.rules import AccountRule, ramp, severity
 from distillguard.findings import Finding
 
 QUIET_HOURS = 8  # the night of a human day
@@ -197,7 +197,7 @@ class PoolRule(AccountRule):
                         score=sc,
                         explanation=explanation + (tie_sentence(tie_ev) if tie_ev else ""),
                         evidence=evidence,
-                        severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
+                        severity=severity(sc),
                     )
                 )
         return findings

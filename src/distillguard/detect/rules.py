@@ -25,6 +25,11 @@ def ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
+def severity(score: float) -> str:
+    """An account finding's severity from its score: high from 0.8, medium from 0.5."""
+    return "high" if score >= 0.8 else "medium" if score >= 0.5 else "low"
+
+
 def column(table: pa.Table, name: str, fill: float = np.nan) -> np.ndarray:
     """A numeric feature column as float64 (nulls become `fill`)."""
     if name not in table.column_names:
@@ -182,7 +187,7 @@ class AccountRule:
                     score=round(float(sc), 4),
                     explanation=self.explain(r, o),
                     evidence=ev,
-                    severity="high" if sc >= 0.8 else "medium" if sc >= 0.5 else "low",
+                    severity=severity(sc),
                 )
             )
         return out

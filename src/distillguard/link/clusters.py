@@ -22,7 +22,7 @@ from distillguard.link.keys import (
     EX,
     FAMILY_OF,
     HARVEST_KINDS,
-    IDENTITY_KINDS,
+    IDENTITY_KEY_KINDS,
     KEY_NAMES,
     KEYS,
     OPERATOR_KINDS,
@@ -112,6 +112,11 @@ def summarize(
     return [clusters[g] for g in gids]
 
 
+def _no_links() -> dict[str, set[int]]:
+    """A member's links by what backs them, none yet (see `_edge_kinds`)."""
+    return {"links": set(), "operator": set(), "harvest": set(), "lookalike": set(), "burst": set()}
+
+
 def _edge_kinds(
     clusters: dict[int, Cluster], rows: pa.Table, aid: np.ndarray, gid: np.ndarray, cfg: LinkConfig
 ) -> dict[int, dict[str, set[int]]]:
@@ -120,9 +125,7 @@ def _edge_kinds(
     by operator evidence of weight `identity_min` (`keys.OPERATOR_KINDS` less `coincidence_kinds`,
     as pool merging counts it) ("operator"), by shared harvest prompts ("harvest") and by look-alike
     ties ("lookalike", link/lookalike.py)."""
-    ties: dict[int, dict[str, set[int]]] = defaultdict(
-        lambda: {"links": set(), "operator": set(), "harvest": set(), "lookalike": set(), "burst": set()}
-    )
+    ties: dict[int, dict[str, set[int]]] = defaultdict(_no_links)
     if rows.num_rows == 0:
         return ties
     identity: dict[tuple[int, int], set[str]] = defaultdict(set)  # per pair: its identity kinds
@@ -142,7 +145,7 @@ def _edge_kinds(
         ties[b]["links"].add(a)
         if kind in OPERATOR_KINDS:
             backed[ga].add((a, b))
-        if EVIDENCE_OF.get(kind) in IDENTITY_KINDS:
+        if kind in IDENTITY_KEY_KINDS:
             identity[(a, b)].add(EVIDENCE_OF[kind])
         if kind in HARVEST_KINDS:
             ties[a]["harvest"].add(b)
@@ -193,15 +196,8 @@ def _member_ties(
             """
         ).fetchall()
     }
-    empty: dict[str, set[int]] = {
-        "links": set(),
-        "operator": set(),
-        "harvest": set(),
-        "lookalike": set(),
-        "burst": set(),
-    }
     for a, g in con.execute(f"SELECT aid, g FROM {MEMBERS}").fetchall():
-        tie = links.get(int(a), empty)
+        tie = links.get(int(a)) or _no_links()
         clusters[int(g)].member_ties[str(account_ids[int(a)])] = {
             "links": len(tie["links"]),
             "operator_links": len(tie["operator"]),

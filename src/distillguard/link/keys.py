@@ -58,11 +58,12 @@ EVIDENCE: tuple[str, ...] = tuple(dict.fromkeys(EVIDENCE_OF.values()))
 IDENTITY_KINDS: frozenset[str] = frozenset(k for k, f in FAMILY_OF.items() if f == "infrastructure") | {
     "cadence"
 }
+# The key kinds whose evidence is identity evidence (an IP restates the network, a client
+# fingerprint the client): what an account without operator evidence lacks.
+IDENTITY_KEY_KINDS: frozenset[str] = frozenset(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS)
 # The key kinds that tell whether a cluster's links are one operator's: identity evidence without
 # creation bursts, which two schools' classes signing up in the same week share by chance too.
-OPERATOR_KINDS: frozenset[str] = frozenset(
-    k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS and e != "creation_burst"
-)
+OPERATOR_KINDS: frozenset[str] = IDENTITY_KEY_KINDS - {"creation_burst"}
 
 # Content only a harvest sends: the paraphrase bands of exchanges with a strong harvest signal
 # (chain-of-thought elicitation, rubric grading, censorship rewrite). Without an accounts file, a

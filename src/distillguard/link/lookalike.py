@@ -39,14 +39,12 @@ import orjson
 import pyarrow as pa
 
 from distillguard.link.config import LinkConfig
-from distillguard.link.keys import ACCT, EVIDENCE_OF, IDENTITY_KINDS
+from distillguard.link.keys import ACCT, IDENTITY_KEY_KINDS
 from distillguard.link.pairs import PAIRS, combine, top_shared_keys
 
 JOIN_MEMBERS = "_dg_link_join_members"
 JOIN_PAIRS = "_dg_link_join_pairs"
 LOOKALIKE = "lookalike"  # the edge kind of a joined account's ties to the cluster's members
-# Key kinds whose evidence is of a common operator: left out of a cluster's cohesion.
-IDENTITY_EVIDENCE = frozenset(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS)
 
 
 def join_lookalikes(
@@ -159,7 +157,7 @@ def _cohesion(groups: dict[int, list[int]], scored: pa.Table, cfg: LinkConfig) -
     group_of = np.full(int(max(a.max(), b.max(), max(max(m) for m in groups.values()))) + 1, -1, np.int64)
     for g, members in groups.items():
         group_of[np.asarray(members, np.int64)] = g
-    operator = np.isin(scored["kind"].to_numpy(zero_copy_only=False), sorted(IDENTITY_EVIDENCE))
+    operator = np.isin(scored["kind"].to_numpy(zero_copy_only=False), sorted(IDENTITY_KEY_KINDS))
     inside = (group_of[a] >= 0) & (group_of[a] == group_of[b]) & ~operator
     lookalike = cfg.model_copy(update={"require_identity": False})
     _, pa_, pb_, _ = combine(scored.filter(pa.array(inside)), lookalike)

@@ -26,6 +26,7 @@ from distillguard.link.keys import (
     EVIDENCE_OF,
     FAMILY_OF,
     HARVEST_KINDS,
+    IDENTITY_KEY_KINDS,
     IDENTITY_KINDS,
     KEY_NAMES,
     KEYS,
@@ -199,7 +200,7 @@ def operator_backable(con: Any, cfg: LinkConfig, pairs: str, out: str) -> None:
     every candidate. Their sum bounds what `combine` counts (negative weights count as 0); a small
     margin keeps the pairs right at a threshold, so rounding cannot drop one."""
     margin = 1e-9
-    identity = sorted(k for k, e in EVIDENCE_OF.items() if e in IDENTITY_KINDS | HARVEST_KINDS)
+    identity = sorted(IDENTITY_KEY_KINDS | HARVEST_KINDS)
     weight = " ".join(f"WHEN '{k}' THEN {max(0.0, cfg.kind_weights.get(k, 0.0))}" for k in identity)
     keep = [f"sum(sim * CASE kind {weight} ELSE 0.0 END) >= {cfg.identity_min - margin}"]
     if cfg.strong:
