@@ -76,7 +76,10 @@ def _pool_world(rng: np.random.Generator) -> list[dict]:
     three small accounts of 4 requests each from fresh addresses:
     - `late` sends four pool templates, one of them with a chain-of-thought elicitation;
     - `quiet` sends the same four templates with no harvest signal;
-    - `casual` sends one pool template among its own prompts, with the same elicitation."""
+    - `casual` sends one pool template among its own prompts, with the same elicitation;
+    - `straggler` sends two requests: a pool template three members sent, and an elicitation of
+      its own;
+    - `stranger` sends two such requests (the other rare pool template) with no harvest signal."""
     rows = legit_population(rng, n=80)
     for i in range(12):
         for j in range(30):
@@ -91,10 +94,16 @@ def _pool_world(rng: np.random.Generator) -> list[dict]:
                     model="m-1",
                 )
             )
+    # Two prompts of the pool's that three of its accounts sent once each.
+    for i in range(6):
+        rare = "pool-rare" if i < 3 else "pool-rare-b"
+        rows.append(exchange(f"pool{i}", 1250 + i, client_ip="203.0.113.7", template_id=rare))
     small = {
         "late": (["pool-t1", "pool-t3", "pool-t5", "pool-t7"], 0.9),
         "quiet": (["pool-t1", "pool-t3", "pool-t5", "pool-t7"], 0.0),
         "casual": (["pool-t2", "casual-own-1", "casual-own-2", "casual-own-3"], 0.9),
+        "straggler": (["straggler-own", "pool-rare"], 0.9),
+        "stranger": (["stranger-own", "pool-rare-b"], 0.0),
     }
     for name, (templates, cot) in small.items():
         for j, tpl in enumerate(templates):
@@ -118,13 +127,21 @@ def test_small_account_sending_the_pools_private_prompts_is_attached(rng, make_c
     pool = linkage.cluster_of["pool0"]
     assert {linkage.cluster_of.get(f"pool{i}") for i in range(12)} == {pool}
     assert linkage.cluster_of.get("late") == pool
-    assert linkage.stats["attached"] == 1
-    # Not backed (no operator evidence, no harvest of its own), or one shared prompt only.
+    # Half of its traffic the pool's private prompt, the other half a harvest request of its own.
+    assert linkage.cluster_of.get("straggler") == pool
+    assert linkage.stats["attached"] == 2
+    # Not backed (no operator evidence, no harvest of its own), or one shared prompt among many.
     assert "quiet" not in linkage.cluster_of
+    assert "stranger" not in linkage.cluster_of
     assert "casual" not in linkage.cluster_of
     assert not any(a.startswith("legit") for a in linkage.cluster_of)
     off = link_accounts(make_con(_pool_world(np.random.default_rng(1234))), {"attach_content_min": 0})
     assert "late" not in off.cluster_of and off.stats["attached"] == 0
+    # Two private templates needed whatever the account's own requests: the straggler stays out.
+    two = link_accounts(
+        make_con(_pool_world(np.random.default_rng(1234))), {"attach_harvest_min_templates": 2}
+    )
+    assert "straggler" not in two.cluster_of and two.cluster_of.get("late") == two.cluster_of["pool0"]
 
 
 def test_member_ties_say_what_holds_each_member_to_its_pool(rng, make_con) -> None:

@@ -19,7 +19,9 @@ attached to its best cluster when
    (a third of its traffic on templates private to C, at idf 1), over at least
    `attach_min_templates` templates private to C — held by C's members for at least half of
    their other holders (one shared prompt is a coincidence; a pool member sends several of the
-   pool's) — and
+   pool's) — or over `attach_harvest_min_templates` when the account's own requests carry a
+   strong harvest signal (a straggler with two or three requests cannot send several of the
+   pool's prompts; one of them and a harvest request of its own is as telling), and
 2. with `require_identity`, the evidence is backed: operator evidence other than network
    addresses (payment, API key, client, creation burst, email domain, cadence) against C reaches
    `identity_min`, or the account's own requests carry a strong harvest signal.
@@ -71,8 +73,11 @@ def attach_to_clusters(
         """
     )
     outside = f"k.df > 1 AND k.idf > 0 AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})"
+    harvesting = _harvesting(con, ex_cols, cfg) if cfg.require_identity else set()
+    con.register("_dg_link_attach_harvest", pa.table({"aid": np.array(sorted(harvesting), np.int32)}))
     # Only an account that sends enough of a cluster's private templates (its members are at
-    # least half of the key's other holders) can join it: those (account, cluster) pairs are found
+    # least half of the key's other holders; one is enough for a harvesting account, which must
+    # still reach `attach_content_min` below) can join it: those (account, cluster) pairs are found
     # first, so the other kinds are summed for them alone and not for every outside holder of
     # every key some cluster holds.
     con.execute(
@@ -81,8 +86,11 @@ def attach_to_clusters(
         SELECT k.aid, h.g FROM {KEYS} k JOIN {ATTACH_HELD} h USING (kid)
         WHERE k.kind = 'template' AND {outside} AND h.c >= 0.5 * (k.df - 1)
         GROUP BY k.aid, h.g HAVING count(*) >= {int(cfg.attach_min_templates)}
+            OR (count(*) >= {int(cfg.attach_harvest_min_templates)}
+                AND k.aid IN (SELECT aid FROM _dg_link_attach_harvest))
         """
     )
+    con.unregister("_dg_link_attach_harvest")
     rows = con.execute(
         f"""
         SELECT k.aid, h.g, CAST(k.kind AS VARCHAR) AS kind,
@@ -95,7 +103,6 @@ def attach_to_clusters(
     ).fetchall()
     if not rows:
         return groups
-    harvesting = _harvesting(con, ex_cols, cfg) if cfg.require_identity else set()
     ev_index = {e: i for i, e in enumerate(EVIDENCE)}
     # A network key held by several members is, at the scale of a whole cluster, as often a cloud
     # range or a carrier NAT as the operator's own machines: pairwise edges weigh addresses (by

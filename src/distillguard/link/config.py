@@ -152,6 +152,9 @@ class LinkConfig(BaseModel):
     # `attach_min_templates` templates each sent by `attach_min_holders` members. 0 turns it off.
     attach_content_min: float = 0.2
     attach_min_templates: int = 2
+    # ... or this many, for an account whose own requests carry a strong harvest signal: a pool's
+    # straggler of two or three requests sends one of its prompts and one harvest request.
+    attach_harvest_min_templates: int = 1
     attach_min_holders: int = 2
     # Look-alike joining (link/lookalike.py): an account in no cluster whose content and behaviour
     # pass the weak-edge rule (without the operator requirement) with at least this share of a
