@@ -10,16 +10,18 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 import xxhash
 
-from distillguard.ingest.mapping import FieldMapping
 from distillguard.ingest.parse_body import as_int, decode_body, extract
 from distillguard.ingest.timestamps import TimestampError, parse_ts
 from distillguard.schema import EXCHANGE_SCHEMA
+
+if TYPE_CHECKING:  # the mappings' validation (pydantic) loads only when a mapping is used
+    from distillguard.ingest.mapping import FieldMapping
 
 BOM = b"\xef\xbb\xbf"
 NUL = b"\x00"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import zstandard
 
@@ -194,6 +195,108 @@ def iter_line_batches(
             batch.append((lineno + 1, pending))
         if batch:
             yield batch
+
+
+def iter_line_ranges(
+    source: Source,
+    *,
+    max_records: int = 4096,
+    max_bytes: int = 16 << 20,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, int, int]]:
+    """Yield (first line number, byte offset, byte length) of consecutive blocks of whole lines of
+    an uncompressed JSON Lines source, each holding the records of one batch of
+    `iter_line_batches` (same limits): a map worker reads its own block (`read_line_range`), so
+    the reading process neither splits the lines nor sends them through a pipe, and the store's
+    parts are the same. Raises SourceError when the file cannot be read, DataError when reading
+    breaks off."""
+    if source.compression:
+        raise ValueError(f"{source.path}: line ranges need an uncompressed file")
+    try:
+        raw = source.path.open("rb")
+    except OSError as exc:
+        raise SourceError(f"{source.path}: cannot read: {exc.strerror or exc}") from None
+    with raw:
+        block = _Block(max_records, max_bytes)
+        pending, offset = b"", 0  # the partial line read so far, and its offset in the file
+        while True:
+            try:
+                chunk = raw.read(CHUNK)
+            except OSError as exc:
+                if block.records:
+                    yield block.first, block.start, offset - block.start
+                line = block.first + block.lines  # the first line not read whole
+                raise DataError(f"cannot read after line {line - 1}: {exc}", line) from None
+            if on_bytes is not None:
+                on_bytes(len(chunk))
+            if not chunk:
+                break
+            data = pending + chunk if pending else chunk
+            cut = data.rfind(b"\n") + 1
+            yield from block.add(data, cut, offset)
+            pending, offset = data[cut:], offset + cut
+        if block.records or (pending and not pending.isspace()):  # the last line may lack its newline
+            yield block.first, block.start, offset + len(pending) - block.start
+
+
+_SPACE = np.zeros(256, bool)
+_SPACE[list(b" \t\n\r\x0b\x0c")] = True  # what bytes.isspace() calls whitespace
+
+
+class _Block:
+    """The block of lines `iter_line_ranges` is filling: where it starts, its lines so far, and
+    `iter_line_batches`' counts (non-blank lines and their bytes) that close it."""
+
+    def __init__(self, max_records: int, max_bytes: int) -> None:
+        self.max_records, self.max_bytes = max_records, max_bytes
+        self.start, self.first, self.lines, self.records, self.size = 0, 1, 0, 0, 0
+
+    def add(self, data: bytes, cut: int, offset: int) -> Iterator[tuple[int, int, int]]:
+        """Count the whole lines `data[:cut]` (found at `offset` in the file); yield each block
+        they close. The lines are looked at as arrays: only those that start with whitespace are
+        read one by one, to tell a blank line."""
+        if not cut:
+            return
+        arr = np.frombuffer(data, np.uint8, count=cut)
+        ends = np.flatnonzero(arr == 10)
+        begins = np.concatenate(([0], ends[:-1] + 1))
+        length = ends - begins
+        counted = length > 0
+        for i in np.flatnonzero(counted & _SPACE[arr[begins]]):
+            counted[i] = not data[begins[i] : ends[i]].isspace()
+        # Running counts over the data; the block closes at the first line where its counts reach
+        # a limit (only a counted line moves them). One search per block, however many lines.
+        records = np.cumsum(counted)
+        size = np.cumsum(np.where(counted, length, 0))
+        done = 0  # the first line of `data` in the open block
+        base_records, base_size = -self.records, -self.size  # the running counts at its start
+        while True:
+            last = min(
+                int(np.searchsorted(records, base_records + self.max_records)),
+                int(np.searchsorted(size, base_size + self.max_bytes)),
+            )
+            if last == len(ends):
+                self.records, self.size = int(records[-1]) - base_records, int(size[-1]) - base_size
+                self.lines += len(ends) - done
+                return
+            end = offset + int(ends[last]) + 1
+            yield self.first, self.start, end - self.start
+            self.first += self.lines + last - done + 1
+            self.start, self.lines = end, 0
+            done = last + 1
+            base_records, base_size = int(records[last]), int(size[last])
+
+
+def read_line_range(path: str | Path, first: int, offset: int, length: int) -> list[tuple[int, bytes]]:
+    """The (line number, line bytes) of one block of `iter_line_ranges`, blank lines skipped: the
+    same pairs `iter_line_batches` gives for those lines."""
+    with open(path, "rb") as raw:
+        raw.seek(offset)
+        data = raw.read(length)
+    parts = data.split(b"\n")
+    if data.endswith(b"\n"):
+        parts.pop()
+    return [(first + i, part) for i, part in enumerate(parts) if part and not part.isspace()]
 
 
 def iter_parquet_batches(
