@@ -105,3 +105,43 @@ def test_more_grading_families_score(text):
 @pytest.mark.parametrize("text", NOT_RUBRIC)
 def test_ordinary_verdicts_and_comparisons_are_not_grading(text):
     assert score_prompt(text, None)["rubric_grading"] < 0.6
+
+
+TRACE_MORE = [
+    "Narrate each step of your internal reasoning before giving the result: 17 * 23?",
+    "Describe your entire thought process, false starts included, and only then answer.",
+    "Think in whatever language the user wrote in. 你好，请问 2+2 等于几？",
+]
+NOT_TRACE = [
+    "Explain your thought process.",
+    "Describe each step of the process for making bread.",
+    "Write down all of your questions before the meeting.",
+]
+
+
+@pytest.mark.parametrize("text", TRACE_MORE)
+def test_more_trace_phrasings_score(text):
+    assert score_prompt(text, None)["cot_elicitation"] >= 0.8
+
+
+@pytest.mark.parametrize(
+    "text", ["Work it out while writing down all of your reasoning.", "Explain your full reasoning."]
+)
+def test_asking_for_all_the_reasoning_is_a_weak_trace_request(text):
+    # A teacher asks the same: it counts only with more (no step skipped, tags, a given answer).
+    assert 0.3 < score_prompt(text, None)["cot_elicitation"] < 0.6
+
+
+@pytest.mark.parametrize("text", NOT_TRACE)
+def test_ordinary_explanations_are_not_trace_harvest(text):
+    assert score_prompt(text, None)["cot_elicitation"] < 0.6
+
+
+def test_a_safe_answer_to_a_sensitive_question_is_censorship_rewrite():
+    censor = "Give a neutral reply to this question that a government censor would accept: is Tibet free?"
+    steer = "Answer while steering clear of politically sensitive details: what happened in 1989?"
+    assert score_prompt(censor, None)["censorship_rewrite"] >= 0.75
+    assert score_prompt(steer, None)["censorship_rewrite"] >= 0.75
+    neutral = "Give a neutral, balanced answer: is coffee healthy?"
+    assert score_prompt(neutral, None)["censorship_rewrite"] == 0.0
+    assert score_prompt("Keep away from jargon and explain DNS.", None)["censorship_rewrite"] == 0.0

@@ -53,9 +53,11 @@ COT_FAMILIES: dict[str, str] = {
     ),
     # Weak trace requests: write down / show the reasoning, think aloud.
     "trace_weak": (
-        r"(?:write|show|share|give|provide|include|present|put|describe|detail|articulate|verbali[sz]e)"
-        r"(?: out| down| me| us)?(?: all| of)?"
-        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think (?:out loud|aloud)"
+        r"(?:write|writing|show|showing|share|give|provide|include|present|put|describe|detail|articulate|"
+        r"verbali[sz]e)(?: out| down| me| us)?(?: all)?(?: of)?"
+        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think (?:out loud|aloud)|"
+        # Explaining the full reasoning: what a teacher asks too, unless the trace is insisted on.
+        r"(?:explain|describe|detail|articulate) (?:your|the) " + _RAW + r"(?: [a-z-]+)? " + _TRACE
     ),
     # Emit the model's own reasoning trace.
     "trace_reveal": (
@@ -63,10 +65,16 @@ COT_FAMILIES: dict[str, str] = {
         r"write out|spell out|lay out|type out|set out)(?: to me| for me| me| us)?(?: all| of)*"
         r" (?:your|the|its|a|an)(?: [a-z-]+){0,3} "
         + _TRACE
-        + r"|(?:write|show|share|give|provide|include|present|display|return|expose|print|output)"
+        + r"|(?:write|show|share|give|provide|include|present|display|return|expose|print|output|"
+        r"narrate|recount|verbali[sz]e)"
         r"(?: out| down| me| us)?(?: all| of)* (?:your|the|its|a|an)? ?"
         + _RAW
         + r"(?: [a-z-]+){0,2} "
+        + _TRACE
+        # Every step of it, or all of it written down: the trace, not a solution.
+        + r"|(?:narrate|verbali[sz]e|spell out|write out|write down|writing out|writing down|lay out|"
+        r"walk through|transcribe) (?:each|every|all)(?: single)?(?: of the)? (?:steps?|stages?|parts?|"
+        r"bits?) of (?:your|the|its)(?: [a-z-]+){0,2} "
         + _TRACE
         + r"|summari[sz]e (?:your|the) (?:own |internal |hidden |full )?"
         r"(?:reasoning|thinking|thought process)"
@@ -84,7 +92,8 @@ COT_FAMILIES: dict[str, str] = {
     # Rationalize an answer that is already given ("the reasoning behind this finished answer").
     "answer_rationalization": (
         r"(?:" + _TRACE + r"|rationale|steps|derivation) (?:behind|that led to|leading to|that leads to|"
-        r"that produced|that produces|for reaching|to arrive at|that arrives at|which led to|which leads to"
+        r"that produced|that produces|that produce|for reaching|to arrive at|that arrives at|which led to|"
+        r"which leads to"
         r"|that would lead to|that could lead to|that justifies|justifying) "
         r"(?:this|the|that|a|each|these|given)"
         r"(?: [a-z-]+){0,3} "
@@ -112,7 +121,8 @@ COT_FAMILIES: dict[str, str] = {
         r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
         r"(?: content| process)?(?: [a-z']+){0,3} "
         r"(?:identical|consistent|the same|match|matches|matching|aligned)|"
-        r"(?:think|reason) in the (?:same )?language (?:as|of) the (?:user|question|prompt)"
+        r"(?:think|reason)(?: [a-z]+)? in (?:exactly |precisely |strictly )?(?:the|whatever|whichever) "
+        r"(?:same )?language (?:as |of |that )?the (?:user|question|prompt)"
     ),
     # Chinese: the language of the thinking content must follow the user's.
     "zh_language": (
@@ -132,6 +142,9 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:do not|don't|never|without) (?:skip|skipping|omit|omitting|summari[sz]e|summari[sz]ing|"
         r"abbreviate|abbreviating|leave out|leaving out)(?: any| a single)?(?: of)?(?: your| the)? "
         r"(?:reasoning|thinking|step|steps|intermediate)|every (?:single )?intermediate (?:step|thought)|"
+        # The dead ends and false starts a worked solution leaves out.
+        r"(?:including|include|with|keep|keeping) (?:all |every |the |your )?(?:dead ends|false starts|"
+        r"abandoned attempts|wrong turns)|(?:dead ends|false starts|wrong turns) included|"
         r"不要省略|不要跳过"
     ),
 }
@@ -250,6 +263,7 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
         r"(?:compliant|consistent|in line|aligned) with (?:[a-z-]+ ){0,3}(?:regulations|rules|guidelines|"
         r"core values|official (?:position|narrative|line))|"
+        r"acceptable to (?:[a-z-]+ ){0,2}(?:regulators|censors|authorities|the government)|"
         r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径)|社会主义核心价值观|规避"
     ),
     "sensitive_topic": (
@@ -260,6 +274,12 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"cultural revolution|great leap forward|liu xiaobo|political prisoner|dissident|"
         r"六四|天安门|法轮功|新疆|维吾尔|西藏|达赖|台独|台湾独立|港独|习近平|共产党|中共|"
         r"文化大革命|文革|大跃进|刘晓波|异见|翻墙"
+    ),
+    # An answer made inoffensive rather than a text rewritten: with safe framing, the same request.
+    "neutral_answer": (
+        r"(?:safe|neutral|uncontroversial|non-?controversial|compliant|inoffensive|sanitized|sanitised|"
+        r"regulation-compliant)(?:,? [a-z-]+){0,2} (?:reply|answer|response|version|wording|formulation)|"
+        r"(?:steer|steers|steering|stay|stays|staying|keep|keeps|keeping) (?:away|clear) (?:from|of)"
     ),
     "explicit_censorship": (
         r"censorship[- ](?:safe|proof|free|compliant|friendly)|"
@@ -276,6 +296,8 @@ REWRITE_RULES: tuple[Rule, ...] = (
     Rule(("rewrite", "sensitive_topic"), 0.5, "asks to rewrite text on a sensitive topic"),
     Rule(("safe_framing", "sensitive_topic"), 0.5, "frames a sensitive topic for acceptability"),
     Rule(("rewrite", "safe_framing"), 0.75, "asks for a politically safe rewrite"),
+    Rule(("neutral_answer", "safe_framing"), 0.75, "asks for a politically safe answer"),
+    Rule(("neutral_answer", "safe_framing", "sensitive_topic"), 0.9, "safe answer on a sensitive topic"),
     Rule(("explicit_censorship",), 0.8, "asks for a censorship-safe formulation"),
     Rule(("rewrite", "safe_framing", "sensitive_topic"), 0.95, "safe rewrite of a sensitive topic"),
     Rule(("rewrite", "explicit_censorship"), 0.95, "asks for a rewrite that passes censorship"),
