@@ -186,3 +186,26 @@ def test_volume_outlier_is_not_lent_its_cluster_score(findings, ctx):
     assert acc["eval-runner-0"]["risk"] == base["eval-runner-0"]["risk"]
     assert "cluster c1" not in acc["eval-runner-0"]["reasons"]
     assert acc["eval-runner-1"]["risk"] > base["eval-runner-1"]["risk"]
+
+
+def test_workers_of_a_flagged_cluster_are_flagged_with_it(findings, ctx):
+    """A member tied to a flagged pool by the pool's own evidence takes the pool's risk; a weakly
+    tied member and a volume outlier keep their own."""
+    pool = [*toyworld.HYDRA, "ci-agent", "eval-runner-2", "campus"]
+    linkage = FakeLinkage(cluster_of={a: "c-pool" for a in pool})
+    evidence = {
+        "weakly_tied_members": [{"account_id": "eval-runner-2", "tie": 0.3}],
+        "volume_outliers": [{"account_id": "campus", "exchanges": 5000}],
+    }
+    coordinated = [*findings, Finding("lockstep", "cluster", "c-pool", 0.9, "Linked.", evidence)]
+    out = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage))
+    (cluster,) = out.clusters.to_pylist()
+    assert cluster["flagged"]
+    acc = {r["account_id"]: r for r in out.accounts.to_pylist()}
+    worker = acc["ci-agent"]
+    assert worker["flagged"] and worker["risk"] == pytest.approx(cluster["risk"], abs=1e-6)
+    assert worker["reasons"].startswith("worker of flagged cluster c-pool")
+    assert not acc["eval-runner-2"]["flagged"] and not acc["campus"]["flagged"]
+    # Below the threshold the cluster lends nothing beyond its score.
+    high = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage), threshold=0.9999999)
+    assert not {r["account_id"]: r for r in high.accounts.to_pylist()}["ci-agent"]["flagged"]

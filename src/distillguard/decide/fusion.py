@@ -151,6 +151,14 @@ def fuse(
     ids = sorted(exchanges)
     outliers = volume_outliers(findings)
     ties = member_ties(findings)
+    members: dict[str, list[str]] = defaultdict(list)
+    for a in ids:
+        if a in cluster_of:
+            members[cluster_of[a]].append(a)
+    clusters_table, cluster_risk = _cluster_verdicts(
+        members, clusters, scores, cluster_score, exchanges, model, threshold
+    )
+
     cl = [member_cluster_score(a, cluster_of, cluster_score, outliers, ties) for a in ids]
     totals, reasons = [], []
     for a, c_score in zip(ids, cl, strict=True):
@@ -166,6 +174,16 @@ def fuse(
             )
         )
     risk = model.risk(np.array(totals))
+    # A worker of a flagged pool is flagged with it: a member tied to the cluster by the pool's
+    # own evidence (not weakly tied, not a volume outlier) takes the cluster's risk when higher.
+    # Its own requests may be too few to say anything; the pool's say it for all of them.
+    for i, a in enumerate(ids):
+        c_risk = cluster_risk.get(cluster_of.get(a, ""), 0.0)
+        if c_risk >= threshold and c_risk > risk[i] and a not in ties and a not in outliers:
+            risk[i] = c_risk
+            reasons[i] = "; ".join(
+                r for r in (f"worker of flagged cluster {cluster_of[a]} {c_risk:.2f}", reasons[i]) if r
+            )
     accounts = pa.table(
         {
             "account_id": ids,
@@ -177,22 +195,32 @@ def fuse(
         },
         schema=ACCOUNT_VERDICT_SCHEMA,
     )
+    return Verdicts(accounts=accounts, clusters=clusters_table, threshold=threshold)
 
-    # A cluster is judged as its average member plus its own coordination score.
-    members: dict[str, list[int]] = defaultdict(list)
-    for i, a in enumerate(ids):
-        if a in cluster_of:
-            members[cluster_of[a]].append(i)
+
+def _cluster_verdicts(
+    members: dict[str, list[str]],
+    clusters: dict[str, Any],
+    scores: dict[str, dict[str, float]],
+    cluster_score: dict[str, float],
+    exchanges: dict[str, int],
+    model: FusionModel,
+    threshold: float,
+) -> tuple[pa.Table, dict[str, float]]:
+    """One verdict per cluster, judged as its average member plus its own coordination score;
+    and cluster id -> risk."""
     rows: dict[str, list[Any]] = defaultdict(list)
+    risks: dict[str, float] = {}
     for cid in sorted(set(members) | set(clusters)):
-        idx = members.get(cid, [])
+        accs = members.get(cid, [])
         c_score = cluster_score.get(cid, 0.0)
         mean_scores: dict[str, float] = defaultdict(float)
-        for i in idx:
-            for det, v in scores.get(ids[i], {}).items():
-                mean_scores[det] += v / len(idx)
+        for a in accs:
+            for det, v in scores.get(a, {}).items():
+                mean_scores[det] += v / len(accs)
         total, parts = model.evidence(dict(mean_scores), c_score)
         c_risk = float(model.risk(np.array([total]))[0])
+        risks[cid] = c_risk
         items = [f"cluster score {c_score:.2f}"] if c_score > 0 else []
         items += [
             f"{d} avg {mean_scores[d]:.2f}"
@@ -201,13 +229,13 @@ def fuse(
         ][:MAX_REASONS]
         cluster = clusters.get(cid)
         rows["cluster_id"].append(cid)
-        rows["accounts"].append(len(cluster.members) if cluster is not None else len(idx))
-        rows["exchanges"].append(int(getattr(cluster, "exchanges", 0) or sum(exchanges[ids[i]] for i in idx)))
+        rows["accounts"].append(len(cluster.members) if cluster is not None else len(accs))
+        rows["exchanges"].append(int(getattr(cluster, "exchanges", 0) or sum(exchanges[a] for a in accs)))
         rows["risk"].append(round(c_risk, 6))
         rows["flagged"].append(c_risk >= threshold)
         rows["capabilities"].append(_cluster_capabilities(cluster))
         rows["reasons"].append("; ".join(items))
-    clusters_table = pa.table(
+    table = pa.table(
         {name: rows.get(name, []) for name in CLUSTER_VERDICT_SCHEMA.names}, schema=CLUSTER_VERDICT_SCHEMA
     )
-    return Verdicts(accounts=accounts, clusters=clusters_table, threshold=threshold)
+    return table, risks
