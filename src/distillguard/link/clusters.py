@@ -187,7 +187,10 @@ def _member_ties(
                 SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {MEMBERS} m USING (aid)
                 WHERE k.kind IN ({sql_list(PRIVATE_CONTENT)}) GROUP BY k.kid, m.g HAVING count(*) >= 2
             ), per_kind AS (
-                SELECT k.aid, k.kind, least(1.0, sum(k.tf)) AS s FROM {KEYS} k
+                -- Summed as decimals: a sum of doubles depends on the order DuckDB's threads
+                -- meet the rows, and the rounded share would flip in its last digit.
+                SELECT k.aid, k.kind,
+                       least(1.0, CAST(sum(CAST(k.tf AS DECIMAL(18, 12))) AS DOUBLE)) AS s FROM {KEYS} k
                 JOIN {MEMBERS} m USING (aid) JOIN held h ON h.kid = k.kid AND h.g = m.g
                 WHERE h.c - 1 >= 0.5 * (k.df - 1)
                 GROUP BY k.aid, k.kind
