@@ -10,6 +10,9 @@ HARVEST_COT = [
     "The language used in the thinking content must be strictly consistent with the user's language.",
     "请展示你完整的思考过程。思考内容的语言必须与用户的语言保持一致。",
     "Imagine you solved this; here is the final answer: 42. Now derive it, and write out your reasoning.",
+    "Narrate each step of your internal reasoning before giving the result: 17 * 23?",
+    "Describe your entire thought process, false starts included, and only then answer.",
+    "Think in whatever language the user wrote in. 你好，请问 2+2 等于几？",
 ]
 ORDINARY = [
     "Solve step by step: 3x + 5 = 20",
@@ -107,21 +110,11 @@ def test_ordinary_verdicts_and_comparisons_are_not_grading(text):
     assert score_prompt(text, None)["rubric_grading"] < 0.6
 
 
-TRACE_MORE = [
-    "Narrate each step of your internal reasoning before giving the result: 17 * 23?",
-    "Describe your entire thought process, false starts included, and only then answer.",
-    "Think in whatever language the user wrote in. 你好，请问 2+2 等于几？",
-]
 NOT_TRACE = [
     "Explain your thought process.",
     "Describe each step of the process for making bread.",
     "Write down all of your questions before the meeting.",
 ]
-
-
-@pytest.mark.parametrize("text", TRACE_MORE)
-def test_more_trace_phrasings_score(text):
-    assert score_prompt(text, None)["cot_elicitation"] >= 0.8
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,14 @@ def _open_text_stream(source: Source, raw: BinaryIO) -> BinaryIO:
     return raw
 
 
+def _open_raw(source: Source) -> BinaryIO:
+    """The source's file opened for reading bytes; SourceError names it when it cannot be."""
+    try:
+        return source.path.open("rb")
+    except OSError as exc:
+        raise SourceError(f"{source.path}: cannot read: {exc.strerror or exc}") from None
+
+
 def iter_line_batches(
     source: Source,
     *,
@@ -154,11 +162,7 @@ def iter_line_batches(
     the file (compressed, as stored) have been consumed. Raises SourceError when the file cannot
     be read or decompressed.
     """
-    try:
-        raw = source.path.open("rb")
-    except OSError as exc:
-        raise SourceError(f"{source.path}: cannot read: {exc.strerror or exc}") from None
-    with raw:
+    with _open_raw(source) as raw:
         stream = _open_text_stream(source, raw)
         # read1 on compressed streams hands out what was decompressed before a corrupt spot
         read = stream.read if stream is raw else stream.read1
@@ -212,11 +216,7 @@ def iter_line_ranges(
     breaks off."""
     if source.compression:
         raise ValueError(f"{source.path}: line ranges need an uncompressed file")
-    try:
-        raw = source.path.open("rb")
-    except OSError as exc:
-        raise SourceError(f"{source.path}: cannot read: {exc.strerror or exc}") from None
-    with raw:
+    with _open_raw(source) as raw:
         block = _Block(max_records, max_bytes)
         pending, offset = b"", 0  # the partial line read so far, and its offset in the file
         while True:
