@@ -188,11 +188,22 @@ def test_volume_outlier_is_not_lent_its_cluster_score(findings, ctx):
     assert acc["eval-runner-1"]["risk"] > base["eval-runner-1"]["risk"]
 
 
+@dataclass
+class FakeCluster:
+    cluster_id: str
+    members: list
+    member_ties: dict
+
+
 def test_workers_of_a_flagged_cluster_are_flagged_with_it(findings, ctx):
-    """A member tied to a flagged pool by the pool's own evidence takes the pool's risk; a weakly
-    tied member and a volume outlier keep their own."""
-    pool = [*toyworld.HYDRA, "ci-agent", "eval-runner-2", "campus"]
-    linkage = FakeLinkage(cluster_of={a: "c-pool" for a in pool})
+    """A member linked to a flagged pool by operator evidence takes the pool's risk; a member
+    held by content alone (attached), a weakly tied member and a volume outlier keep their own."""
+    pool = [*toyworld.HYDRA, "ci-agent", "router", "eval-runner-2", "campus"]
+    ties = {a: {"links": 3, "operator_links": 1, "harvest_links": 0} for a in pool}
+    ties["router"] = {"links": 0, "operator_links": 0, "harvest_links": 0, "private_content_share": 0.4}
+    linkage = FakeLinkage(
+        cluster_of={a: "c-pool" for a in pool}, clusters=[FakeCluster("c-pool", pool, ties)]
+    )
     evidence = {
         "weakly_tied_members": [{"account_id": "eval-runner-2", "tie": 0.3}],
         "volume_outliers": [{"account_id": "campus", "exchanges": 5000}],
@@ -206,6 +217,7 @@ def test_workers_of_a_flagged_cluster_are_flagged_with_it(findings, ctx):
     assert worker["flagged"] and worker["risk"] == pytest.approx(cluster["risk"], abs=1e-6)
     assert worker["reasons"].startswith("worker of flagged cluster c-pool")
     assert not acc["eval-runner-2"]["flagged"] and not acc["campus"]["flagged"]
+    assert not acc["router"]["flagged"] and "worker" not in acc["router"]["reasons"]
     # Below the threshold the cluster lends nothing beyond its score.
     high = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage), threshold=0.9999999)
     assert not {r["account_id"]: r for r in high.accounts.to_pylist()}["ci-agent"]["flagged"]

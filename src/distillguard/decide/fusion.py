@@ -174,12 +174,20 @@ def fuse(
             )
         )
     risk = model.risk(np.array(totals))
-    # A worker of a flagged pool is flagged with it: a member tied to the cluster by the pool's
-    # own evidence (not weakly tied, not a volume outlier) takes the cluster's risk when higher.
-    # Its own requests may be too few to say anything; the pool's say it for all of them.
+    # A worker of a flagged pool is flagged with it: a member linked to fellow members by operator
+    # evidence or shared harvest prompts (not weakly tied, not a volume outlier) takes the
+    # cluster's risk when higher. Its own requests may be too few to say anything; the pool's say
+    # it for all of them. A member held by content alone (attached, look-alike) is not a worker
+    # by that: a developer whose tool prompts resemble a pool's is held the same way.
     for i, a in enumerate(ids):
         c_risk = cluster_risk.get(cluster_of.get(a, ""), 0.0)
-        if c_risk >= threshold and c_risk > risk[i] and a not in ties and a not in outliers:
+        if (
+            c_risk >= threshold
+            and c_risk > risk[i]
+            and a not in ties
+            and a not in outliers
+            and _operator_or_harvest_linked(clusters.get(cluster_of[a]), a)
+        ):
             risk[i] = c_risk
             reasons[i] = "; ".join(
                 r for r in (f"worker of flagged cluster {cluster_of[a]} {c_risk:.2f}", reasons[i]) if r
@@ -196,6 +204,15 @@ def fuse(
         schema=ACCOUNT_VERDICT_SCHEMA,
     )
     return Verdicts(accounts=accounts, clusters=clusters_table, threshold=threshold)
+
+
+def _operator_or_harvest_linked(cluster: Any, account: str) -> bool:
+    """Whether the link stage tied `account` to a fellow member of `cluster` by operator evidence
+    or shared harvest prompts (a linkage that measured no ties counts every member)."""
+    measured = (getattr(cluster, "member_ties", None) or {}).get(account)
+    if measured is None:
+        return True
+    return measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
 
 
 def _cluster_verdicts(
