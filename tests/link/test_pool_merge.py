@@ -156,3 +156,31 @@ def test_member_ties_say_what_holds_each_member_to_its_pool(rng, make_con) -> No
     late = cluster.member_ties["late"]
     assert late["links"] == late["operator_links"] == late["harvest_links"] == 0
     assert late["private_content_share"] == 1.0
+
+
+def test_a_fragment_of_the_pool_joins_it(rng, make_con) -> None:
+    """Two accounts linked to each other by one API key (a cluster of their own) that send the
+    pool's private templates, one harvest request each, are a fragment of the pool: they move to
+    it and their own cluster is dissolved; with fragments off they stay apart."""
+    rows = _pool_world(rng)
+    for name in ("frag-a", "frag-b"):
+        for j, tpl in enumerate(["pool-t0", "pool-t6", "pool-t8", "pool-t9"] * 3):
+            rows.append(
+                exchange(
+                    name,
+                    1400 + 9 * j + float(rng.uniform(0, 2)),
+                    client_ip=random_ip(rng),
+                    user_agent="Mozilla/5.0 (frag)",
+                    api_key_id="key-shared-by-the-fragment",
+                    template_id=tpl,
+                    capability="math_reasoning",
+                    model="m-1",
+                    cot_elicitation=0.9 if j == 0 else 0.0,
+                )
+            )
+    off = link_accounts(make_con(rows), {"attach_fragment_max": 0})
+    assert off.cluster_of["frag-a"] == off.cluster_of["frag-b"] != off.cluster_of["pool0"]
+    linkage = link_accounts(make_con(rows))
+    assert linkage.cluster_of["frag-a"] == linkage.cluster_of["frag-b"] == linkage.cluster_of["pool0"]
+    assert linkage.stats["from_fragments"] == 2
+    assert not any(a.startswith("legit") for a in linkage.cluster_of)

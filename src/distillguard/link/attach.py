@@ -53,14 +53,18 @@ _SKIP = ("fingerprint", "lockstep")
 def attach_to_clusters(
     con: Any, groups: dict[int, list[int]], cfg: LinkConfig, ex_cols: set[str], stats: dict[str, Any]
 ) -> dict[int, list[int]]:
-    """`groups` (cluster number -> account numbers) with the accounts in no cluster that the
-    attachment rule ties to one added to it; records how many in `stats["attached"]`."""
-    stats["attached"] = 0
+    """`groups` (cluster number -> account numbers) with the accounts in no cluster, or in a
+    fragment of at most `attach_fragment_max` members, that the attachment rule ties to a cluster
+    moved into it (a fragment left with one member is dissolved); records how many in
+    `stats["attached"]` and, of those, how many came from fragments in `stats["from_fragments"]`."""
+    stats["attached"] = stats["from_fragments"] = 0
     if not groups or cfg.attach_content_min <= 0:
         return groups
+    frag = int(cfg.attach_fragment_max)
     aid = np.concatenate([np.asarray(m, np.int64) for m in groups.values()])
     gid = np.concatenate([np.full(len(m), g, np.int64) for g, m in groups.items()])
-    con.register("_dg_link_attach_arrow", pa.table({"aid": aid.astype(np.int32), "g": gid}))
+    size = np.concatenate([np.full(len(m), len(m), np.int64) for m in groups.values()])
+    con.register("_dg_link_attach_arrow", pa.table({"aid": aid.astype(np.int32), "g": gid, "n": size}))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ATTACH_MEMBERS} AS SELECT * FROM _dg_link_attach_arrow")
     con.unregister("_dg_link_attach_arrow")
     kinds = [k for k in EVIDENCE_OF if k not in _SKIP]
@@ -68,11 +72,14 @@ def attach_to_clusters(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ATTACH_HELD} AS
-        SELECT k.kid, m.g, count(*) AS c FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
+        SELECT k.kid, m.g, any_value(m.n) AS n, count(*) AS c
+        FROM {KEYS} k JOIN {ATTACH_MEMBERS} m USING (aid)
         GROUP BY k.kid, m.g HAVING count(*) >= {int(cfg.attach_min_holders)}
         """
     )
-    outside = f"k.df > 1 AND k.idf > 0 AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS})"
+    # Candidates: accounts in no cluster, and members of fragments (a few accounts of a pool that
+    # the community step split off), which may move to a larger cluster, never within their own.
+    outside = f"k.df > 1 AND k.idf > 0 AND k.aid NOT IN (SELECT aid FROM {ATTACH_MEMBERS} WHERE n > {frag})"
     harvesting = _harvesting(con, ex_cols, cfg) if cfg.require_identity else set()
     con.register("_dg_link_attach_harvest", pa.table({"aid": np.array(sorted(harvesting), np.int32)}))
     # Only an account that sends enough of a cluster's private templates (its members are at
@@ -84,7 +91,9 @@ def attach_to_clusters(
         f"""
         CREATE OR REPLACE TEMP TABLE {ATTACH_CANDIDATES} AS
         SELECT k.aid, h.g FROM {KEYS} k JOIN {ATTACH_HELD} h USING (kid)
+        LEFT JOIN {ATTACH_MEMBERS} own ON own.aid = k.aid
         WHERE k.kind = 'template' AND {outside} AND h.c >= 0.5 * (k.df - 1)
+          AND (own.g IS NULL OR (h.g <> own.g AND h.n > {frag}))
         GROUP BY k.aid, h.g HAVING count(*) >= {int(cfg.attach_min_templates)}
             OR (count(*) >= {int(cfg.attach_harvest_min_templates)}
                 AND k.aid IN (SELECT aid FROM _dg_link_attach_harvest))
@@ -125,11 +134,15 @@ def attach_to_clusters(
         total = float(ev.sum())
         if a not in best or (total, -g) > (best[a][0], -best[a][1]):
             best[a] = (total, g)
+    member_of = {int(a): g for g, m in groups.items() for a in m}
     out = {g: list(m) for g, m in groups.items()}
     for a, (_, g) in sorted(best.items()):
+        if a in member_of:
+            out[member_of[a]].remove(int(a))
+            stats["from_fragments"] += 1
         out[g].append(int(a))
     stats["attached"] = len(best)
-    return out
+    return {g: m for g, m in out.items() if len(m) >= 2}
 
 
 def _harvesting(con: Any, ex_cols: set[str], cfg: LinkConfig) -> set[int]:
