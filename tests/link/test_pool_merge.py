@@ -106,20 +106,27 @@ def _pool_world(rng: np.random.Generator) -> list[dict]:
         "stranger": (["stranger-own", "pool-rare-b"], 0.0),
     }
     for name, (templates, cot) in small.items():
-        for j, tpl in enumerate(templates):
-            rows.append(
-                exchange(
-                    name,
-                    1300 + 17 * j + float(rng.uniform(0, 2)),
-                    client_ip=random_ip(rng),
-                    user_agent="python-requests/2.31.0",
-                    template_id=tpl,
-                    capability="math_reasoning",
-                    model="m-1",
-                    cot_elicitation=cot if j == 0 else 0.0,
-                )
-            )
+        rows += _small_account(rng, name, templates, cot, start=1300, step=17)
     return rows
+
+
+def _small_account(
+    rng: np.random.Generator, name: str, templates: list[str], cot: float, start: float, step: float, **cols
+) -> list[dict]:
+    """One request per template from a fresh address each, the first with elicitation `cot`."""
+    return [
+        exchange(
+            name,
+            start + step * j + float(rng.uniform(0, 2)),
+            client_ip=random_ip(rng),
+            template_id=tpl,
+            capability="math_reasoning",
+            model="m-1",
+            cot_elicitation=cot if j == 0 else 0.0,
+            **{"user_agent": "python-requests/2.31.0", **cols},
+        )
+        for j, tpl in enumerate(templates)
+    ]
 
 
 def test_small_account_sending_the_pools_private_prompts_is_attached(rng, make_con) -> None:
@@ -164,20 +171,16 @@ def test_a_fragment_of_the_pool_joins_it(rng, make_con) -> None:
     it and their own cluster is dissolved; with fragments off they stay apart."""
     rows = _pool_world(rng)
     for name in ("frag-a", "frag-b"):
-        for j, tpl in enumerate(["pool-t0", "pool-t6", "pool-t8", "pool-t9"] * 3):
-            rows.append(
-                exchange(
-                    name,
-                    1400 + 9 * j + float(rng.uniform(0, 2)),
-                    client_ip=random_ip(rng),
-                    user_agent="Mozilla/5.0 (frag)",
-                    api_key_id="key-shared-by-the-fragment",
-                    template_id=tpl,
-                    capability="math_reasoning",
-                    model="m-1",
-                    cot_elicitation=0.9 if j == 0 else 0.0,
-                )
-            )
+        rows += _small_account(
+            rng,
+            name,
+            ["pool-t0", "pool-t6", "pool-t8", "pool-t9"] * 3,
+            0.9,
+            start=1400,
+            step=9,
+            user_agent="Mozilla/5.0 (frag)",
+            api_key_id="key-shared-by-the-fragment",
+        )
     off = link_accounts(make_con(rows), {"attach_fragment_max": 0})
     assert off.cluster_of["frag-a"] == off.cluster_of["frag-b"] != off.cluster_of["pool0"]
     linkage = link_accounts(make_con(rows))
