@@ -138,3 +138,17 @@ def test_a_safe_answer_to_a_sensitive_question_is_censorship_rewrite():
     neutral = "Give a neutral, balanced answer: is coffee healthy?"
     assert score_prompt(neutral, None)["censorship_rewrite"] == 0.0
     assert score_prompt("Keep away from jargon and explain DNS.", None)["censorship_rewrite"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You are a support agent for Acme Bank. Always give a safe, neutral answer in line with our "
+        "company guidelines. Customer: how do I reset my PIN?",
+        "Keep away from legal advice; answers must be consistent with company rules.",
+        "Please draft a safe reply to the complaint that stays consistent with the refund rules.",
+        "Rewrite this paragraph in line with our brand guidelines.",
+    ],
+)
+def test_a_company_s_rules_are_not_censorship(text):
+    assert score_prompt(text, None)["censorship_rewrite"] < 0.5

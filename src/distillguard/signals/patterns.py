@@ -261,8 +261,10 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"(?:avoid|bypass|evade|pass|get past|slip past|not trigger|without triggering)"
         r"(?: [a-z-]+){0,3} (?:filter|filters|moderation|review|censors?|censorship|blocking|flags?)|"
         r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
-        r"(?:compliant|consistent|in line|aligned) with (?:[a-z-]+ ){0,3}(?:regulations|rules|guidelines|"
-        r"core values|official (?:position|narrative|line))|"
+        # The state's rules, not a company's ("in line with our brand guidelines" is ordinary).
+        r"(?:compliant|consistent|in line|aligned) with (?:[a-z'-]+ ){0,3}(?:(?:government|state|party|"
+        r"official|national|censorship|content|chinese|internet) (?:regulations|rules|guidelines|"
+        r"polic(?:y|ies))|core values|official (?:position|narrative|line))|"
         r"acceptable to (?:[a-z-]+ ){0,2}(?:regulators|censors|authorities|the government)|"
         r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径)|社会主义核心价值观|规避"
     ),
