@@ -166,15 +166,17 @@ def test_member_ties_say_what_holds_each_member_to_its_pool(rng, make_con) -> No
 
 
 def test_a_fragment_of_the_pool_joins_it(rng, make_con) -> None:
-    """Two accounts linked to each other by one API key (a cluster of their own) that send the
-    pool's private templates, one harvest request each, are a fragment of the pool: they move to
-    it and their own cluster is dissolved; with fragments off they stay apart."""
+    """Two accounts linked to each other by one API key (a cluster of their own), one of them
+    sending the pool's private templates with a harvest request, the other prompts of its own,
+    are a fragment of the pool: the fragment joins it whole (the mate is the operator's too);
+    with fragments off they stay apart."""
     rows = _pool_world(rng)
-    for name in ("frag-a", "frag-b"):
+    own = [f"frag-own-{i}" for i in range(4)]
+    for name, templates in (("frag-a", ["pool-t0", "pool-t6", "pool-t8", "pool-t9"]), ("frag-b", own)):
         rows += _small_account(
             rng,
             name,
-            ["pool-t0", "pool-t6", "pool-t8", "pool-t9"] * 3,
+            templates * 3,
             0.9,
             start=1400,
             step=9,

@@ -53,10 +53,11 @@ _SKIP = ("fingerprint", "lockstep")
 def attach_to_clusters(
     con: Any, groups: dict[int, list[int]], cfg: LinkConfig, ex_cols: set[str], stats: dict[str, Any]
 ) -> dict[int, list[int]]:
-    """`groups` (cluster number -> account numbers) with the accounts in no cluster, or in a
-    fragment of at most `attach_fragment_max` members, that the attachment rule ties to a cluster
-    moved into it (a fragment left with one member is dissolved); records how many in
-    `stats["attached"]` and, of those, how many came from fragments in `stats["from_fragments"]`."""
+    """`groups` (cluster number -> account numbers) with the accounts in no cluster that the
+    attachment rule ties to a cluster added to it, and every fragment (a cluster of at most
+    `attach_fragment_max` members) at least half of whose members it ties to one larger cluster
+    merged into that cluster; records how many accounts moved in `stats["attached"]` and, of
+    those, how many came with fragments in `stats["from_fragments"]`."""
     stats["attached"] = stats["from_fragments"] = 0
     if not groups or cfg.attach_content_min <= 0:
         return groups
@@ -135,14 +136,36 @@ def attach_to_clusters(
         if a not in best or (total, -g) > (best[a][0], -best[a][1]):
             best[a] = (total, g)
     member_of = {int(a): g for g, m in groups.items() for a in m}
+    moves = _fragment_moves(groups, member_of, best)
     out = {g: list(m) for g, m in groups.items()}
-    for a, (_, g) in sorted(best.items()):
+    for fragment, target in sorted(moves.items()):
+        out[target] += out.pop(fragment)
+    outsiders = sorted(a for a in best if a not in member_of)
+    for a in outsiders:  # an account attached to a fragment that moved follows it
+        g = best[a][1]
+        out[moves.get(g, g)].append(int(a))
+    stats["from_fragments"] = sum(len(groups[f]) for f in moves)
+    stats["attached"] = len(outsiders) + stats["from_fragments"]
+    return out
+
+
+def _fragment_moves(
+    groups: dict[int, list[int]], member_of: dict[int, int], best: dict[int, tuple[float, int]]
+) -> dict[int, int]:
+    """Fragment -> the cluster it joins: the one at least half of its members attach to. A
+    fragment moves as a whole: its members are linked to one another (a mate left behind alone
+    would lose its cluster, and the moved ones their links)."""
+    votes: dict[int, dict[int, int]] = {}
+    for a, (_, g) in best.items():
         if a in member_of:
-            out[member_of[a]].remove(int(a))
-            stats["from_fragments"] += 1
-        out[g].append(int(a))
-    stats["attached"] = len(best)
-    return {g: m for g, m in out.items() if len(m) >= 2}
+            tally = votes.setdefault(member_of[a], {})
+            tally[g] = tally.get(g, 0) + 1
+    moves = {}
+    for fragment, tally in votes.items():
+        target, n = max(tally.items(), key=lambda kv: (kv[1], -kv[0]))
+        if 2 * n >= len(groups[fragment]):
+            moves[fragment] = target
+    return moves
 
 
 def _harvesting(con: Any, ex_cols: set[str], cfg: LinkConfig) -> set[int]:

@@ -155,9 +155,9 @@ class LinkConfig(BaseModel):
     # ... or this many, for an account whose own requests carry a strong harvest signal: a pool's
     # straggler of two or three requests sends one of its prompts and one harvest request.
     attach_harvest_min_templates: int = 1
-    # A cluster of at most this many members is a fragment: its members may attach to a larger
-    # cluster like accounts in no cluster (a few of a pool's accounts split off by the community
-    # step). 0: only accounts in no cluster attach.
+    # A cluster of at most this many members is a fragment: its members are tested like accounts
+    # in no cluster, and when at least half of them attach to one larger cluster the fragment
+    # joins it whole (a few of a pool's accounts split off by the community step). 0: off.
     attach_fragment_max: int = 5
     attach_min_holders: int = 2
     # Look-alike joining (link/lookalike.py): an account in no cluster whose content and behaviour
