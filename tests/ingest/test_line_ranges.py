@@ -123,3 +123,34 @@ def test_jobs_of_several_batches_write_the_parts_of_one_batch_each(
     for per_job in (2, 3):
         assert len(stores[per_job]) == len(stores[1])
         assert all(a.equals(b) for a, b in zip(stores[1], stores[per_job], strict=True))
+
+
+def _blocks(path: Path) -> list[tuple[int, int, int]]:
+    (source,) = expand_paths([str(path)])
+    return list(iter_line_ranges(source, max_records=10))
+
+
+@pytest.mark.parametrize("change", ["truncated", "replaced", "removed"])
+def test_a_file_that_changes_under_the_scan_is_an_explained_reject(tmp_path: Path, change: str) -> None:
+    """A log rotated or truncated between finding a block and reading it: the block is one
+    `unreadable_data` reject naming what happened, never other lines or a crash."""
+    from distillguard.ingest.loader import _normalize
+    from distillguard.ingest.sources import file_identity
+
+    path = tmp_path / "log.jsonl"
+    write_lines(path, [dumps(record(i)) for i in range(30)])
+    identity = file_identity(path)
+    first, offset, length = _blocks(path)[-1]
+    if change == "truncated":
+        path.write_bytes(path.read_bytes()[: offset + 5])
+    elif change == "replaced":
+        path.rename(tmp_path / "log.jsonl.1")
+        write_lines(path, [dumps(record(i)) for i in range(100, 130)])
+    else:
+        path.unlink()
+    table, rejects = _normalize("range", str(path), (str(path), offset, length, identity), first, None)
+    assert table.num_rows == 0
+    assert [(r["line"], r["reason"]) for r in rejects] == [(first, "unreadable_data")]
+    assert {"truncated": "truncated", "replaced": "replaced", "removed": "cannot read"}[change] in rejects[0][
+        "detail"
+    ]

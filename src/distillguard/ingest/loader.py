@@ -30,6 +30,7 @@ from distillguard.ingest.sources import (
     DataError,
     Source,
     expand_paths,
+    file_identity,
     iter_line_batches,
     iter_line_ranges,
     iter_parquet_batches,
@@ -174,7 +175,12 @@ def _normalize(
     kind: str, label: str, payload: Any, first: int, mapping: FieldMapping | None
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
     if kind == "range":
-        kind, payload = "jsonl", read_line_range(payload[0], first, payload[1], payload[2])
+        try:
+            kind, payload = "jsonl", read_line_range(payload[0], first, payload[1], payload[2], payload[3])
+        except DataError as exc:  # the file changed under the scan: this block is one reject
+            return pa.Table.from_pylist([], schema=EXCHANGE_SCHEMA), [
+                reject(label, exc.line, "unreadable_data", str(exc))
+            ]
     if kind == "parquet":
         return normalize_records(parquet_records(payload, first), label, mapping)
     return normalize_lines(payload, label, mapping)
@@ -201,10 +207,14 @@ def _jobs(sources: list[Source], on_bytes: Any, ranges: bool = False) -> Iterato
                 for first, batch in iter_parquet_batches(source, batch_size=BATCH_RECORDS, on_bytes=on_bytes):
                     yield "parquet", label, batch, first
             elif ranges and not source.compression:
+                # The worker reopens the file: by its absolute path (its working directory may
+                # differ), and only if it is still the same file.
+                path = str(source.path.resolve())
+                identity = file_identity(path)
                 for first, offset, length in iter_line_ranges(
                     source, max_records=BATCH_RECORDS, on_bytes=on_bytes
                 ):
-                    yield "range", label, (str(source.path), offset, length), first
+                    yield "range", label, (path, offset, length, identity), first
             else:
                 for lines in iter_line_batches(source, max_records=BATCH_RECORDS, on_bytes=on_bytes):
                     yield "jsonl", label, lines, lines[0][0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,12 +288,30 @@ class _Block:
             base_records, base_size = int(records[last]), int(size[last])
 
 
-def read_line_range(path: str | Path, first: int, offset: int, length: int) -> list[tuple[int, bytes]]:
+def file_identity(path: str | Path) -> tuple[int, int]:
+    """(device, inode) of a file: what a map worker checks before it reads a block of it."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def read_line_range(
+    path: str | Path, first: int, offset: int, length: int, identity: tuple[int, int] | None = None
+) -> list[tuple[int, bytes]]:
     """The (line number, line bytes) of one block of `iter_line_ranges`, blank lines skipped: the
-    same pairs `iter_line_batches` gives for those lines."""
-    with open(path, "rb") as raw:
-        raw.seek(offset)
-        data = raw.read(length)
+    same pairs `iter_line_batches` gives for those lines. Raises DataError when the file is no
+    longer the one the block was found in (renamed away, replaced, truncated, unreadable): a log
+    rotated during a scan is one explained reject per lost block, never wrong lines."""
+    try:
+        with open(path, "rb") as raw:
+            st = os.fstat(raw.fileno())
+            if identity is not None and (st.st_dev, st.st_ino) != tuple(identity):
+                raise DataError(f"{path}: replaced during the scan; lines from {first} not read", first)
+            raw.seek(offset)
+            data = raw.read(length)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read lines from {first}: {exc.strerror or exc}", first) from None
+    if len(data) != length:
+        raise DataError(f"{path}: truncated during the scan; lines from {first} not read", first)
     parts = data.split(b"\n")
     if data.endswith(b"\n"):
         parts.pop()
