@@ -153,7 +153,9 @@ class LinkConfig(BaseModel):
     attach_content_min: float = 0.2
     attach_min_templates: int = 2
     # ... or this many, for an account whose own requests carry a strong harvest signal: a pool's
-    # straggler of two or three requests sends one of its prompts and one harvest request.
+    # straggler of two or three requests sends one of its prompts and one harvest request. The
+    # harvest signal backs an attachment only with `require_identity` (without it nothing needs
+    # backing, and this route is off).
     attach_harvest_min_templates: int = 1
     # A cluster of at most this many members is a fragment: its members are tested like accounts
     # in no cluster, and when at least half of them attach to one larger cluster the fragment
