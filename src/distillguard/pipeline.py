@@ -335,7 +335,8 @@ def _run_stages(
     side_con = con.cursor()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="beside-link") as beside:
-            side = beside.submit(_features_and_rules, side_con, store_dir, engine, config, clock)
+            early, late = _stage("detect", "split_by_linkage")(_enabled_detectors(config.detect))
+            side = beside.submit(_features_and_rules, side_con, store_dir, engine, config, early, clock)
             try:
                 # The link stage's time and CPU include the wait for the work beside it; its CPU
                 # less what that thread spent itself, which its own stages count.
@@ -350,7 +351,6 @@ def _run_stages(
     finally:
         side_con.close()
     store.refresh_views(con, store_dir)  # only now: no view changes while the thread reads them
-    late = _stage("detect", "split_by_linkage")(_enabled_detectors(config.detect))[1]
     ctx = _stage("detect", "DetectionContext")(con=con, linkage=linkage, config=config.detect)
     with clock.stage("detect", "Running detectors", add=True):
         findings = _stage("detect", "run_detectors")(ctx, enabled=late)
@@ -376,10 +376,10 @@ def _preload(modules: Sequence[str]) -> None:
 
 
 def _features_and_rules(
-    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
+    con: Any, store_dir: Path, engine: str, config: ScanConfig, early: list[str], clock: _Clock
 ) -> list[Finding]:
-    """Account features, then the detectors that do not need the linkage (beside the link stage).
-    Raises StageError naming the stage that failed."""
+    """Account features, then the detectors `early` that do not need the linkage (beside the link
+    stage). Raises StageError naming the stage that failed."""
     name = "features"
     try:
         _preload(PRELOAD_BESIDE_LINK)
@@ -389,7 +389,6 @@ def _features_and_rules(
             store.table_view(con, store_dir, "account_features")
         name = "detect"
         with clock.beside(name, "Running account rules"):
-            early = _stage("detect", "split_by_linkage")(_enabled_detectors(config.detect))[0]
             ctx = _stage("detect", "DetectionContext")(con=con, linkage=None, config=config.detect)
             return _stage("detect", "run_detectors")(ctx, enabled=early)
     except StageError:

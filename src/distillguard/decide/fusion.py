@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from distillguard.decide.model import FusionModel, shipped
 from distillguard.detect.base import DetectionContext
+from distillguard.detect.pool import operator_or_harvest_linked
 from distillguard.findings import Finding
 
 ACCOUNT_VERDICT_SCHEMA = pa.schema(
@@ -210,9 +211,7 @@ def _operator_or_harvest_linked(cluster: Any, account: str) -> bool:
     """Whether the link stage tied `account` to a fellow member of `cluster` by operator evidence
     or shared harvest prompts (a linkage that measured no ties counts every member)."""
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
-    if measured is None:
-        return True
-    return measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
+    return measured is None or operator_or_harvest_linked(measured)
 
 
 def _cluster_verdicts(

@@ -15,7 +15,7 @@ import orjson
 
 from distillguard.detect.base import DetectionContext, register
 from distillguard.detect.pool import TIE_DEFAULTS, member_tie
-from distillguard.detect.rules import account_volumes, ramp, severity, top_templates
+from distillguard.detect.rules import account_volumes, ramp, severity, template_examples, top_templates
 from distillguard.findings import Finding
 from distillguard.link.clusters import Cluster
 from distillguard.link.keys import FAMILY_OF
@@ -264,7 +264,8 @@ class LookalikeMember:
         }
         if not joined:
             return []
-        cluster_opts = CoordinatedCluster().options(ctx) or CoordinatedCluster.defaults
+        clusters = CoordinatedCluster()
+        cluster_opts = clusters.options(ctx) or clusters.defaults
         ties = lookalike_ties(getattr(linkage, "edges", None), set(joined))
         volume = account_volumes(ctx.con)
         hits: list[tuple[str, float, str, dict[str, Any]]] = []
@@ -272,7 +273,7 @@ class LookalikeMember:
             outliers = volume_outliers(c, volume, o)["volume_outliers"]
             if any(x["account_id"] == acc for x in outliers):
                 continue
-            cluster_score = CoordinatedCluster().score(c, cluster_opts)
+            cluster_score = clusters.score(c, cluster_opts)
             # The members the link stage tied by their own evidence (not joined, not attached).
             base = {
                 m
@@ -311,8 +312,7 @@ class LookalikeMember:
         out = []
         for acc, score, text, ev in hits:
             ev["top_templates"] = templates.get(acc, [])
-            examples = [e for t in ev["top_templates"] for e in t["example_exchange_ids"]]
-            ev["example_exchange_ids"] = examples[:3]
+            ev["example_exchange_ids"] = template_examples(ev["top_templates"])
             out.append(
                 Finding(
                     detector=self.id,

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from distillguard.detect.base import DetectionContext, register
-from distillguard.detect.rules import account_volumes, severity, top_templates
+from distillguard.detect.rules import account_volumes, severity, template_examples, top_templates
 from distillguard.findings import Finding
 
 try:  # the link stage's vocabulary of edge kinds
@@ -153,8 +153,7 @@ class LinkedAccounts:
         out = []
         for acc, score, ev in hits:
             ev["top_templates"] = templates.get(acc, [])
-            examples = [e for t in ev["top_templates"] for e in t["example_exchange_ids"]]
-            ev["example_exchange_ids"] = examples[:3]
+            ev["example_exchange_ids"] = template_examples(ev["top_templates"])
             kinds = sorted({k for link in ev["links"] for k in link["kinds"]})
             out.append(
                 Finding(

@@ -53,14 +53,19 @@ def _ramp1(x: float, lo: float, hi: float) -> float:
     return float(ramp(np.array([x]), lo, hi)[0])
 
 
+def operator_or_harvest_linked(measured: dict[str, Any]) -> bool:
+    """Whether a member's measured ties include a link to a fellow member backed by operator
+    evidence or shared harvest prompts."""
+    return measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
+
+
 def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, dict[str, Any] | None]:
     """(tie in [0, 1], its evidence) of one member of `cluster`; (1, None) when the link stage did
     not measure the member (a linkage without member ties lends every member the pool's evidence)."""
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
     if measured is None:
         return 1.0, None
-    backed = measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
-    if backed or measured.get("joined"):
+    if operator_or_harvest_linked(measured) or measured.get("joined"):
         tie = 1.0
     else:
         others = max(len(getattr(cluster, "members", ()) or ()) - 1, 1)

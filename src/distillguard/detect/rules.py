@@ -30,6 +30,11 @@ def severity(score: float) -> str:
     return "high" if score >= 0.8 else "medium" if score >= 0.5 else "low"
 
 
+def template_examples(top: list[dict[str, Any]], k: int = 3) -> list[str]:
+    """The first `k` example exchange ids of an account's top templates (`top_templates`)."""
+    return [e for t in top for e in t["example_exchange_ids"]][:k]
+
+
 def column(table: pa.Table, name: str, fill: float = np.nan) -> np.ndarray:
     """A numeric feature column as float64 (nulls become `fill`)."""
     if name not in table.column_names:
@@ -177,7 +182,7 @@ class AccountRule:
             ev = {k: _round(v) for k, v in r.items() if k != "account_id"}
             ev["thresholds"] = {k: _round(v) for k, v in o.items()}
             ev["top_templates"] = templates.get(acc, [])
-            ex = examples.get(acc) or [e for t in ev["top_templates"] for e in t["example_exchange_ids"]][:3]
+            ex = examples.get(acc) or template_examples(ev["top_templates"])
             ev["example_exchange_ids"] = ex
             out.append(
                 Finding(
