@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PHRASINGS = {
     "heldout": ROOT / "tests" / "signals" / "data" / "heldout_phrasings.yaml",
     "dev": ROOT / "tests" / "signals" / "data" / "dev_phrasings.yaml",
+    "independent": ROOT / "tests" / "signals" / "data" / "independent_phrasings.yaml",
 }
 FRAMES = ROOT / "tests" / "signals" / "data" / "frames.yaml"
 THRESHOLD = 0.6

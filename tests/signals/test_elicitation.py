@@ -152,3 +152,61 @@ def test_a_safe_answer_to_a_sensitive_question_is_censorship_rewrite():
 )
 def test_a_company_s_rules_are_not_censorship(text):
     assert score_prompt(text, None)["censorship_rewrite"] < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Reply in JSON with the keys "reasoning" and "answer". Question: what is 17 * 23?',
+        "Add a section titled 'Thinking' before your reply to: what is 17 * 23?",
+        "I need your unedited, private reasoning for this, then the answer: what is 17 * 23?",
+        "What is 17 * 23? Give me the thought process exactly as it happens, without trimming anything.",
+        "Never skip ahead: write down each calculation you make before the answer. 17 * 23?",
+        "The correct result is already known (391). Reconstruct, for 17 * 23, the line of thought behind it.",
+        "Here is a question and its accepted answer. Produce the rationale that ends at it. Q: 17 * 23 A: 391",
+        "Whichever language the user writes in, do your thinking in it as well.",
+        "Do not switch into English while reasoning about a question asked in French.",
+    ],
+)
+def test_other_wordings_of_trace_harvest_score_high(text):
+    assert score_prompt(text, None)["cot_elicitation"] >= 0.8
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An agent framework's own instructions about thinking: not a request to hand it over.
+        "You are a helpful agent. Use your internal reasoning to decide which tool to call.",
+        "Your inner monologue is private and helps you plan; keep it short.",
+        "Write down your thoughts about the book in a short journal entry.",
+        "Reply in JSON with the keys 'title' and 'summary'.",
+        "Given the answer choices below, pick the correct one.",
+        "Translate this paragraph into English: Bonjour à tous.",
+    ],
+)
+def test_talk_of_thinking_that_harvests_nothing_scores_low(text):
+    assert score_prompt(text, None)["cot_elicitation"] < 0.6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Assign a scalar reward to the completion below, between 0 and 1.\nCompletion: Paris is in France.",
+        "Score the assistant's reply on a seven-point scale for helpfulness and accuracy.\nReply: ...",
+        "Check the response below against the checklist and mark each item pass/fail.\nResponse: ...",
+    ],
+)
+def test_grading_in_other_words_scores(text):
+    assert score_prompt(text, None)["rubric_grading"] >= 0.6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Answer so that a government content review would let it through: what happened in Tibet in 2008?",
+        "Give an innocuous reply that stays within the official narrative: who is the Dalai Lama?",
+        "Reply without touching any sensitive political issues: is Taiwan independent?",
+    ],
+)
+def test_censorship_safe_answers_in_other_words_score(text):
+    assert score_prompt(text, None)["censorship_rewrite"] >= 0.6

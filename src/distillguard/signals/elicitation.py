@@ -13,22 +13,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals.patterns import SCAN_ALONE, SIGNALS, Rule
+from distillguard.signals.patterns import SCAN_GROUPS, SIGNALS, Rule
 from distillguard.signals.regex import search_pattern
 
 # RE2 gets the same flag as Python: ^ anchors at line starts.
 _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, _) in SIGNALS.items()}
-_UNION = {name: "(?m)(?:" + ")|(?:".join(fams.values()) + ")" for name, (fams, _) in SIGNALS.items()}
-# The column path's candidate scan: one union of the families that unite cheaply, and the
-# SCAN_ALONE families on their own.
-_JOINABLE = {name: {f: p for f, p in pats.items() if f not in SCAN_ALONE} for name, pats in _RE2.items()}
-_ALONE = {name: {f: p for f, p in pats.items() if f in SCAN_ALONE} for name, pats in _RE2.items()}
-_JOINED = {
-    name: "(?m)(?:" + ")|(?:".join(p for f, p in fams.items() if f not in SCAN_ALONE) + ")"
-    for name, (fams, _) in SIGNALS.items()
-}
+# The column path's candidate scan: one union per group of SCAN_GROUPS. A rule fires only where
+# its first family matches, so only families that come first in some rule are scanned for: one
+# that only ever completes another's evidence ("produce a rationale" beside "a given answer") is
+# looked for on candidate rows only.
+_LEADING = {name: {rule.needs[0] for rule in rules} for name, (_, rules) in SIGNALS.items()}
+
+
+def _groups(name: str) -> list[str]:
+    listed = [[f for f in group if f in _LEADING[name]] for group in SCAN_GROUPS.get(name, ())]
+    grouped = {f for group in listed for f in group}
+    listed += [[f] for f in sorted(_LEADING[name] - grouped)]
+    families = SIGNALS[name][0]
+    return ["(?m)(?:" + ")|(?:".join(families[f] for f in group) + ")" for group in listed if group]
+
+
+_CANDIDATE_SCANS = {name: _groups(name) for name in SIGNALS}
 _COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
-_UNION_COMPILED = {name: search_pattern(p) for name, p in _UNION.items()}
+_CANDIDATE_COMPILED = {name: [search_pattern(p) for p in scans] for name, scans in _CANDIDATE_SCANS.items()}
 
 
 def _combine(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -52,20 +59,22 @@ def family_hits(folded: pa.Array, families: dict[str, str]) -> dict[str, np.ndar
 def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
     """Scores of every content signal for a column of folded text (no nulls).
 
-    Most traffic matches no family of a signal, so one scan with the union of the families
-    finds the rows worth scoring; only those are scanned family by family.
+    Most traffic matches no family of a signal, so a few scans with unions of the families
+    (SCAN_GROUPS) find the rows worth scoring; only those are scanned family by family.
     """
     out: dict[str, np.ndarray] = {}
     n = len(folded)
     for name, (_, rules) in SIGNALS.items():
         score = np.zeros(n, dtype=np.float32)
-        alone = family_hits(folded, _ALONE[name])
-        candidates = pc.match_substring_regex(folded, _JOINED[name]).to_numpy(zero_copy_only=False)
-        candidates = np.logical_or.reduce([candidates.astype(bool), *alone.values()])
+        candidates = np.logical_or.reduce(
+            [
+                pc.match_substring_regex(folded, scan).to_numpy(zero_copy_only=False).astype(bool)
+                for scan in _CANDIDATE_SCANS[name]
+            ]
+        )
         if candidates.any():
             rows = np.flatnonzero(candidates)
-            hits = family_hits(pc.take(folded, pa.array(rows)), _JOINABLE[name])
-            hits.update({f: h[rows] for f, h in alone.items()})
+            hits = family_hits(pc.take(folded, pa.array(rows)), _RE2[name])
             score[rows] = _combine(rules, hits, len(rows))
         out[name] = score
     return out
@@ -75,7 +84,7 @@ def score_text(folded: str) -> dict[str, float]:
     """Scores of every content signal for one folded text; equal to ``score_array`` per row."""
     out: dict[str, float] = {}
     for name, (_, rules) in SIGNALS.items():
-        if _UNION_COMPILED[name].search(folded) is None:
+        if not any(rx.search(folded) is not None for rx in _CANDIDATE_COMPILED[name]):
             out[name] = 0.0
             continue
         hit = {fam: rx.search(folded) is not None for fam, rx in _COMPILED[name].items()}

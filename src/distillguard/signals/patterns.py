@@ -30,9 +30,12 @@ class Rule:
 # nor "work" (students' "show your work").
 _TRACE = (
     r"(?:reasoning|thought process|thinking process|thinking|chain[ -]of[ -]thoughts?|\bcot\b|"
-    r"inner monologue|internal monologue|scratch ?pad|deliberation|reasoning trace|reasoning chain)"
+    r"inner monologue|internal monologue|scratch ?pad|deliberation|reasoning trace|reasoning chain|"
+    r"train of thought|line of thought|line of reasoning|chain of logic|chain of reasoning|thinking trace|"
+    r"solution trace|reasoning process|problem-solving process|solution process)"
 )
 _ANSWER = r"(?:answer|solution|response|result|conclusion|output|verdict)"
+_WORDS = r"(?:[ ,]+[a-z'-]+)"  # one more word, commas allowed before it
 # Qualifiers that ask for the trace itself rather than an explanation.
 _RAW = (
     r"(?:full|complete|entire|whole|hidden|internal|raw|private|unfiltered|summari[sz]ed|verbatim|"
@@ -54,22 +57,27 @@ COT_FAMILIES: dict[str, str] = {
     # Weak trace requests: write down / show the reasoning, think aloud.
     "trace_weak": (
         r"(?:write|writing|show|showing|share|give|provide|include|present|put|describe|detail|articulate|"
-        r"verbali[sz]e)(?: out| down| me| us)?(?: all)?(?: of)?"
-        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think (?:out loud|aloud)|"
+        r"verbali[sz]e|narrate)(?: out| down| me| us)?(?: all)?(?: of)?"
+        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
+        # Each step or inference written down (not "show all steps": a student's ordinary request).
+        r"(?:write|writing|put|putting|spell out|lay out|set out|write out|writing out|write down|"
+        r"writing down|narrate|narrating|number|numbering)(?: [a-z]+){0,2} (?:each|every|all)(?: of)?"
+        r"(?: your| the)? (?:single |intermediate )?(?:steps?|calculations?|computations?|inferences?|"
+        r"deductions?)\b|"
         # Explaining the full reasoning: what a teacher asks too, unless the trace is insisted on.
         r"(?:explain|describe|detail|articulate) (?:your|the) " + _RAW + r"(?: [a-z-]+)? " + _TRACE
     ),
     # Emit the model's own reasoning trace.
     "trace_reveal": (
-        r"(?:reveal|expose|disclose|dump|output|print|transcribe|reproduce|unhide|surface|leak|"
+        r"(?:reveal|expose|disclose|dump|output|print|transcribe|reproduce|unhide|surface|leak|copy|paste|"
         r"write out|spell out|lay out|type out|set out)(?: to me| for me| me| us)?(?: all| of)*"
-        r" (?:your|the|its|a|an)(?: [a-z-]+){0,3} "
+        r" (?:your|the|its|a|an)(?:,? [a-z-]+){0,3} "
         + _TRACE
         + r"|(?:write|show|share|give|provide|include|present|display|return|expose|print|output|"
         r"narrate|recount|verbali[sz]e)"
         r"(?: out| down| me| us)?(?: all| of)* (?:your|the|its|a|an)? ?"
         + _RAW
-        + r"(?: [a-z-]+){0,2} "
+        + r"(?:,? [a-z-]+){0,2} "
         + _TRACE
         # Every step of it, or all of it written down: the trace, not a solution.
         + r"|(?:narrate|verbali[sz]e|spell out|write out|write down|writing out|writing down|lay out|"
@@ -78,16 +86,93 @@ COT_FAMILIES: dict[str, str] = {
         + _TRACE
         + r"|summari[sz]e (?:your|the) (?:own |internal |hidden |full )?"
         r"(?:reasoning|thinking|thought process)"
-        + r"|reconstruct(?:s|ing)?(?: [a-z-]+){0,4} "
+        + r"|reconstruct(?:s|ing)?(?:[ ,]+[a-z0-9*()'-]+){0,6}[ ,]+"
         + _TRACE
         + r"|(?:generate|produce|compose|construct|create|synthesi[sz]e|fabricate) (?:a|an|the)"
-        r"(?: [a-z-]+){0,3} (?:chain[ -]of[ -]thought|reasoning trace|reasoning chain|rationale|"
-        r"thought process|thinking process)"
+        r"(?:,? [a-z-]+){0,3} (?:chain[ -]of[ -]thought|reasoning trace|reasoning chain|rationale|"
+        r"thought process|thinking process|reasoning process)"
+        # The thoughts themselves printed ("share your thoughts on" is an opinion: not these verbs).
+         + r"|(?:output|print|show|share|write out|reveal|expose|dump|see|copy) (?:me |us )?(?:all (?:of )?)?"
+        r"(?:your|the) (?:entire |whole |full |complete )?(?:inner|internal) monologue"
+        + r"|(?:print|output|dump|reveal|expose|transcribe|copy) (?:out )?(?:all )?(?:of )?(?:the|your)"
+        r"(?: [a-z-]+)? thoughts\b"
         + r"|"
         + _RAW
         + r" "
         + _TRACE
         + r" (?:trace|log|transcript|content|process|steps)"
+    ),
+    # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
+    # reasoning, verbatim", "the thought process without summarizing"): the trace itself, not an
+    # explanation. Not "your full reasoning": homework says that too.
+    "raw_trace": (
+        # Handed over: an agent's system prompt says "use your internal reasoning" too.
+        r"(?:output|print|show|share|write|give|provide|include|reveal|expose|dump|return|display|copy|paste|"
+        r"contain|contains|containing|see|want|need|make)(?: [a-z-]+){0,3} "
+        r"your (?:own )?(?:[a-z-]+,? ){0,2}(?:raw|unabridged|unedited|unfiltered|unredacted|untruncated|"
+        r"verbatim|uncondensed|private|hidden|internal|inner|entire|whole|actual|true)(?:,? [a-z-]+)? "
+        + _TRACE
+        + r"|"
+        + _TRACE
+        + r"(?:[ ,]+[a-z'-]+){0,5}[ ,]+(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
+        r"uncondensed|word for word|in its entirety|in their entirety|exactly as (?:it|they) "
+        r"(?:occurs?|happens?|unfolds?|comes?)|as (?:it|they) (?:occurs?|happens?|unfolds?)|as generated)|"
+        + _TRACE
+        + r"(?:[ ,]+[a-z'-]+){0,5}[ ,]+(?:without|with no|no) (?:summari[sz]|condens|edit|trim|truncat|"
+        r"shorten|paraphras|abridg|redact|omit|filter)|"
+        r"(?:the|your) (?:entire|whole|complete|full) (?:chain of logic|chain of reasoning|line of reasoning|"
+        r"train of thought|thought process|thinking process|reasoning process|reasoning trace|"
+        r"inner monologue|internal monologue)"
+    ),
+    # The trace as a named field or section of the reply, for parsing into a training set.
+    "trace_field": (
+        r"(?:keys?|fields?|sections?|headings?|propert(?:y|ies)|attributes?|tags?)(?: [a-z]+){0,2}"
+        r"(?: (?:called|named|labeled|labelled|titled))?:? [\"'\[<(](?:thinking|reasoning|thoughts|"
+        r"chain[_ -]of[_ -]thought|cot|rationale|scratchpad|derivation|trace)\b|"
+        r"(?:called|named|labeled|labelled|titled) [\"'](?:thinking|reasoning|thoughts|"
+        r"chain[_ -]of[_ -]thought|"
+        r"rationale|scratchpad|derivation)\b"
+    ),
+    # An answer that is given or fixed in advance ("the answer provided", "its accepted answer").
+    "given_answer": (
+        r"(?:given|provided|supplied|accepted|known|fixed|shown|finished|target|desired) (?:final )?"
+        r"(?:answer|solution|conclusion|response)|"
+        r"(?:answer|solution|conclusion|response|result)s? (?:is |are )?(?:already )?"
+        r"(?:given|provided|supplied|shown|known|fixed)\b|"
+        r"(?:answer|solution|conclusion|response) (?:below |above )?is already (?:final|given|"
+        r"known|provided)|"
+        r"(?:answer|solution|conclusion) (?:that|which) (?:was|is|has been) (?:accepted|given|provided|"
+        r"approved|marked correct)|the answer (?:we want|you must reach|to reach)|"
+        r"(?:question|problem|task|prompt) (?:together )?(?:with|and) (?:its |the )?(?:correct |final |"
+        r"accepted |known )?(?:answer|solution)|q ?/ ?a pair|ground truth"
+    ),
+    # Producing reasoning, a rationale or a derivation (only with a given answer: see the rules).
+    "produce_trace": (
+        r"(?:write|produce|generate|construct|fill in|infer|reconstruct|articulate|describe|create|compose|"
+        r"provide|give|work backwards?|working backwards?)"
+        + _WORDS
+        + r"{0,5}[ ,]+(?:reasoning|thinking|thought process|line of thought|line of reasoning|"
+        r"chain of thought|chain-of-thought|rationale|derivation|deliberation|steps|trace)\b|"
+        r"rationale generation|work(?:ing)? backwards?"
+    ),
+    # The thinking must follow the user's language, in other words than `thinking_language` has.
+    "language_rule": (
+        r"(?:thinking|reasoning|thought|thoughts|deliberation|chain of thought|monologue)[^.;]{0,80}"
+        r"(?:same|matching|identical|consistent) language|"
+        r"(?:match|matches|keep|align|set)(?: [a-z]+){0,2} (?:the )?language of (?:your|the) "
+        r"(?:thinking|reasoning|thoughts?|thought process|deliberation|chain of thought)|"
+        r"(?:thinking|reasoning|thought|thoughts|deliberation|chain of thought|monologue)[^.;]{0,60}"
+        r"(?:user|question|prompt|input|asker|requester|query)'?s? language|"
+        r"(?:thinking|reasoning|thoughts?|deliberation)[^.;]{0,60}language (?:used by|spoken by|of) "
+        r"(?:the )?(?:person|user|asker|question|prompt|requester)|"
+        r"(?:whatever|whichever) language[^.;]{0,60}(?:thinking|reasoning|thoughts?|think)\b|"
+        r"(?:switch|switching|default|defaulting|translat[a-z]*|mix|mixing|"
+        r"code-switch[a-z]*)(?: [a-z]+){0,2} "
+        r"(?:to |into |in )?(?:english|languages?)[^.;]{0,40}(?:thinking|reasoning|thoughts?|"
+        r"think|deliberation)|"
+        r"(?:thinking|reasoning|thoughts?|think|deliberation)[^.;]{0,40}(?:switch|default|translat|mix|"
+        r"code-switch)[a-z]*(?: [a-z]+){0,2} (?:to |into |in )?(?:english|languages?)|"
+        r"language ?\( ?(?:reasoning|thinking|thought|cot)"
     ),
     # Rationalize an answer that is already given ("the reasoning behind this finished answer").
     "answer_rationalization": (
@@ -142,6 +227,13 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:do not|don't|never|without) (?:skip|skipping|omit|omitting|summari[sz]e|summari[sz]ing|"
         r"abbreviate|abbreviating|leave out|leaving out)(?: any| a single)?(?: of)?(?: your| the)? "
         r"(?:reasoning|thinking|step|steps|intermediate)|every (?:single )?intermediate (?:step|thought)|"
+        r"(?:do not|don't|dont|never|no) (?:skip|skipping|shortcut|shortcutting|jump|jumping|condense|"
+        r"summari[sz]e|abridge|truncate|shorten)(?: [a-z]+){0,3} (?:any|anything|steps?|ahead|"
+        r"to the (?:answer|conclusion|result|solution))\b|"
+        r"(?:every|each) (?:single )?(?:intermediate )?(?:calculation|computation|inference|deduction)\b|"
+        r"every single step|every step of (?:your|the) (?:working|work|reasoning|thinking|solution)|"
+        r"no steps? (?:omitted|skipped|left out)|(?:leaving|leave) nothing (?:implicit|out)|"
+        r"nothing (?:implicit|omitted|skipped)|exhaustive (?:walkthrough|derivation|trace|breakdown)|"
         # The dead ends and false starts a worked solution leaves out.
         r"(?:including|include|with|keep|keeping) (?:all |every |the |your )?(?:dead ends|false starts|"
         r"abandoned attempts|wrong turns)|(?:dead ends|false starts|wrong turns) included|"
@@ -159,6 +251,12 @@ COT_RULES: tuple[Rule, ...] = (
     Rule(("answer_rationalization",), 0.85, "asks for the reasoning behind a given answer"),
     Rule(("zh_trace",), 0.85, "asks for the thinking content or full reasoning (Chinese)"),
     Rule(("thinking_language",), 0.9, "dictates the language of the thinking content"),
+    Rule(("language_rule",), 0.9, "dictates the language of the thinking content"),
+    Rule(("raw_trace",), 0.85, "asks for the model's own reasoning trace, unedited"),
+    Rule(("trace_field",), 0.8, "asks for the reasoning as a named field or section"),
+    Rule(("given_answer", "produce_trace"), 0.85, "asks for the reasoning behind a given answer"),
+    Rule(("raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
+    Rule(("trace_field", "no_skip"), 0.9, "asks for the complete reasoning as a field"),
     Rule(("zh_language",), 0.9, "dictates the language of the thinking content (Chinese)"),
     Rule(("trace_weak", "no_skip"), 0.8, "asks for the reasoning with no step left out"),
     Rule(("trace_weak", "think_tags"), 0.9, "asks for the reasoning inside tags"),
@@ -170,7 +268,9 @@ COT_RULES: tuple[Rule, ...] = (
 
 RUBRIC_FAMILIES: dict[str, str] = {
     "reward_model": (
-        r"reward model|preference model|reward function|reward signal|奖励模型|偏好模型|评分模型"
+        r"reward model|preference model|reward function|reward signal|奖励模型|偏好模型|评分模型|"
+        r"(?:assign|give|output|return|compute|produce|predict)(?: [a-z]+){0,2} (?:scalar |numeric |"
+        r"numerical )?reward\b|reward (?:score|value)\b"
     ),
     "judge_persona": (
         r"(?:act|serve|behave|function|acting) as (?:a|an|the) (?:[a-z-]+ ){0,2}"
@@ -182,6 +282,9 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"(?:scale|range)|(?:scale|range) (?:of|from) \d+ ?(?:to|-|~) ?\d+|\b\d+ ?(?:to|-|~) ?\d+ scale|"
         r"score(?: [a-z]+){0,2} (?:of|from|between) \d+ (?:to|and|-) \d+|\b(?:\d+|x|n) ?/ ?(?:5|10|100)\b|"
         r"(?:rating|score|grade|mark) out of \d+|likert|"
+        r"(?:rate|score|grade|mark)(?: [a-z'-]+){0,4} (?:from|between) \d+ (?:to|and|-) \d+|"
+        r"(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|\d+)[- ]point (?:scale|likert)|"
+        r"(?:on|using|with) (?:a |the )?[a-z0-9-]+ scale\b|"
         r"(?:打分|评分|打个分|给出分数|分数为|满分)|\d+ ?(?:到|至) ?\d+ ?(?:的)?分"
     ),
     "criteria": (
@@ -204,13 +307,16 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"completion )?2\b"
     ),
     "graded_object": (
-        r"(?:evaluate|assess|judge|grade|score|rate|critique) (?:the|this|each|both|these|following|"
-        r"the following|given|the given|an?) (?:[a-z-]+ ){0,2}(?:response|responses|answer|answers|"
+        r"(?:evaluate|assess|judge|grade|score|rate|critique|check|verify|audit) (?:the|this|each|both|these|"
+        r"following|the following|given|the given|an?) (?:[a-z'-]+ ){0,2}(?:response|responses|"
+        r"answer|answers|"
         r"completion|completions|reply|replies|output|outputs|generation|generations)"
         r"|(?:评估|评价|打分)(?:以下|下面|这个|该)?(?:的)?(?:回答|回复|答案)"
         r"|(?:how (?:good|helpful|accurate|useful|well written) is|(?:quality|helpfulness|accuracy) of|"
         r"(?:score|rating|grade) (?:to|for)) (?:the|this|that|each|every|the following|the given) "
         r"(?:[a-z-]+ ){0,2}(?:response|answer|completion|reply|output|generation)s?\b"
+        r"|(?:model|assistant|ai|chatbot|llm)(?:'s)? (?:output|response|reply|answer|completion|"
+        r"generation)s?\b"
     ),
     # A pass / fail or yes / no verdict on a given answer (common alone, so only in combination).
     "judged_target": (
@@ -221,6 +327,7 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"candidate (?:answer|response|reply|completion)s?\b"
     ),
     "verdict": (
+        r"pass ?/ ?fail|"
         r"(?:output|answer|reply|respond|return|say)(?: with)?(?: only)? (?:\"?pass\"? or \"?fail|yes or no|"
         r"correct or incorrect|true or false|good or bad|acceptable or unacceptable)"
     ),
@@ -242,6 +349,7 @@ RUBRIC_RULES: tuple[Rule, ...] = (
     Rule(("score_scale", "criteria"), 0.7, "asks for a score on a scale against criteria"),
     Rule(("judged_target",), 0.3, "asks about a given answer"),
     Rule(("judged_target", "verdict"), 0.75, "asks for a verdict on a given answer"),
+    Rule(("graded_object", "verdict"), 0.75, "asks for a pass / fail verdict on a response"),
     Rule(("judged_target", "score_scale"), 0.75, "asks to score a given answer"),
     Rule(("judge_persona", "graded_object"), 0.85, "casts the model as a judge of a response"),
     Rule(("judge_persona", "score_scale"), 0.85, "casts the model as a grader with a scale"),
@@ -256,8 +364,13 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"sanitise|tone down|neutrali[sz]e)|改写|重写|改述|换个说法|重新表述|润色"
     ),
     "safe_framing": (
-        r"censor|politically (?:sensitive|safe|neutral|correct|acceptable)|sensitive (?:topic|question|"
-        r"word|term|content|issue)s?|"
+        r"censor|politically (?:sensitive|safe|neutral|correct|acceptable|risky|restricted)|sensitive "
+        r"(?:political )?(?:topic|question|word|term|content|issue|subject|matter)s?|political(?:ly)? risky|"
+        r"(?:state|government|official|chinese|mainland|online content|internet content) (?:content )?"
+        r"(?:regulations?|rules|review|requirements|controls?)|content[- ]control|approved narratives?|"
+        r"(?:filter|moderation|moderators?|censors?|regulators?|authorities)(?: [a-z'-]+){0,3} "
+        r"(?:would|will) (?:approve|accept|allow|pass)|prohibited (?:material|content|topics?)|"
+        r"acceptable under (?:[a-z'-]+ ){0,3}(?:regulations|rules|laws?)|"
         r"(?:avoid|bypass|evade|pass|get past|slip past|not trigger|without triggering)"
         r"(?: [a-z-]+){0,3} (?:filter|filters|moderation|review|censors?|censorship|blocking|flags?)|"
         r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
@@ -274,6 +387,7 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"dalai lama|taiwan(?:ese)? (?:independence|sovereignty)|hong kong (?:protest|democracy|"
         r"independence)|xi jinping|winnie the pooh|\bccp\b|chinese communist party|great firewall|"
         r"cultural revolution|great leap forward|liu xiaobo|political prisoner|dissident|"
+        r"territorial disputes?|sensitive (?:leaders|events|dates|anniversaries)|"
         r"六四|天安门|法轮功|新疆|维吾尔|西藏|达赖|台独|台湾独立|港独|习近平|共产党|中共|"
         r"文化大革命|文革|大跃进|刘晓波|异见|翻墙"
     ),
@@ -281,7 +395,12 @@ REWRITE_FAMILIES: dict[str, str] = {
     "neutral_answer": (
         r"(?:safe|neutral|uncontroversial|non-?controversial|compliant|inoffensive|sanitized|sanitised|"
         r"regulation-compliant)(?:,? [a-z-]+){0,2} (?:reply|answer|response|version|wording|formulation)|"
-        r"(?:steer|steers|steering|stay|stays|staying|keep|keeps|keeping) (?:away|clear) (?:from|of)"
+        r"(?:steer|steers|steering|stay|stays|staying|keep|keeps|keeping) (?:away|clear) (?:from|of)|"
+        r"safe to publish|innocuous|(?:does not|doesn't|without) tak(?:e|es|ing) (?:a |"
+        r"any )?(?:controversial|"
+        r"political|partisan) (?:position|stance|side|view)|(?:without|avoid|avoiding|avoids) (?:touching|"
+        r"discussing|mentioning|addressing)(?: any| on)?(?: [a-z-]+){0,2} (?:sensitive|political|"
+        r"controversial)|(?:answer|respond|reply)(?: [a-z'-]+){0,4} in a way that"
     ),
     "explicit_censorship": (
         r"censorship[- ](?:safe|proof|free|compliant|friendly)|"
@@ -289,6 +408,8 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"(?: [a-z-]+){0,2} (?:censorship|being censored|the censors)|"
         r"(?:for|by|past|to) (?:the )?(?:chinese|mainland|government|state|party) censors?|"
         r"won'?t (?:be|get) (?:censored|flagged|blocked)|"
+        r"(?:government|state|official|party) (?:content )?(?:review|censors?|censorship|approval)|"
+        r"(?:stay|stays|staying|remain|remains) within (?:the )?(?:approved|official|permitted) |"
         r"规避审查|通过审查|避免审查|不被审查|不会被屏蔽|过审"
     ),
 }
@@ -311,11 +432,32 @@ SIGNALS: dict[str, tuple[dict[str, str], tuple[Rule, ...]]] = {
     "censorship_rewrite": (REWRITE_FAMILIES, REWRITE_RULES),
 }
 
-# Families kept out of their signal's one-scan union: their long word gaps ("thinking must ...
-# {0,6} words ... user's language") multiply the states of the union's DFA until RE2 falls back
-# to its slow NFA on ordinary text that repeats "reasoning" or "thinking" (measured: the union
-# with this family 430 ms per 8k prompts, without it 25 ms, the family alone 18 ms).
-SCAN_ALONE: frozenset[str] = frozenset({"thinking_language"})
+# How the column path scans for candidate rows: one RE2 union per group. Families whose word gaps
+# multiply the states of a shared union's DFA scan in groups of their own: with them all in one
+# union, RE2 falls back to its slow NFA on ordinary text that repeats "reasoning" or "thinking"
+# (measured: the chain-of-thought union with `thinking_language` 430 ms per 8k prompts, without it
+# 25 ms; all chain-of-thought families in one union 240 ms per 6k prompts, in these groups 46 ms).
+# Only the families that come first in a rule need a group (see elicitation.py); one left out of
+# every group scans alone.
+SCAN_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "cot_elicitation": (
+        ("trace_reveal",),
+        ("raw_trace", "zh_trace_weak"),
+        ("language_rule", "thinking_language", "think_tags"),
+        ("answer_rationalization",),
+        ("trace_weak", "trace_field", "zh_language"),
+        ("given_answer", "no_skip", "ordinary_step", "zh_trace"),
+    ),
+    "rubric_grading": (
+        ("score_scale",),
+        ("graded_object", "criteria", "pairwise", "reward_model", "score_only"),
+        ("judge_persona", "judged_target"),
+    ),
+    "censorship_rewrite": (
+        ("safe_framing", "neutral_answer", "explicit_censorship"),
+        ("sensitive_topic", "rewrite"),
+    ),
+}
 
 # Capability families; structural hints (tools, images, code fences) are added in capability.py.
 CAPABILITY_FAMILIES: dict[str, str] = {

@@ -70,7 +70,7 @@ class HarvestContent:
         self.world, self.c, self.rng = world, c, rng
         n = c.content.templates
         self.templates = {
-            k: phrases.make_templates(rng, n, k)
+            k: phrases.make_templates(rng, n, k, world.split)
             for k in ("plain", "cot", "cot_backward", "rubric", "censorship")
         }
         self.system = phrases.agent_system_prompt(rng) if c.content.agentic_system else None
