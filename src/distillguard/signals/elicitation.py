@@ -9,6 +9,8 @@ the rule behind a score for evidence.
 
 from __future__ import annotations
 
+import graphlib
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,12 +40,50 @@ _COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name,
 _CANDIDATE_COMPILED = {name: [search_pattern(p) for p in scans] for name, scans in _CANDIDATE_SCANS.items()}
 
 
-def _combine(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:
+def _family_order(rules: tuple[Rule, ...]) -> list[str]:
+    """The signal's families in an order where every family comes after those listed before it
+    in any rule (graphlib raises if two rules disagree)."""
+    after = {f: set(rule.needs[:i]) for rule in rules for i, f in enumerate(rule.needs)}
+    for rule in rules:
+        for i, f in enumerate(rule.needs):
+            after[f] |= set(rule.needs[:i])
+    return list(graphlib.TopologicalSorter(after).static_order())
+
+
+_ORDER = {name: _family_order(rules) for name, (_, rules) in SIGNALS.items()}
+
+
+def _rule_scores(folded: pa.Array, name: str) -> np.ndarray:
+    """Scores of one signal's rules for a column of folded text.
+
+    A family is scanned only on the rows where it can still complete a rule, the rule's families
+    before it having matched there: a gate ("a trace is named", "a language is named") spares the
+    slow family behind it ("... the trace, verbatim") the rows it could not change."""
+    rules = SIGNALS[name][1]
+    n = len(folded)
+    hits: dict[str, np.ndarray] = {}
+    for fam in _ORDER[name]:
+        rows = np.zeros(n, dtype=bool)
+        for rule in rules:
+            if fam in rule.needs:
+                rows |= np.logical_and.reduce(
+                    [hits[g] for g in rule.needs[: rule.needs.index(fam)]], initial=True
+                )
+        hit = np.zeros(n, dtype=bool)
+        if rows.all():
+            hit = (
+                pc.match_substring_regex(folded, _RE2[name][fam]).to_numpy(zero_copy_only=False).astype(bool)
+            )
+        elif rows.any():
+            at = np.flatnonzero(rows)
+            sub = pc.take(folded, pa.array(at))
+            hit[at] = (
+                pc.match_substring_regex(sub, _RE2[name][fam]).to_numpy(zero_copy_only=False).astype(bool)
+            )
+        hits[fam] = hit
     score = np.zeros(n, dtype=np.float32)
     for rule in rules:
-        ok = np.ones(n, dtype=bool)
-        for fam in rule.needs:
-            ok &= hits[fam]
+        ok = np.logical_and.reduce([hits[f] for f in rule.needs])
         np.maximum(score, np.where(ok, np.float32(rule.score), np.float32(0)), out=score)
     return score
 
@@ -60,11 +100,12 @@ def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
     """Scores of every content signal for a column of folded text (no nulls).
 
     Most traffic matches no family of a signal, so a few scans with unions of the families
-    (SCAN_GROUPS) find the rows worth scoring; only those are scanned family by family.
+    (SCAN_GROUPS) find the rows worth scoring; only those are scanned family by family, each family
+    only where the rules it completes are still open (`_rule_scores`).
     """
     out: dict[str, np.ndarray] = {}
     n = len(folded)
-    for name, (_, rules) in SIGNALS.items():
+    for name in SIGNALS:
         score = np.zeros(n, dtype=np.float32)
         candidates = np.logical_or.reduce(
             [
@@ -74,8 +115,7 @@ def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
         )
         if candidates.any():
             rows = np.flatnonzero(candidates)
-            hits = family_hits(pc.take(folded, pa.array(rows)), _RE2[name])
-            score[rows] = _combine(rules, hits, len(rows))
+            score[rows] = _rule_scores(pc.take(folded, pa.array(rows)), name)
         out[name] = score
     return out
 
@@ -87,8 +127,15 @@ def score_text(folded: str) -> dict[str, float]:
         if not any(rx.search(folded) is not None for rx in _CANDIDATE_COMPILED[name]):
             out[name] = 0.0
             continue
-        hit = {fam: rx.search(folded) is not None for fam, rx in _COMPILED[name].items()}
-        out[name] = max((r.score for r in rules if all(hit[f] for f in r.needs)), default=0.0)
+        found: dict[str, bool] = {}
+
+        def hit(fam: str, name: str = name, found: dict[str, bool] = found) -> bool:
+            # Looked up once, and only when the rule's families before it matched (all() stops).
+            if fam not in found:
+                found[fam] = _COMPILED[name][fam].search(folded) is not None
+            return found[fam]
+
+        out[name] = max((r.score for r in rules if all(hit(f) for f in r.needs)), default=0.0)
     return out
 
 

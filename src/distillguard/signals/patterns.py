@@ -102,6 +102,10 @@ COT_FAMILIES: dict[str, str] = {
         + _TRACE
         + r" (?:trace|log|transcript|content|process|steps)"
     ),
+    # Any name of a reasoning trace, or any mention of a language: cheap scans that gate the two
+    # families below, whose word gaps are slow to scan for on every row (see SCAN_GROUPS).
+    "trace_word": _TRACE,
+    "language_word": r"language|english",
     # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
     # reasoning, verbatim", "the thought process without summarizing"): the trace itself, not an
     # explanation. Not "your full reasoning": homework says that too.
@@ -157,21 +161,24 @@ COT_FAMILIES: dict[str, str] = {
     ),
     # The thinking must follow the user's language, in other words than `thinking_language` has.
     "language_rule": (
-        r"(?:thinking|reasoning|thought|thoughts|deliberation|chain of thought|monologue)[^.;]{0,80}"
+        # Word gaps, not character gaps: `[^.]{0,80}` after a frequent word is slow to scan for.
+        r"(?:thinking|reasoning|thoughts?|deliberation|chain of thought|monologue)(?: [a-z',()-]+){0,10} "
         r"(?:same|matching|identical|consistent) language|"
         r"(?:match|matches|keep|align|set)(?: [a-z]+){0,2} (?:the )?language of (?:your|the) "
         r"(?:thinking|reasoning|thoughts?|thought process|deliberation|chain of thought)|"
-        r"(?:thinking|reasoning|thought|thoughts|deliberation|chain of thought|monologue)[^.;]{0,60}"
+        r"(?:thinking|reasoning|thoughts?|deliberation|chain of thought|monologue)(?: [a-z',()-]+){0,10} "
         r"(?:user|question|prompt|input|asker|requester|query)'?s? language|"
-        r"(?:thinking|reasoning|thoughts?|deliberation)[^.;]{0,60}language (?:used by|spoken by|of) "
+        r"(?:thinking|reasoning|thoughts?|"
+        r"deliberation)(?: [a-z',()-]+){0,10} language (?:used by|spoken by|of) "
         r"(?:the )?(?:person|user|asker|question|prompt|requester)|"
-        r"(?:whatever|whichever) language[^.;]{0,60}(?:thinking|reasoning|thoughts?|think)\b|"
+        r"(?:whatever|whichever) language(?: [a-z',()-]+){0,10} (?:thinking|reasoning|thoughts?|think)\b|"
         r"(?:switch|switching|default|defaulting|translat[a-z]*|mix|mixing|"
         r"code-switch[a-z]*)(?: [a-z]+){0,2} "
-        r"(?:to |into |in )?(?:english|languages?)[^.;]{0,40}(?:thinking|reasoning|thoughts?|"
+        r"(?:to |into |in )?(?:english|languages?)(?: [a-z',()-]+){0,6} (?:thinking|reasoning|thoughts?|"
         r"think|deliberation)|"
-        r"(?:thinking|reasoning|thoughts?|think|deliberation)[^.;]{0,40}(?:switch|default|translat|mix|"
-        r"code-switch)[a-z]*(?: [a-z]+){0,2} (?:to |into |in )?(?:english|languages?)|"
+        r"(?:thinking|reasoning|thoughts?|think|deliberation)(?: [a-z',()-]+){0,6} (?:switch|"
+        r"default|translat|"
+        r"mix|code-switch)[a-z]*(?: [a-z]+){0,2} (?:to |into )?(?:english|languages?)|"
         r"language ?\( ?(?:reasoning|thinking|thought|cot)"
     ),
     # Rationalize an answer that is already given ("the reasoning behind this finished answer").
@@ -250,12 +257,12 @@ COT_RULES: tuple[Rule, ...] = (
     Rule(("trace_reveal",), 0.85, "asks to write out or reveal the reasoning trace"),
     Rule(("answer_rationalization",), 0.85, "asks for the reasoning behind a given answer"),
     Rule(("zh_trace",), 0.85, "asks for the thinking content or full reasoning (Chinese)"),
-    Rule(("thinking_language",), 0.9, "dictates the language of the thinking content"),
-    Rule(("language_rule",), 0.9, "dictates the language of the thinking content"),
-    Rule(("raw_trace",), 0.85, "asks for the model's own reasoning trace, unedited"),
+    Rule(("language_word", "thinking_language"), 0.9, "dictates the language of the thinking content"),
+    Rule(("language_word", "language_rule"), 0.9, "dictates the language of the thinking content"),
+    Rule(("trace_word", "raw_trace"), 0.85, "asks for the model's own reasoning trace, unedited"),
     Rule(("trace_field",), 0.8, "asks for the reasoning as a named field or section"),
     Rule(("given_answer", "produce_trace"), 0.85, "asks for the reasoning behind a given answer"),
-    Rule(("raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
+    Rule(("trace_word", "raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
     Rule(("trace_field", "no_skip"), 0.9, "asks for the complete reasoning as a field"),
     Rule(("zh_language",), 0.9, "dictates the language of the thinking content (Chinese)"),
     Rule(("trace_weak", "no_skip"), 0.8, "asks for the reasoning with no step left out"),
@@ -442,8 +449,7 @@ SIGNALS: dict[str, tuple[dict[str, str], tuple[Rule, ...]]] = {
 SCAN_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "cot_elicitation": (
         ("trace_reveal",),
-        ("raw_trace", "zh_trace_weak"),
-        ("language_rule", "thinking_language", "think_tags"),
+        ("trace_word", "language_word", "zh_trace_weak", "think_tags"),
         ("answer_rationalization",),
         ("trace_weak", "trace_field", "zh_language"),
         ("given_answer", "no_skip", "ordinary_step", "zh_trace"),
