@@ -18,6 +18,11 @@ def heldout() -> dict:
 
 
 @pytest.fixture(scope="session")
+def dev_phrasings() -> dict:
+    return yaml.safe_load((DATA / "dev_phrasings.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
 def corpus_sample() -> list[str]:
     """Every 40th prompt of each corpus file (about 450 prompts); skipped when absent."""
     if not CORPORA.is_dir():

@@ -110,8 +110,13 @@ def test_reasoning_request():
     assert out[0]["reasoning_budget"] == 32000
 
 
-def test_fast_path_agrees_with_column_path(corpus_sample, heldout):
-    extra = [p.format(prompt="2+2?", answer="4", response="4", question="q") for p in heldout["cot_harvest"]]
+def test_fast_path_agrees_with_column_path(corpus_sample, heldout, dev_phrasings):
+    extra = [
+        p.format(prompt="2+2?", answer="4", response="4", question="q")
+        for phrasings in (heldout, dev_phrasings)
+        for key in ("cot_harvest", "cot_ordinary", "rubric", "rewrite_harvest")
+        for p in phrasings[key]
+    ]
     users = corpus_sample + extra
     systems = [None if i % 2 else "Think inside <think> tags." for i in range(len(users))]
     rows = compute_signals(_exchanges(users, systems)).to_pylist()

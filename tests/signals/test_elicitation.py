@@ -163,7 +163,8 @@ def test_a_company_s_rules_are_not_censorship(text):
         "What is 17 * 23? Give me the thought process exactly as it happens, without trimming anything.",
         "Never skip ahead: write down each calculation you make before the answer. 17 * 23?",
         "The correct result is already known (391). Reconstruct, for 17 * 23, the line of thought behind it.",
-        "Here is a question and its accepted answer. Produce the rationale that ends at it. Q: 17 * 23 A: 391",
+        "Here is a question and its accepted answer. Produce the rationale that ends at it. "
+        "Q: 17 * 23 A: 391",
         "Whichever language the user writes in, do your thinking in it as well.",
         "Do not switch into English while reasoning about a question asked in French.",
     ],

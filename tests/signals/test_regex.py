@@ -18,12 +18,13 @@ def test_every_family_compiles_in_python_re():
 
 
 @pytest.mark.skipif(regex.SEARCH_ENGINE != "re2", reason="google-re2 not installed")
-def test_python_fallback_agrees_with_re2(corpus_sample, heldout):
+def test_python_fallback_agrees_with_re2(corpus_sample, heldout, dev_phrasings):
     texts = corpus_sample + [
         p.format(prompt="Why is the sky blue?", answer="42", response="Because.", question=q)
+        for phrasings in (heldout, dev_phrasings)
         for key in ("cot_harvest", "rubric", "rewrite_harvest")
-        for p in heldout[key]
-        for q in heldout["sensitive_questions"][:2]
+        for p in phrasings[key]
+        for q in phrasings["sensitive_questions"][:2]
     ]
     folded = [fold_case_space(normalize_text(t)) for t in texts]
     for name, pattern in FAMILIES.items():
