@@ -118,11 +118,13 @@ COT_FAMILIES: dict[str, str] = {
         + _TRACE
         + r"|"
         + _TRACE
-        + r"(?:[ ,]+[a-z'-]+){0,5}[ ,]+(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
+        + r"(?:[ ,\"'()]+[a-z'-]+){0,5}[ ,\"'()]+"
+        r"(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
         r"uncondensed|word for word|in its entirety|in their entirety|exactly as (?:it|they) "
         r"(?:occurs?|happens?|unfolds?|comes?)|as (?:it|they) (?:occurs?|happens?|unfolds?)|as generated)|"
         + _TRACE
-        + r"(?:[ ,]+[a-z'-]+){0,5}[ ,]+(?:without|with no|no) (?:summari[sz]|condens|edit|trim|truncat|"
+        + r"(?:[ ,\"'()]+[a-z'-]+){0,5}[ ,\"'()]+"
+        r"(?:without|with no|no) (?:summari[sz]|condens|edit|trim|truncat|"
         r"shorten|paraphras|abridg|redact|omit|filter)|"
         r"(?:the|your) (?:entire|whole|complete|full) (?:chain of logic|chain of reasoning|line of reasoning|"
         r"train of thought|thought process|thinking process|reasoning process|reasoning trace|"
@@ -260,7 +262,7 @@ COT_RULES: tuple[Rule, ...] = (
     Rule(("language_word", "thinking_language"), 0.9, "dictates the language of the thinking content"),
     Rule(("language_word", "language_rule"), 0.9, "dictates the language of the thinking content"),
     Rule(("trace_word", "raw_trace"), 0.85, "asks for the model's own reasoning trace, unedited"),
-    Rule(("trace_field",), 0.8, "asks for the reasoning as a named field or section"),
+    Rule(("trace_field",), 0.5, "asks for the reasoning as a named field or section"),
     Rule(("given_answer", "produce_trace"), 0.85, "asks for the reasoning behind a given answer"),
     Rule(("trace_word", "raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
     Rule(("trace_field", "no_skip"), 0.9, "asks for the complete reasoning as a field"),
