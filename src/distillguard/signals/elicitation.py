@@ -43,10 +43,10 @@ _CANDIDATE_COMPILED = {name: [search_pattern(p) for p in scans] for name, scans 
 def _family_order(rules: tuple[Rule, ...]) -> list[str]:
     """The signal's families in an order where every family comes after those listed before it
     in any rule (graphlib raises if two rules disagree)."""
-    after = {f: set(rule.needs[:i]) for rule in rules for i, f in enumerate(rule.needs)}
+    after: dict[str, set[str]] = {}
     for rule in rules:
-        for i, f in enumerate(rule.needs):
-            after[f] |= set(rule.needs[:i])
+        for i, fam in enumerate(rule.needs):
+            after.setdefault(fam, set()).update(rule.needs[:i])
     return list(graphlib.TopologicalSorter(after).static_order())
 
 
@@ -70,16 +70,10 @@ def _rule_scores(folded: pa.Array, name: str) -> np.ndarray:
                     [hits[g] for g in rule.needs[: rule.needs.index(fam)]], initial=True
                 )
         hit = np.zeros(n, dtype=bool)
-        if rows.all():
-            hit = (
-                pc.match_substring_regex(folded, _RE2[name][fam]).to_numpy(zero_copy_only=False).astype(bool)
-            )
-        elif rows.any():
+        if rows.any():
             at = np.flatnonzero(rows)
-            sub = pc.take(folded, pa.array(at))
-            hit[at] = (
-                pc.match_substring_regex(sub, _RE2[name][fam]).to_numpy(zero_copy_only=False).astype(bool)
-            )
+            sub = folded if len(at) == n else pc.take(folded, pa.array(at))
+            hit[at] = pc.match_substring_regex(sub, _RE2[name][fam]).to_numpy(zero_copy_only=False)
         hits[fam] = hit
     score = np.zeros(n, dtype=np.float32)
     for rule in rules:
