@@ -196,11 +196,13 @@ class FakeCluster:
 
 
 def test_workers_of_a_flagged_cluster_are_flagged_with_it(findings, ctx):
-    """A member linked to a flagged pool by operator evidence takes the pool's risk; a member
-    held by content alone (attached), a weakly tied member and a volume outlier keep their own."""
-    pool = [*toyworld.HYDRA, "ci-agent", "router", "eval-runner-2", "campus"]
+    """A member linked to a flagged pool by operator evidence, or joined to it as a look-alike,
+    takes the pool's risk; a member held by content alone (attached), a weakly tied member and a
+    volume outlier keep their own."""
+    pool = [*toyworld.HYDRA, "ci-agent", "router", "eval-runner-2", "campus", "user-0"]
     ties = {a: {"links": 3, "operator_links": 1, "harvest_links": 0} for a in pool}
     ties["router"] = {"links": 0, "operator_links": 0, "harvest_links": 0, "private_content_share": 0.4}
+    ties["user-0"] = {"links": 12, "operator_links": 0, "harvest_links": 0, "joined": True}
     linkage = FakeLinkage(
         cluster_of={a: "c-pool" for a in pool}, clusters=[FakeCluster("c-pool", pool, ties)]
     )
@@ -218,6 +220,7 @@ def test_workers_of_a_flagged_cluster_are_flagged_with_it(findings, ctx):
     assert worker["reasons"].startswith("worker of flagged cluster c-pool")
     assert not acc["eval-runner-2"]["flagged"] and not acc["campus"]["flagged"]
     assert not acc["router"]["flagged"] and "worker" not in acc["router"]["reasons"]
+    assert acc["user-0"]["flagged"] and acc["user-0"]["reasons"].startswith("worker of flagged cluster")
     # Below the threshold the cluster lends nothing beyond its score.
     high = decide.fuse(coordinated, DetectionContext(con=ctx.con, linkage=linkage), threshold=0.9999999)
     assert not {r["account_id"]: r for r in high.accounts.to_pylist()}["ci-agent"]["flagged"]

@@ -176,10 +176,11 @@ def fuse(
         )
     risk = model.risk(np.array(totals))
     # A worker of a flagged pool is flagged with it: a member linked to fellow members by operator
-    # evidence or shared harvest prompts (not weakly tied, not a volume outlier) takes the
-    # cluster's risk when higher. Its own requests may be too few to say anything; the pool's say
-    # it for all of them. A member held by content alone (attached, look-alike) is not a worker
-    # by that: a developer whose tool prompts resemble a pool's is held the same way.
+    # evidence or shared harvest prompts, or one look-alike joining tested against the pool as a
+    # whole (not weakly tied, not a volume outlier), takes the cluster's risk when higher. Its own
+    # requests may be too few to say anything; the pool's say it for all of them. A member
+    # attached by content alone is not a worker by that: a developer whose tool prompts resemble
+    # a pool's is attached the same way.
     for i, a in enumerate(ids):
         c_risk = cluster_risk.get(cluster_of.get(a, ""), 0.0)
         if (
@@ -187,7 +188,7 @@ def fuse(
             and c_risk > risk[i]
             and a not in ties
             and a not in outliers
-            and _operator_or_harvest_linked(clusters.get(cluster_of[a]), a)
+            and _worker(clusters.get(cluster_of[a]), a)
         ):
             risk[i] = c_risk
             reasons[i] = "; ".join(
@@ -207,11 +208,12 @@ def fuse(
     return Verdicts(accounts=accounts, clusters=clusters_table, threshold=threshold)
 
 
-def _operator_or_harvest_linked(cluster: Any, account: str) -> bool:
+def _worker(cluster: Any, account: str) -> bool:
     """Whether the link stage tied `account` to a fellow member of `cluster` by operator evidence
-    or shared harvest prompts (a linkage that measured no ties counts every member)."""
+    or shared harvest prompts, or joined it to the pool as a look-alike (a linkage that measured
+    no ties counts every member)."""
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
-    return measured is None or operator_or_harvest_linked(measured)
+    return measured is None or operator_or_harvest_linked(measured) or bool(measured.get("joined"))
 
 
 def _cluster_verdicts(
