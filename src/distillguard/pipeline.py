@@ -15,7 +15,6 @@ import importlib
 import os
 import resource
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,11 +47,6 @@ OUTPUT_FILES = (
 # Imported by the thread beside the link stage while link runs its SQL: the graph library of its
 # community step and the plotting library of the report (together ~0.3 s of interpreter time).
 PRELOAD_BESIDE_LINK = ("igraph", "leidenalg", "matplotlib.pyplot", "matplotlib.backends.backend_agg")
-# Imported by a thread while the map workers ingest (this process mostly waits for them then):
-# the stages after ingest, about a second of interpreter time a small scan would otherwise wait on.
-PRELOAD_DURING_INGEST = tuple(
-    f"distillguard.{m}" for m in ("signals", "features", "link", "detect", "decide", "report", "share")
-) + PRELOAD_BESIDE_LINK
 
 
 class StageError(RuntimeError):
@@ -265,8 +259,6 @@ def run_scan(
     mapping = load_mapping(config.mapping) if config.mapping else None
     clock = _Clock(progress)
 
-    preloading = threading.Thread(target=_preload, args=(PRELOAD_DURING_INGEST,), daemon=True)
-    preloading.start()
     try:
         with clock.stage("ingest"):  # ingest shows its own progress bar (bytes read)
             report = _ingest(
@@ -283,8 +275,6 @@ def run_scan(
             )
     except IngestError as exc:
         raise StageError(str(exc)) from None
-    finally:
-        preloading.join()
     clock.cpu_seconds["ingest"] = round(clock.cpu_seconds["ingest"] + report.worker_cpu_seconds, 3)
     clock.peak_rss_mb["ingest_worker"] = report.worker_peak_rss_mb
 

@@ -8,7 +8,6 @@ file as they are found; duplicates are removed at the end by the store, from the
 
 from __future__ import annotations
 
-import importlib.util
 import resource
 import shutil
 import time
@@ -325,8 +324,8 @@ def ingest_paths(
     own = (out_store, rejects_path, *exclude)
     sources = expand_paths([paths] if isinstance(paths, str | Path) else list(paths), exclude=own)
     accounts_sources = expand_paths([accounts]) if accounts is not None else []
-    if with_signals and importlib.util.find_spec("distillguard.signals") is None:
-        _signals()  # fail before reading anything when the stage is absent (the map step imports it)
+    if with_signals:
+        _signals()  # fail before reading anything when the stage is absent
     raw_dir = out_store / "_parts"
     for folder in (raw_dir, out_store / "exchanges"):
         shutil.rmtree(folder, ignore_errors=True)
