@@ -27,17 +27,25 @@ _RE2 = {name: {fam: "(?m)" + pat for fam, pat in fams.items()} for name, (fams, 
 _LEADING = {name: {rule.needs[0] for rule in rules} for name, (_, rules) in SIGNALS.items()}
 
 
-def _groups(name: str) -> list[str]:
+def _groups(name: str) -> list[list[str]]:
+    """The leading families of a signal in their scan groups (one left out of every group alone)."""
     listed = [[f for f in group if f in _LEADING[name]] for group in SCAN_GROUPS.get(name, ())]
     grouped = {f for group in listed for f in group}
-    listed += [[f] for f in sorted(_LEADING[name] - grouped)]
+    return [group for group in listed if group] + [[f] for f in sorted(_LEADING[name] - grouped)]
+
+
+def _union(name: str, group: list[str]) -> str:
     families = SIGNALS[name][0]
-    return ["(?m)(?:" + ")|(?:".join(families[f] for f in group) + ")" for group in listed if group]
+    return "(?m)(?:" + ")|(?:".join(families[f] for f in group) + ")"
 
 
-_CANDIDATE_SCANS = {name: _groups(name) for name in SIGNALS}
+_GROUPS = {name: _groups(name) for name in SIGNALS}
+_CANDIDATE_SCANS = {name: [_union(name, g) for g in groups] for name, groups in _GROUPS.items()}
 _COMPILED = {name: {fam: search_pattern(p) for fam, p in fams.items()} for name, fams in _RE2.items()}
-_CANDIDATE_COMPILED = {name: [search_pattern(p) for p in scans] for name, scans in _CANDIDATE_SCANS.items()}
+# One prompt at a time, one union of the leading families is cheaper than the groups: RE2 keeps
+# what it learnt of the union's DFA from one prompt to the next (measured per corpus prompt, whole
+# single-prompt path: 177 µs with the union, 207 µs with the groups).
+_LEADING_UNION = {name: search_pattern(_union(name, sorted(_LEADING[name]))) for name in SIGNALS}
 
 
 def _family_order(rules: tuple[Rule, ...]) -> list[str]:
@@ -53,12 +61,14 @@ def _family_order(rules: tuple[Rule, ...]) -> list[str]:
 _ORDER = {name: _family_order(rules) for name, (_, rules) in SIGNALS.items()}
 
 
-def _rule_scores(folded: pa.Array, name: str) -> np.ndarray:
-    """Scores of one signal's rules for a column of folded text.
+def _rule_scores(folded: pa.Array, name: str, group_hits: dict[str, np.ndarray]) -> np.ndarray:
+    """Scores of one signal's rules for a column of folded text, given where each leading
+    family's scan group matched (`group_hits`).
 
-    A family is scanned only on the rows where it can still complete a rule, the rule's families
-    before it having matched there: a gate ("a trace is named", "a language is named") spares the
-    slow family behind it ("... the trace, verbatim") the rows it could not change."""
+    A family is scanned only on the rows where it can still complete a rule: where its group
+    matched when it opens the rule, where the rule's families before it matched otherwise. A gate
+    ("a trace is named", "a language is named") spares the slow family behind it ("... the trace,
+    verbatim") the rows it could not change."""
     rules = SIGNALS[name][1]
     n = len(folded)
     hits: dict[str, np.ndarray] = {}
@@ -66,9 +76,8 @@ def _rule_scores(folded: pa.Array, name: str) -> np.ndarray:
         rows = np.zeros(n, dtype=bool)
         for rule in rules:
             if fam in rule.needs:
-                rows |= np.logical_and.reduce(
-                    [hits[g] for g in rule.needs[: rule.needs.index(fam)]], initial=True
-                )
+                before = rule.needs[: rule.needs.index(fam)]
+                rows |= np.logical_and.reduce([hits[g] for g in before]) if before else group_hits[fam]
         hit = np.zeros(n, dtype=bool)
         if rows.any():
             at = np.flatnonzero(rows)
@@ -101,15 +110,17 @@ def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
     n = len(folded)
     for name in SIGNALS:
         score = np.zeros(n, dtype=np.float32)
-        candidates = np.logical_or.reduce(
-            [
-                pc.match_substring_regex(folded, scan).to_numpy(zero_copy_only=False).astype(bool)
-                for scan in _CANDIDATE_SCANS[name]
-            ]
-        )
+        scanned = [
+            pc.match_substring_regex(folded, scan).to_numpy(zero_copy_only=False).astype(bool)
+            for scan in _CANDIDATE_SCANS[name]
+        ]
+        candidates = np.logical_or.reduce(scanned)
         if candidates.any():
             rows = np.flatnonzero(candidates)
-            score[rows] = _rule_scores(pc.take(folded, pa.array(rows)), name)
+            group_hits = {
+                f: hit[rows] for group, hit in zip(_GROUPS[name], scanned, strict=True) for f in group
+            }
+            score[rows] = _rule_scores(pc.take(folded, pa.array(rows)), name, group_hits)
         out[name] = score
     return out
 
@@ -118,7 +129,7 @@ def score_text(folded: str) -> dict[str, float]:
     """Scores of every content signal for one folded text; equal to ``score_array`` per row."""
     out: dict[str, float] = {}
     for name, (_, rules) in SIGNALS.items():
-        if not any(rx.search(folded) is not None for rx in _CANDIDATE_COMPILED[name]):
+        if _LEADING_UNION[name].search(folded) is None:
             out[name] = 0.0
             continue
         found: dict[str, bool] = {}

@@ -106,6 +106,12 @@ COT_FAMILIES: dict[str, str] = {
     # families below, whose word gaps are slow to scan for on every row (see SCAN_GROUPS).
     "trace_word": _TRACE,
     "language_word": r"language|english",
+    # A word every raw-trace request holds (a qualifier, a verb of handing over, a refusal to cut).
+    "raw_word": (
+        r"raw|unabridged|unedited|unfiltered|unredacted|untruncated|verbatim|uncondensed|private|hidden|"
+        r"internal|inner|entire|whole|actual|true|word for word|as it|as they|as generated|summari|"
+        r"condens|edit|trim|truncat|shorten|paraphras|abridg|omit|filter|complete|full"
+    ),
     # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
     # reasoning, verbatim", "the thought process without summarizing"): the trace itself, not an
     # explanation. Not "your full reasoning": homework says that too.
@@ -261,10 +267,10 @@ COT_RULES: tuple[Rule, ...] = (
     Rule(("zh_trace",), 0.85, "asks for the thinking content or full reasoning (Chinese)"),
     Rule(("language_word", "thinking_language"), 0.9, "dictates the language of the thinking content"),
     Rule(("language_word", "language_rule"), 0.9, "dictates the language of the thinking content"),
-    Rule(("trace_word", "raw_trace"), 0.85, "asks for the model's own reasoning trace, unedited"),
+    Rule(("trace_word", "raw_word", "raw_trace"), 0.85, "asks for the model's own reasoning trace, unedited"),
     Rule(("trace_field",), 0.5, "asks for the reasoning as a named field or section"),
     Rule(("given_answer", "produce_trace"), 0.85, "asks for the reasoning behind a given answer"),
-    Rule(("trace_word", "raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
+    Rule(("trace_word", "raw_word", "raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
     Rule(("trace_field", "no_skip"), 0.9, "asks for the complete reasoning as a field"),
     Rule(("zh_language",), 0.9, "dictates the language of the thinking content (Chinese)"),
     Rule(("trace_weak", "no_skip"), 0.8, "asks for the reasoning with no step left out"),
