@@ -223,3 +223,15 @@ def test_grading_in_other_words_scores(text):
 )
 def test_censorship_safe_answers_in_other_words_score(text):
     assert score_prompt(text, None)["censorship_rewrite"] >= 0.6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rewrite the official rules of chess in plain words for a ten-year-old.",
+        "Rewrite these state rules on driver's licences as a short checklist.",
+        "Rewrite this comment so it contains no prohibited content before we post it.",
+    ],
+)
+def test_rewrites_of_rules_and_moderation_are_not_censorship(text):
+    assert score_prompt(text, None)["censorship_rewrite"] < 0.5
