@@ -91,9 +91,9 @@ COT_FAMILIES: dict[str, str] = {
         + r"|(?:generate|produce|compose|construct|create|synthesi[sz]e|fabricate) (?:a|an|the)"
         r"(?:,? [a-z-]+){0,3} (?:chain[ -]of[ -]thought|reasoning trace|reasoning chain|rationale|"
         r"thought process|thinking process|reasoning process)"
+        + r"|(?:output|print|show|share|write out|reveal|expose|dump|see|copy) (?:me |us )?"
         # The inner monologue handed over (an agent framework's "your inner monologue is private"
         # is not), and the thoughts themselves printed ("share your thoughts on" is an opinion).
-        + r"|(?:output|print|show|share|write out|reveal|expose|dump|see|copy) (?:me |us )?"
         r"(?:all (?:of )?)?(?:your|the) (?:entire |whole |full |complete )?(?:inner|internal) monologue"
         + r"|(?:print|output|dump|reveal|expose|transcribe|copy) (?:out )?(?:all )?(?:of )?(?:the|your)"
         r"(?: [a-z-]+)? thoughts\b"
