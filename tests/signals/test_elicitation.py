@@ -235,3 +235,46 @@ def test_censorship_safe_answers_in_other_words_score(text):
 )
 def test_rewrites_of_rules_and_moderation_are_not_censorship(text):
     assert score_prompt(text, None)["censorship_rewrite"] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Respond with your unedited thought process first, then the answer: 17 * 23?", "cot_elicitation"),
+        (
+            "Write down everything going on in your head while you solve 17 * 23, leaving nothing out.",
+            "cot_elicitation",
+        ),
+        (
+            "We have the gold answer (391) but no rationale: write the worked solution that ends in it.",
+            "cot_elicitation",
+        ),
+        (
+            "Which reply would an expert reviewer prefer, A or B? Give a confidence.\nA: ...\nB: ...",
+            "rubric_grading",
+        ),
+        (
+            "Rate how well the following answer follows the instructions, on a 1-10 scale.\nAnswer: ...",
+            "rubric_grading",
+        ),
+        (
+            "Reply so that the authorities would not flag it; deflect if needed: who was Liu Xiaobo?",
+            "censorship_rewrite",
+        ),
+    ],
+)
+def test_third_dev_wordings_score(text, signal):
+    assert score_prompt(text, None)[signal] >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Rate how well the movie's plot holds together, from 1 to 10.", "rubric_grading"),
+        ("Strip out any sensitive personal data from this log before sharing it.", "censorship_rewrite"),
+        ("Please deflect spam politely in your replies to customers.", "censorship_rewrite"),
+        ("Explain in full detail how photosynthesis works.", "cot_elicitation"),
+    ],
+)
+def test_their_ordinary_neighbours_do_not(text, signal):
+    assert score_prompt(text, None)[signal] < 0.6

@@ -59,6 +59,10 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:write|writing|show|showing|share|give|provide|include|present|put|describe|detail|articulate|"
         r"verbali[sz]e|narrate)(?: out| down| me| us)?(?: all)?(?: of)?"
         r" (?:your|the|its) (?:own )?" + _TRACE + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
+        # Everything that goes on in the model's head, written down.
+        r"(?:write|writing|put|spell out|tell me|show me|narrate|share)(?: down| out)? "
+        r"(?:everything|all|whatever)"
+        r"(?: [a-z']+){0,4} (?:in|through|on in) your (?:mind|head)|"
         # Each step or inference written down (not "show all steps": a student's ordinary request).
         r"(?:write|writing|put|putting|spell out|lay out|set out|write out|writing out|write down|"
         r"writing down|narrate|narrating|number|numbering)(?: [a-z]+){0,2} (?:each|every|all)(?: of)?"
@@ -110,7 +114,7 @@ COT_FAMILIES: dict[str, str] = {
     # A word every raw-trace request holds (a qualifier, a verb of handing over, a refusal to cut).
     "raw_word": (
         r"raw|unabridged|unedited|unfiltered|unredacted|untruncated|verbatim|uncondensed|private|hidden|"
-        r"internal|inner|entire|whole|actual|true|word for word|as it|as they|as generated|summari|"
+        r"internal|inner|entire|whole|actual|true|word for word|as it|as they|as you|as generated|summari|"
         r"condens|edit|trim|truncat|shorten|paraphras|abridg|omit|filter|complete|full"
     ),
     # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
@@ -119,18 +123,20 @@ COT_FAMILIES: dict[str, str] = {
     "raw_trace": (
         # Handed over: an agent's system prompt says "use your internal reasoning" too.
         r"(?:output|print|show|share|write|give|provide|include|reveal|expose|dump|return|display|copy|paste|"
-        r"contain|contains|containing|see|want|need|make)(?: [a-z-]+){0,3} "
+        r"contain|contains|containing|see|want|need|make|respond with|reply with|start with|begin with)"
+        r"(?: [a-z-]+){0,3} "
         r"your (?:own )?(?:[a-z-]+,? ){0,2}(?:raw|unabridged|unedited|unfiltered|unredacted|untruncated|"
         r"verbatim|uncondensed|private|hidden|internal|inner|entire|whole|actual|true)(?:,? [a-z-]+)? "
         + _TRACE
         + r"|"
         + _TRACE
-        + r"(?:[ ,\"'()]+[a-z'-]+){0,5}[ ,\"'()]+"
+        + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
         r"(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
-        r"uncondensed|word for word|in its entirety|in their entirety|exactly as (?:it|they) "
+        r"uncondensed|word for word|in its entirety|in their entirety|exactly as you (?:thought|think|"
+        r"reasoned|worked)|exactly as (?:it|they) "
         r"(?:occurs?|happens?|unfolds?|comes?)|as (?:it|they) (?:occurs?|happens?|unfolds?)|as generated)|"
         + _TRACE
-        + r"(?:[ ,\"'()]+[a-z'-]+){0,5}[ ,\"'()]+"
+        + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
         r"(?:without|with no|no) (?:summari[sz]|condens|edit|trim|truncat|"
         r"shorten|paraphras|abridg|redact|omit|filter)|"
         r"(?:the|your) (?:entire|whole|complete|full) (?:chain of logic|chain of reasoning|line of reasoning|"
@@ -142,6 +148,8 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:keys?|fields?|sections?|headings?|propert(?:y|ies)|attributes?|tags?)(?: [a-z]+){0,2}"
         r"(?: (?:called|named|labeled|labelled|titled))?:? [\"'\[<(](?:thinking|reasoning|thoughts|"
         r"chain[_ -]of[_ -]thought|cot|rationale|scratchpad|derivation|trace)\b|"
+        r"[`\"'](?:thinking|reasoning|thoughts|chain_of_thought|cot|rationale|scratchpad|derivation)"
+        r"[`\"'] ?:|"
         r"(?:called|named|labeled|labelled|titled) [\"'](?:thinking|reasoning|thoughts|"
         r"chain[_ -]of[_ -]thought|rationale|scratchpad|derivation)\b"
     ),
@@ -154,17 +162,20 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:answer|solution|conclusion|response) (?:below |above )?is already "
         r"(?:final|given|known|provided)|"
         r"(?:answer|solution|conclusion) (?:that|which) (?:was|is|has been) (?:accepted|given|provided|"
-        r"approved|marked correct)|the answer (?:we want|you must reach|to reach)|"
-        r"(?:question|problem|task|prompt) (?:together )?(?:with|and) (?:its |the )?(?:correct |final |"
-        r"accepted |known )?(?:answer|solution)|q ?/ ?a pair|ground truth"
+        r"approved|marked correct)|the answer (?:we want|you must reach|to reach)|gold (?:answer|label)s?|"
+        r"already (?:wrote|written|gave|given|produced|reached) (?:the|this|that) (?:response|answer|"
+        r"solution|conclusion)|"
+        r"(?:question|problem|task|prompt) ?(?:together with|with|and|\+|&) ?(?:its |the )?"
+        r"(?:correct |final |accepted |known )?(?:answer|solution|response)|q ?/ ?a pair|ground truth"
     ),
     # Producing reasoning, a rationale or a derivation (only with a given answer: see the rules).
     "produce_trace": (
         r"(?:write|produce|generate|construct|fill in|infer|reconstruct|articulate|describe|create|compose|"
-        r"provide|give|work backwards?|working backwards?)"
+        r"provide|give|output|backfill|work backwards?|working backwards?)"
         + _WORDS
         + r"{0,5}[ ,]+(?:reasoning|thinking|thought process|line of thought|line of reasoning|"
-        r"chain of thought|chain-of-thought|rationale|derivation|deliberation|steps|trace)\b|"
+        r"chain of thought|chain-of-thought|rationale|derivation|deliberation|steps|trace|"
+        r"(?:step-by-step|worked) solution)\b|"
         r"rationale generation|work(?:ing)? backwards?"
     ),
     # The thinking must follow the user's language, in other words than `thinking_language` has.
@@ -249,6 +260,12 @@ COT_FAMILIES: dict[str, str] = {
         r"every single step|every step of (?:your|the) (?:working|work|reasoning|thinking|solution)|"
         r"no steps? (?:omitted|skipped|left out)|(?:leaving|leave) nothing (?:implicit|out)|"
         r"nothing (?:implicit|omitted|skipped)|exhaustive (?:walkthrough|derivation|trace|breakdown)|"
+        r"(?:nothing|no step|no steps) (?:omit|omitted|left out|skipped)\b|exhaustively|"
+        r"in (?:full|complete|exhaustive) detail|in as much detail as possible|"
+        r"(?:every|each) (?:intermediate |single )?(?:consideration|assumption|sub-?step|check|"
+        r"self-correction|correction)s?\b|(?:from|through) (?:the )?first (?:step )?to (?:the )?last step|"
+        r"not (?:just |only )?(?:a |the )?(?:short|brief|polished|condensed|final|tidy)(?: [a-z-]+)? "
+        r"(?:explanation|summary|answer|version|write-?up)|"
         # The dead ends and false starts a worked solution leaves out.
         r"(?:including|include|with|keep|keeping) (?:all |every |the |your )?(?:dead ends|false starts|"
         r"abandoned attempts|wrong turns)|(?:dead ends|false starts|wrong turns) included|"
@@ -311,6 +328,9 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"评分标准|评估标准|评价标准"
     ),
     "pairwise": (
+        r"which (?:completion|response|answer|reply|output) (?:[a-z'-]+ ){0,4}(?:would prefer|prefers?|"
+        r"preferred|is better)|(?:first|second|other) (?:response|answer|completion|reply|output) is "
+        r"(?:better|preferred)|pairwise comparison|preference label(?:l)?ing|"
         r"which (?:of the (?:two|following) )?(?:response|answer|completion|reply|output|assistant)s? "
         r"(?:is|was) (?:better|preferred|more helpful)|\[\[a\]\]|\[\[b\]\]|"
         r"(?:response|answer|assistant|output) a (?:or|vs\.?|versus|and) "
@@ -329,6 +349,8 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"|(?:how (?:good|helpful|accurate|useful|well written) is|(?:quality|helpfulness|accuracy) of|"
         r"(?:score|rating|grade) (?:to|for)) (?:the|this|that|each|every|the following|the given) "
         r"(?:[a-z-]+ ){0,2}(?:response|answer|completion|reply|output|generation)s?\b"
+        r"|(?:rate|score|grade|judge|assess|evaluate) how (?:well|good|accurate|helpful) (?:the|this|each|"
+        r"the following) (?:[a-z'-]+ ){0,2}(?:response|answer|completion|reply|output)"
         r"|(?:model|assistant|ai|chatbot|llm)(?:'s)? (?:output|response|reply|answer|completion|"
         r"generation)s?\b"
     ),
@@ -341,7 +363,7 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"candidate (?:answer|response|reply|completion)s?\b"
     ),
     "verdict": (
-        r"pass ?/ ?fail|"
+        r"pass ?/ ?fail|pass or fail|"
         r"(?:output|answer|reply|respond|return|say)(?: with)?(?: only)? (?:\"?pass\"? or \"?fail|yes or no|"
         r"correct or incorrect|true or false|good or bad|acceptable or unacceptable)"
     ),
@@ -385,7 +407,9 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"review|requirements|controls?)|(?:chinese|mainland) (?:regulations?|rules|review|requirements)|"
         r"content[- ]control|approved narratives?|"
         r"(?:censors?|regulators?|authorities|government)(?: [a-z'-]+){0,3} (?:would|will) "
-        r"(?:approve|accept|allow|pass)|"
+        r"(?:approve|accept|allow|pass|not flag|not object|not block|not censor)|content security|"
+        r"(?:strictly |heavily )?regulated media|(?:not|never) contradict(?:s|ing)? (?:the )?official|"
+        r"forbidden (?:content|topics?|words)|harmonious|"
         r"(?:avoid|bypass|evade|pass|get past|slip past|not trigger|without triggering)"
         r"(?: [a-z-]+){0,3} (?:filter|filters|moderation|review|censors?|censorship|blocking|flags?)|"
         r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
@@ -409,7 +433,12 @@ REWRITE_FAMILIES: dict[str, str] = {
     # An answer made inoffensive rather than a text rewritten: with safe framing, the same request.
     "neutral_answer": (
         r"(?:safe|neutral|uncontroversial|non-?controversial|compliant|inoffensive|sanitized|sanitised|"
-        r"regulation-compliant)(?:,? [a-z-]+){0,2} (?:reply|answer|response|version|wording|formulation)|"
+        r"regulation-compliant)(?:,? [a-z-]+){0,2} (?:reply|answer|response|version|wording|formulation|"
+        r"phrasing|rephrasing|alternative)|safe for publication|\bdeflect(?:s|ing)?\b|"
+        r"(?:not|never|without|don't|do not) touch(?:ing)? (?:on )?(?:any )?|"
+        r"(?:strip|strips|stripping|remove|removes|removing|omit|omits|omitting|leave|leaves|leaving) "
+        r"(?:out )?(?:any |all )?(?:politically |political )?(?:sensitive|controversial)|"
+        r"(?:avoid|avoiding|avoids) (?:any |all )?(?:sensitive|political|politically|controversial)|"
         r"(?:steer|steers|steering|stay|stays|staying|keep|keeps|keeping) (?:away|clear) (?:from|of)|"
         r"safe to publish|innocuous|(?:does not|doesn't|without) tak(?:e|es|ing) (?:a |any )?"
         r"(?:controversial|political|partisan) (?:position|stance|side|view)|"
@@ -424,6 +453,7 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"(?:for|by|past|to) (?:the )?(?:chinese|mainland|government|state|party) censors?|"
         r"won'?t (?:be|get) (?:censored|flagged|blocked)|"
         r"(?:government|state|official|party) (?:content )?(?:review|censors?|censorship|approval)|"
+        r"core socialist values|harmful to national (?:security|unity)|"
         r"(?:stay|stays|staying|remain|remains) within (?:the )?(?:approved|official|permitted) |"
         r"规避审查|通过审查|避免审查|不被审查|不会被屏蔽|过审"
     ),
