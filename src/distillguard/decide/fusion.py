@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from distillguard.decide.model import FusionModel, shipped
 from distillguard.detect.base import DetectionContext
-from distillguard.detect.pool import operator_or_harvest_linked
+from distillguard.detect.pool import tied_by_own_evidence
 from distillguard.findings import Finding
 
 ACCOUNT_VERDICT_SCHEMA = pa.schema(
@@ -209,11 +209,10 @@ def fuse(
 
 
 def _worker(cluster: Any, account: str) -> bool:
-    """Whether the link stage tied `account` to a fellow member of `cluster` by operator evidence
-    or shared harvest prompts, or joined it to the pool as a look-alike (a linkage that measured
-    no ties counts every member)."""
+    """Whether the link stage made `account` one of `cluster`'s own (`tied_by_own_evidence`; a
+    linkage that measured no ties counts every member)."""
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
-    return measured is None or operator_or_harvest_linked(measured) or bool(measured.get("joined"))
+    return measured is None or tied_by_own_evidence(measured)
 
 
 def _cluster_verdicts(

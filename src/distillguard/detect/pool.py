@@ -53,10 +53,15 @@ def _ramp1(x: float, lo: float, hi: float) -> float:
     return float(ramp(np.array([x]), lo, hi)[0])
 
 
-def operator_or_harvest_linked(measured: dict[str, Any]) -> bool:
-    """Whether a member's measured ties include a link to a fellow member backed by operator
-    evidence or shared harvest prompts."""
-    return measured.get("operator_links", 0) > 0 or measured.get("harvest_links", 0) > 0
+def tied_by_own_evidence(measured: dict[str, Any]) -> bool:
+    """Whether a member's measured ties make it one of the pool's own: a link to a fellow member
+    backed by operator evidence or shared harvest prompts, or look-alike joining (tested against
+    the pool as a whole)."""
+    return (
+        measured.get("operator_links", 0) > 0
+        or measured.get("harvest_links", 0) > 0
+        or bool(measured.get("joined"))
+    )
 
 
 def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, dict[str, Any] | None]:
@@ -65,7 +70,7 @@ def member_tie(cluster: Any, account: str, o: dict[str, float]) -> tuple[float, 
     measured = (getattr(cluster, "member_ties", None) or {}).get(account)
     if measured is None:
         return 1.0, None
-    if operator_or_harvest_linked(measured) or measured.get("joined"):
+    if tied_by_own_evidence(measured):
         tie = 1.0
     else:
         others = max(len(getattr(cluster, "members", ()) or ()) - 1, 1)

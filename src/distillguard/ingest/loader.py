@@ -176,7 +176,8 @@ def _normalize(
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
     if kind == "range":
         try:
-            kind, payload = "jsonl", read_line_range(payload[0], first, payload[1], payload[2], payload[3])
+            path, offset, length, identity = payload
+            kind, payload = "jsonl", read_line_range(path, first, offset, length, identity)
         except DataError as exc:  # the file changed under the scan: this block is one reject
             return pa.Table.from_pylist([], schema=EXCHANGE_SCHEMA), [
                 reject(label, exc.line, "unreadable_data", str(exc))
