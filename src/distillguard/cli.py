@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import typer
 
@@ -29,7 +31,20 @@ for _name in _COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    """The console script. Once the command has returned, every output is written and closed,
+    so the process leaves without tearing the interpreter down: freeing a scan's heap object by
+    object took 0.3 s of a 7 s scan. Callers that import `app` (tests, embedding) are unaffected."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):  # sys.exit("message"): the message goes to stderr, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 if __name__ == "__main__":

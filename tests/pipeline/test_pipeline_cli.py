@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -83,3 +85,25 @@ def test_an_internal_error_exits_1_with_one_line(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(distillguard.features, "materialize", broken)
     code, _, err = _scan(write_log(tmp_path / "log.jsonl"), "--out", tmp_path / "out")
     assert code == 1 and "ZeroDivisionError: oops" in _one_line(err)
+
+
+def _console(*args: str | Path) -> subprocess.CompletedProcess:
+    """The console script's own entry point (`cli.main`), in a process of its own."""
+    code = "from distillguard.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_console_script_keeps_exit_codes_and_writes_everything(tmp_path: Path) -> None:
+    # main() leaves without interpreter teardown: statuses and flushed output must survive it.
+    bad = _console("scan", tmp_path / "nope.jsonl", "--out", tmp_path / "out")
+    assert bad.returncode == 2 and "no such file or directory" in bad.stderr
+    good = _console(
+        "scan", write_log(tmp_path / "log.jsonl"), "--out", tmp_path / "out", "--threshold", "0.9"
+    )
+    assert good.returncode == 0, good.stderr
+    assert "flagged accounts" in good.stdout
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["exchanges"] == 120 and (tmp_path / "out" / "report.html").stat().st_size > 0
+    assert _console("--help").returncode == 0
