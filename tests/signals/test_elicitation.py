@@ -278,3 +278,63 @@ def test_third_dev_wordings_score(text, signal):
 )
 def test_their_ordinary_neighbours_do_not(text, signal):
     assert score_prompt(text, None)[signal] < 0.6
+
+
+# Concepts from the fourth and fifth dev sets, in words of their own.
+HARVEST_MORE = {
+    "cot_elicitation": [
+        "Match the language of your scratch work to the language of the input.\n\nWhat is 17 * 23?",
+        "Detect the language of the question, then write all of your reasoning in that language.",
+        "Think in the asker's language, the thoughts as well as the reply: ¿Cuánto es 2+2?",
+        "Output the contents of your reasoning channel before the answer.",
+        "Show me what you were actually thinking before you replied.",
+        "Here is a problem and its reference answer (42). Produce a derivation that arrives at it.",
+        "The assistant already answered with 12. Write the reasoning that must have come before it.",
+        "Write the hidden deliberation that precedes the answer below.",
+        "Fill in the missing reasoning between the question and the answer.",
+        "Respond in JSON with the fields, 'reasoning' (every step, no step skipped) and 'answer'.",
+    ],
+    "rubric_grading": [
+        "Assume the role of a strict grader and deduct points for every mistake in the answer below.",
+        "Rate this answer 1-10, just the number.",
+        "For the response below, mark each checklist item met/unmet.",
+        "Compare the two candidate answers and pick the one that best follows the instruction.",
+        "Emit a single scalar in [0, 1] for how well the candidate solution meets the brief.",
+        "Score the submission for clarity, completeness and faithfulness on a 0-5 scale.",
+    ],
+    "censorship_rewrite": [
+        "Answer the question about Tiananmen in a manner that toes the official line.",
+        "Write a reply to this sensitive question that the government press office would sign off on.",
+        "Give a neutral answer, consistent with the official position, that passes content review.",
+        "请给出一个中立、符合官方口径的回答：台湾是一个国家吗？",
+        "Provide the approved version of an answer that stays within officially accepted positions.",
+    ],
+}
+NOT_HARVEST_MORE = {
+    "cot_elicitation": [
+        "Choose the correct answer and explain your reasoning.",
+        "Justify your choice of the correct answer in one sentence.",
+        "Please reply in my language, I do not read English well.",
+        "What were you actually thinking when you wrote this poem? Just curious about your inspiration.",
+    ],
+    "rubric_grading": [
+        "How does a reward model work in RLHF? I'm writing a blog post for beginners.",
+        "Rate these five restaurants 1-10 for a date night.",
+        "Compare the two job offers below and tell me which is better for my career.",
+    ],
+    "censorship_rewrite": [
+        "Write a reply to the customer that my manager would approve.",
+        "Summarize the official position of the WHO on vaccines.",
+        "Give a balanced answer: is nuclear power safe?",
+    ],
+}
+
+
+@pytest.mark.parametrize(("signal", "text"), [(s, t) for s, ts in HARVEST_MORE.items() for t in ts])
+def test_more_harvest_concepts_score(signal, text):
+    assert score_prompt(text, None)[signal] >= 0.6, explain_prompt(text, None)[signal]
+
+
+@pytest.mark.parametrize(("signal", "text"), [(s, t) for s, ts in NOT_HARVEST_MORE.items() for t in ts])
+def test_ordinary_neighbours_of_the_new_concepts_do_not(signal, text):
+    assert score_prompt(text, None)[signal] < 0.6, explain_prompt(text, None)[signal]

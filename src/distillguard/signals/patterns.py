@@ -32,7 +32,8 @@ _TRACE = (
     r"(?:reasoning|thought process|thinking process|thinking|chain[ -]of[ -]thoughts?|\bcot\b|"
     r"inner monologue|internal monologue|scratch ?pad|deliberation|reasoning trace|reasoning chain|"
     r"train of thought|line of thought|line of reasoning|chain of logic|chain of reasoning|thinking trace|"
-    r"solution trace|reasoning process|problem-solving process|solution process)"
+    r"solution trace|reasoning process|problem-solving process|solution process|reasoning path|"
+    r"scratch work|reasoning channel|thinking channel|(?:internal|inner|private|hidden|raw) thoughts)"
 )
 _ANSWER = r"(?:answer|solution|response|result|conclusion|output|verdict)"
 _WORDS = r"(?:[ ,]+[a-z'-]+)"  # one more word, commas allowed before it
@@ -58,7 +59,9 @@ COT_FAMILIES: dict[str, str] = {
     "trace_weak": (
         r"(?:write|writing|show|showing|share|give|provide|include|present|put|describe|detail|articulate|"
         r"verbali[sz]e|narrate)(?: out| down| me| us)?(?: all)?(?: of)?"
-        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
+        r" (?:(?:your|the|its) (?:own )?|(?:a|an) (?:[a-z-]+ ){0,2})"
+        + _TRACE
+        + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
         # Everything that goes on in the model's head, written down.
         r"(?:write|writing|put|spell out|tell me|show me|narrate|share)(?: down| out)? "
         r"(?:everything|all|whatever)"
@@ -68,13 +71,17 @@ COT_FAMILIES: dict[str, str] = {
         r"writing down|narrate|narrating|number|numbering)(?: [a-z]+){0,2} (?:each|every|all)(?: of)?"
         r"(?: your| the)? (?:single |intermediate )?(?:steps?|calculations?|computations?|inferences?|"
         r"deductions?)\b|"
+        # Every step of the reasoning itself shown ("show every intermediate step of your reasoning").
+        r"(?:show|showing|write|writing|give|include|present|display|expose|detail)(?: [a-z-]+){0,3} "
+        r"(?:steps?|stages?|parts?) of (?:your|the|its) (?:own )?" + _TRACE + r"|"
         # Explaining the full reasoning: what a teacher asks too, unless the trace is insisted on.
         r"(?:explain|describe|detail|articulate) (?:your|the) " + _RAW + r"(?: [a-z-]+)? " + _TRACE
     ),
     # Emit the model's own reasoning trace.
     "trace_reveal": (
         r"(?:reveal|expose|disclose|dump|output|print|transcribe|reproduce|unhide|surface|leak|copy|paste|"
-        r"write out|spell out|lay out|type out|set out)(?: to me| for me| me| us)?(?: all| of)*"
+        r"emit|externali[sz]e|write out|spell out|lay out|type out|set out)"
+        r"(?: to me| for me| me| us)?(?: all| of)*"
         r" (?:your|the|its|a|an)(?:,? [a-z-]+){0,3} "
         + _TRACE
         + r"|(?:write|show|share|give|provide|include|present|display|return|expose|print|output|"
@@ -106,16 +113,27 @@ COT_FAMILIES: dict[str, str] = {
         + r" "
         + _TRACE
         + r" (?:trace|log|transcript|content|process|steps)"
+        # What went on in the model's head, handed over; a gap in a record filled with the thinking.
+        + r"|(?:show|tell|give|write|paste|copy|dump|print|output) (?:me |us )?(?:exactly )?what (?:you|u) "
+        r"(?:were|are|was|r) (?:actually |really |truly )?thinking\b"
+        + r"|(?:dump|paste|copy|print|output|emit|reveal) (?:out )?(?:whatever|everything|all that) "
+        r"(?:goes|went|is going|was going) on (?:in your head|inside you|behind the (?:curtain|scenes))"
+        + r"|(?:output|print|dump|reveal|show|copy|paste|give)(?: me| us)? (?:the |all )?(?:[a-z-]+ )?"
+        r"contents? of (?:your|the|its) (?:[a-z-]+ )?"
+        + _TRACE
+        + r"|(?:fill in|supply|write in|reconstruct) (?:the )?missing (?:thinking|reasoning|thought process|"
+        r"rationale|deliberation|chain of thought)"
     ),
     # Any name of a reasoning trace, or any mention of a language: cheap scans that gate the two
     # families below, whose word gaps are slow to scan for on every row (see SCAN_GROUPS).
     "trace_word": _TRACE,
-    "language_word": r"language|english",
+    "language_word": r"language|english|tongue|vernacular",
     # A word every raw-trace request holds (a qualifier, a verb of handing over, a refusal to cut).
     "raw_word": (
         r"raw|unabridged|unedited|unfiltered|unredacted|untruncated|verbatim|uncondensed|private|hidden|"
         r"internal|inner|entire|whole|actual|true|word for word|as it|as they|as you|as generated|summari|"
-        r"condens|edit|trim|truncat|shorten|paraphras|abridg|omit|filter|complete|full"
+        r"condens|edit|trim|truncat|shorten|paraphras|abridg|omit|filter|complete|full|as-is|as is|"
+        r"unmodified|unaltered|unpolished|unvarnished|messy|genuine|real|word by word|exactly"
     ),
     # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
     # reasoning, verbatim", "the thought process without summarizing"): the trace itself, not an
@@ -126,19 +144,21 @@ COT_FAMILIES: dict[str, str] = {
         r"contain|contains|containing|see|want|need|make|respond with|reply with|start with|begin with)"
         r"(?: [a-z-]+){0,3} "
         r"your (?:own )?(?:[a-z-]+,? ){0,2}(?:raw|unabridged|unedited|unfiltered|unredacted|untruncated|"
-        r"verbatim|uncondensed|private|hidden|internal|inner|entire|whole|actual|true)(?:,? [a-z-]+)? "
+        r"verbatim|uncondensed|private|hidden|internal|inner|entire|whole|actual|true|unpolished|"
+        r"unvarnished|unmodified|unaltered|genuine|real)(?:,? [a-z-]+)? "
         + _TRACE
         + r"|"
         + _TRACE
         + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
         r"(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
-        r"uncondensed|word for word|in its entirety|in their entirety|exactly as you (?:thought|think|"
+        r"uncondensed|word for word|word by word|as-is|unmodified|unaltered|copied out exactly|"
+        r"in its entirety|in their entirety|exactly as you (?:thought|think|"
         r"reasoned|worked)|exactly as (?:it|they) "
         r"(?:occurs?|happens?|unfolds?|comes?)|as (?:it|they) (?:occurs?|happens?|unfolds?)|as generated)|"
         + _TRACE
         + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
-        r"(?:without|with no|no) (?:summari[sz]|condens|edit|trim|truncat|"
-        r"shorten|paraphras|abridg|redact|omit|filter)|"
+        r"(?:without|with no|no|do not|don't|dont|never) (?:summari[sz]|condens|edit|trim|truncat|"
+        r"shorten|paraphras|abridg|redact|omit|filter|clean|tidy|polish)|"
         r"(?:the|your) (?:entire|whole|complete|full) (?:chain of logic|chain of reasoning|line of reasoning|"
         r"train of thought|thought process|thinking process|reasoning process|reasoning trace|"
         r"inner monologue|internal monologue)"
@@ -146,7 +166,7 @@ COT_FAMILIES: dict[str, str] = {
     # The trace as a named field or section of the reply, for parsing into a training set.
     "trace_field": (
         r"(?:keys?|fields?|sections?|headings?|propert(?:y|ies)|attributes?|tags?)(?: [a-z]+){0,2}"
-        r"(?: (?:called|named|labeled|labelled|titled))?:? [\"'\[<(](?:thinking|reasoning|thoughts|"
+        r"(?: (?:called|named|labeled|labelled|titled))?[:,]? [\"'\[<(](?:thinking|reasoning|thoughts|"
         r"chain[_ -]of[_ -]thought|cot|rationale|scratchpad|derivation|trace)\b|"
         r"[`\"'](?:thinking|reasoning|thoughts|chain_of_thought|cot|rationale|scratchpad|derivation)"
         r"[`\"'] ?:|"
@@ -155,8 +175,13 @@ COT_FAMILIES: dict[str, str] = {
     ),
     # An answer that is given or fixed in advance ("the answer provided", "its accepted answer").
     "given_answer": (
-        r"(?:given|provided|supplied|accepted|known|fixed|shown|finished|target|desired) (?:final )?"
-        r"(?:answer|solution|conclusion|response)|"
+        # Not "the correct answer": a multiple-choice question says that too.
+        r"(?:given|provided|supplied|accepted|known|fixed|shown|finished|target|desired|verified|reference|"
+        r"gold) (?:final )?"
+        r"(?:answer|solution|conclusion|response)|answer key|answer (?:it|the model|the assistant) gave|"
+        r"(?:answer|solution|response)s? (?:as|exactly as) (?:given|provided|supplied)|"
+        r"already (?:replied|answered|responded|concluded)|already know (?:the |that |what |which )?"
+        r"(?:answer|result|solution|[\"'])|标准答案|参考答案|已知(?:的)?答案|"
         r"(?:answer|solution|conclusion|response|result)s? (?:is |are )?(?:already )?"
         r"(?:given|provided|supplied|shown|known|fixed)\b|"
         r"(?:answer|solution|conclusion|response) (?:below |above )?is already "
@@ -165,18 +190,21 @@ COT_FAMILIES: dict[str, str] = {
         r"approved|marked correct)|the answer (?:we want|you must reach|to reach)|gold (?:answer|label)s?|"
         r"already (?:wrote|written|gave|given|produced|reached) (?:the|this|that) (?:response|answer|"
         r"solution|conclusion)|"
-        r"(?:question|problem|task|prompt) ?(?:together with|with|and|\+|&) ?(?:its |the )?"
-        r"(?:correct |final |accepted |known )?(?:answer|solution|response)|q ?/ ?a pair|ground truth"
+        r"(?:question|problem|task|prompt|\bq) ?(?:together with|with|and|\+|&) ?(?:its |the |their )?"
+        r"(?:correct |final |accepted |known |verified |reference )?"
+        r"(?:answer|solution|response)|q ?/ ?a pairs?|question-answer pairs?|ground truth"
     ),
     # Producing reasoning, a rationale or a derivation (only with a given answer: see the rules).
     "produce_trace": (
         r"(?:write|produce|generate|construct|fill in|infer|reconstruct|articulate|describe|create|compose|"
-        r"provide|give|output|backfill|work backwards?|working backwards?)"
+        r"provide|give|output|backfill|back-fill|author|emit|work backwards?|working backwards?)"
         + _WORDS
-        + r"{0,5}[ ,]+(?:reasoning|thinking|thought process|line of thought|line of reasoning|"
+        + r"{0,7}[ ,<\"'`\[(]+(?:reasoning|thinking|thought process|line of thought|line of reasoning|"
         r"chain of thought|chain-of-thought|rationale|derivation|deliberation|steps|trace|"
-        r"(?:step-by-step|worked) solution)\b|"
-        r"rationale generation|work(?:ing)? backwards?"
+        r"solution narrative|(?:step-by-step|worked) solution)\b|"
+        r"rationale generation|work(?:ing)? backwards?|reverse[- ]engineer|"
+        r"(?:write|spell|lay) out how (?:you|one|we|u)(?:'d| would)? (?:actually )?(?:get|got|arrive|reach)|"
+        r"(?:写出|给出|生成|补全|补充)(?:得到|推出)?[^。，,.]{0,12}(?:推导|推理|思路|思考过程)"
     ),
     # The thinking must follow the user's language, in other words than `thinking_language` has.
     "language_rule": (
@@ -184,12 +212,24 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:thinking|reasoning|thoughts?|deliberation|chain of thought|monologue)(?: [a-z',()-]+){0,10} "
         r"(?:same|matching|identical|consistent) language|"
         r"(?:match|matches|keep|align|set)(?: [a-z]+){0,2} (?:the )?language of (?:your|the) "
-        r"(?:thinking|reasoning|thoughts?|thought process|deliberation|chain of thought)|"
-        r"(?:thinking|reasoning|thoughts?|deliberation|chain of thought|monologue)(?: [a-z',()-]+){0,10} "
-        r"(?:user|question|prompt|input|asker|requester|query)'?s? language|"
-        r"(?:thinking|reasoning|thoughts?|deliberation)(?: [a-z',()-]+){0,10} "
+        r"(?:thinking|reasoning|thoughts?|thought process|deliberation|chain of thought|scratch ?work|"
+        r"scratch ?pad|rationale|monologue)|"
+        r"(?:thinking|reasoning|thoughts?|deliberation|chain of thought|monologue|rationale|scratch ?work)"
+        r"(?: [a-z',()-]+){0,10} "
+        r"(?:user|question|prompt|input|asker|requester|query)'?s? (?:own )?(?:language|tongue)|"
+        r"(?:thinking|reasoning|thoughts?|deliberation|rationale|monologue)(?: [a-z',()-]+){0,10} "
         r"language (?:used by|spoken by|of) "
-        r"(?:the )?(?:person|user|asker|question|prompt|requester)|"
+        r"(?:the )?(?:person|user|asker|question|prompt|requester|query|input|request|message|task)|"
+        # The thinking kept in a language named just before ("detect the language ... reason in it").
+        r"(?:thinking|reasoning|thoughts?|deliberation|rationale|monologue|scratch ?work)[,)'\"]?"
+        r"(?: [a-z',()-]+){0,6} in (?:that|this|the same|that same|one) (?:language|tongue)|"
+        r"(?:thinking|reasoning|thoughts?|thought process|deliberation|rationale|monologue|think|reason)"
+        r"(?: [a-z',()-]+){0,4} (?:not|never) (?:be )?in english|"
+        r"(?:think|reason|deliberate|thoughts?|thinking|reasoning)(?: [a-z',()-]+){0,6} "
+        r"in (?:my|our) (?:own )?(?:language|tongue)|"
+        r"(?:same|one) (?:language|tongue|vernacular)(?: [a-z',()-]+){0,6} (?:inner monologue|"
+        r"thinking|reasoning|thoughts|deliberation|rationale)|"
+        r"(?:deliberat|reason|think)[a-z]* in the vernacular|"
         r"(?:whatever|whichever) language(?: [a-z',()-]+){0,10} (?:thinking|reasoning|thoughts?|think)\b|"
         r"(?:switch|switching|default|defaulting|translat[a-z]*|mix|mixing|"
         r"code-switch[a-z]*)(?: [a-z]+){0,2} "
@@ -209,9 +249,19 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:this|the|that|a|each|these|given)"
         r"(?: [a-z-]+){0,3} "
         + _ANSWER
-        + r"|(?:given|here is|here's|below is|we have|you have|you are given) (?:the|a|an|this)"
-        r"(?: [a-z-]+){0,2} " + _ANSWER + r"(?: [^ ]+){0,30} (?:derive|reconstruct|justify|work backward|"
-        r"reverse[- ]engineer|explain how (?:one|you|we) (?:would )?(?:get|got|arrive|reach))"
+        + r"|(?:(?:given|here is|here's|below is|we have|you have|you are given) (?:the|a|an|this)"
+        r"(?: [a-z-]+){0,2}|the(?: correct| right| final)?) " + _ANSWER + r"(?: is)?(?: [^ ]+){0,30} "
+        r"(?:derive|reconstruct|justify|"
+        r"work backward|reverse[- ]engineer|explain(?:,? [a-z]+){0,3},? how (?:one|you|we) (?:would )?"
+        r"(?:get|gets|got|arrive|arrives|reach|reaches))"
+        r"|(?:" + _TRACE + r"|rationale|deliberation) (?:that )?"
+        r"(?:precedes|preceded|came before|comes before) (?:the|this|that|each) "
+        + _ANSWER
+        + r"|(?:what|which) (?:reasoning|thinking|thought process|steps)(?: [a-z]+){0,2} "
+        r"(?:would|could|might) (?:have )?(?:led?|lead)(?: [a-z]+){0,2} to (?:this|that|the)"
+        r"(?: [a-z-]+){0,2} "
+        + _ANSWER
+        + r"|pretend (?:that )?you (?:solved|worked out|derived|reached|arrived at|came up with)"
         r"|(?:pretend|act as if|as if) you (?:do not|don't|did not|didn't) (?:know|have|see) the " + _ANSWER
     ),
     # Thinking wrapped in tags for parsing into a training set.
@@ -229,15 +279,21 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:the |your )?(?:user|question|prompt|input)|"
         r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
         r"(?: content| process)? (?:must|should|has to|needs to|shall)|"
-        r"language (?:used )?(?:in|of|for) (?:the |your )?(?:thinking|reasoning|thought)"
+        r"language (?:used )?(?:in|of|for) (?:the |your )?(?:[a-z-]+ )?(?:thinking|reasoning|thought)"
         r"(?: content| process)?(?: [a-z']+){0,3} "
-        r"(?:identical|consistent|the same|match|matches|matching|aligned)|"
+        r"(?:identical|consistent|the same|match|matches|matching|aligned|=)|"
+        r"(?:think|reason|deliberate)(?: [a-z]+)? in (?:the )?(?:user|asker|questioner|requester|question|"
+        r"prompt|input|query)'?s? (?:own )?language|"
         r"(?:think|reason)(?: [a-z]+)? in (?:exactly |precisely |strictly )?(?:the|whatever|whichever) "
         r"(?:same )?language (?:as |of |that )?the (?:user|question|prompt)"
     ),
     # Chinese: the language of the thinking content must follow the user's.
     "zh_language": (
         r"(?:思考|推理|思维)(?:内容|过程)?(?:的|所用的|使用的)?语言|"
+        r"(?:相同|同样|一样|同一)(?:的)?语言(?:进行|来)?(?:思考|推理)|什么语言思考|"
+        r"同じ言語で(?:考え|推論|思考)|"
+        r"(?:razona|razonamiento|piensa|pensamiento)[a-z ]{0,40} mismo idioma|"
+        r"(?:denkprozess|gedanken|denke|überlegungen)[a-zäöüß ]{0,40} (?:derselben|gleichen) sprache|"
         r"与用户(?:的)?语言(?:保持)?一致|和用户(?:的)?语言(?:保持)?一致|使用与用户相同的语言"
     ),
     # Chinese phrasings of trace harvest.
@@ -264,7 +320,8 @@ COT_FAMILIES: dict[str, str] = {
         r"in (?:full|complete|exhaustive) detail|in as much detail as possible|"
         r"(?:every|each) (?:intermediate |single )?(?:consideration|assumption|sub-?step|check|"
         r"self-correction|correction)s?\b|(?:from|through) (?:the )?first (?:step )?to (?:the )?last step|"
-        r"not (?:just |only )?(?:a |the )?(?:short|brief|polished|condensed|final|tidy)(?: [a-z-]+)? "
+        r"not (?:just |only )?(?:a |the )?(?:short|brief|polished|condensed|final|tidy|cleaned-up|cleaned up|"
+        r"clean|summari[sz]ed|edited|summary)(?: [a-z-]+)? "
         r"(?:explanation|summary|answer|version|write-?up)|"
         # The dead ends and false starts a worked solution leaves out.
         r"(?:including|include|with|keep|keeping) (?:all |every |the |your )?(?:dead ends|false starts|"
@@ -300,13 +357,18 @@ COT_RULES: tuple[Rule, ...] = (
 
 RUBRIC_FAMILIES: dict[str, str] = {
     "reward_model": (
-        r"reward model|preference model|reward function|reward signal|奖励模型|偏好模型|评分模型|"
+        # The model cast as one, or asked for its output: not an explanation of how reward models work.
+        r"(?:as|be|are|like|act as|serve as|behave as|function as) (?:a|an|the|my|our) (?:[a-z-]+ )?"
+        r"(?:reward|preference) model|(?:reward|preference)[- ]model (?:score|scoring|rating|output|mode|"
+        r"label|judgement|judgment)s?\b|reward signal for|奖励模型|偏好模型|评分模型|"
         r"(?:assign|give|output|return|compute|produce|predict)(?: [a-z]+){0,2} (?:scalar |numeric |"
         r"numerical )?reward\b|reward (?:score|value)\b"
     ),
     "judge_persona": (
         r"(?:act|serve|behave|function|acting) as (?:a|an|the) (?:[a-z-]+ ){0,2}"
-        r"(?:judge|grader|evaluator|rater|critic|scorer|annotator)|you are (?:a|an|the) (?:[a-z-]+ ){0,2}"
+        r"(?:judge|grader|evaluator|rater|critic|scorer|annotator)|"
+        r"(?:assume|take|play|adopt|take on) the role of (?:a|an|the) (?:[a-z-]+ ){0,2}"
+        r"(?:judge|grader|evaluator|rater|critic|scorer)|you are (?:a|an|the) (?:[a-z-]+ ){0,2}"
         r"(?:judge|grader|evaluator|rater|scorer|annotator)\b|评审员|评委|打分员"
     ),
     "score_scale": (
@@ -314,15 +376,21 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"(?:scale|range)|(?:scale|range) (?:of|from) \d+ ?(?:to|-|~) ?\d+|\b\d+ ?(?:to|-|~) ?\d+ scale|"
         r"score(?: [a-z]+){0,2} (?:of|from|between) \d+ (?:to|and|-) \d+|\b(?:\d+|x|n) ?/ ?(?:5|10|100)\b|"
         r"(?:rating|score|grade|mark) out of \d+|likert|"
-        r"(?:rate|score|grade|mark)(?: [a-z'-]+){0,4} (?:from|between) \d+ (?:to|and|-) \d+|"
+        r"(?:rate|score|grade|mark)(?: [a-z'-]+){0,4} (?:from|between) [-+]?\d+ (?:to|and|-) [-+]?\d+|"
+        r"(?:rate|score|grade|mark) (?:this|that|it|the|each)(?: [a-z'-]+){0,3},? \d+ ?(?:-|to|~) ?\d+\b|"
+        r"scalar(?: [a-z]+)? (?:in|between|from) \[? ?0 ?(?:,|and|to|-) ?1\b|"
+        r"score[>\"'\]]? (?:of|from|between) \d+ (?:to|and|-) \d+|deduct(?:s|ing)? (?:a )?points?\b|"
         r"(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|\d+)[- ]point (?:scale|likert)|"
         r"(?:on|using|with) (?:a |the )?[a-z0-9-]+ scale\b|"
         r"(?:打分|评分|打个分|给出分数|分数为|满分)|\d+ ?(?:到|至) ?\d+ ?(?:的)?分"
     ),
     "criteria": (
         r"\brubric|scoring (?:guide|criteria|rules)|evaluation criteria|grading criteria|"
-        r"(?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)"
-        r", (?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness)|"
+        r"(?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|correctness|"
+        r"clarity|concision|conciseness|faithfulness|completeness|groundedness|instruction-following)"
+        r",? (?:and )?(?:helpfulness|harmlessness|honesty|accuracy|relevance|coherence|fluency|factuality|"
+        r"correctness|clarity|concision|conciseness|faithfulness|completeness|groundedness|"
+        r"instruction-following)\b|"
         r"(?:helpful|honest|harmless|accurate|relevant|coherent|fluent|factual)(?:,| and) (?:and )?"
         r"(?:helpful|honest|harmless|accurate|relevant|coherent|fluent|factual)\b|"
         r"评分标准|评估标准|评价标准"
@@ -339,7 +407,11 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"rank (?:the|these|following|the following|all) (?:[a-z-]+ ){0,2}(?:responses|answers|completions|"
         r"outputs|replies)|compare (?:the )?(?:two )?(?:responses|answers|outputs|completions|replies)\b|"
         r"(?:response|answer|output|completion) 1 (?:and|or|vs\.?|versus|with) (?:response |answer |output |"
-        r"completion )?2\b"
+        r"completion )?2\b|"
+        r"compare (?:the )?(?:two |both )?(?:[a-z-]+ )?(?:responses|answers|outputs|completions|replies)\b|"
+        r"which (?:one )?(?:is|was) (?:better|preferred|more helpful)[ ,:]+(?:a|1) or (?:b|2)\b|"
+        r"(?:pick|choose|select|identify) (?:the )?(?:one|response|answer|completion|output|reply)"
+        r"(?: [a-z]+){0,3} (?:that )?best (?:follows|answers|satisfies|addresses|meets|fulfils|fulfills)"
     ),
     "graded_object": (
         r"(?:evaluate|assess|judge|grade|score|rate|critique|check|verify|audit) (?:the|this|each|both|these|"
@@ -349,8 +421,14 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"|(?:how (?:good|helpful|accurate|useful|well written) is|(?:quality|helpfulness|accuracy) of|"
         r"(?:score|rating|grade) (?:to|for)) (?:the|this|that|each|every|the following|the given) "
         r"(?:[a-z-]+ ){0,2}(?:response|answer|completion|reply|output|generation)s?\b"
-        r"|(?:rate|score|grade|judge|assess|evaluate) how (?:well|good|accurate|helpful) (?:the|this|each|"
+        r"|(?:rate|score|grade|judge|assess|evaluate) how (?:well|good|accurate|helpful|harmless|honest|safe|"
+        r"correct|relevant|useful)(?: and [a-z]+)? (?:the|this|each|"
         r"the following) (?:[a-z'-]+ ){0,2}(?:response|answer|completion|reply|output)"
+        r"|(?:answer|response|output|completion|submission|solution)s? (?:under review|to (?:be )?(?:graded|"
+        r"evaluated|scored|judged|rated))"
+        r"|(?:each|every) (?:[a-z'-]+ )?(?:attempt|submission)\b"
+        r"|(?:the|this) (?:[a-z-]+ )?(?:response|answer|completion|reply|output|submission) (?:below|above)\b"
+        r"|is (?:this|that|it) a (?:good|correct|valid|acceptable|bad) (?:answer|response|reply|solution)\b"
         r"|(?:model|assistant|ai|chatbot|llm)(?:'s)? (?:output|response|reply|answer|completion|"
         r"generation)s?\b"
     ),
@@ -360,12 +438,13 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"(?:is|was) (?:correct|accurate|right|acceptable|valid)|"
         r"does (?:the|this) (?:[a-z'-]+ ){0,2}(?:reply|response|answer|output|completion) "
         r"(?:follow|satisfy|meet|comply|fulfil|fulfill|address)|proposed (?:answer|solution)|"
-        r"candidate (?:answer|response|reply|completion)s?\b"
+        r"candidate (?:answer|response|reply|completion|solution|output)s?\b"
     ),
     "verdict": (
-        r"pass ?/ ?fail|pass or fail|"
-        r"(?:output|answer|reply|respond|return|say)(?: with)?(?: only)? (?:\"?pass\"? or \"?fail|yes or no|"
-        r"correct or incorrect|true or false|good or bad|acceptable or unacceptable)"
+        r"pass ?/ ?fail|['\"]?pass['\"]? or ['\"]?fail\b|met ?/ ?unmet|met or unmet|good ?/ ?bad|"
+        r"(?:output|answer|reply|respond|return|say|give|tell me)(?: with)?(?: only)?(?: a| an)? "
+        r"(?:\"?pass\"? or \"?fail|yes or no|yes ?/ ?no|correct or incorrect|true or false|good or bad|"
+        r"acceptable or unacceptable)"
     ),
     "score_only": (
         r"(?:output|return|respond with|reply with|give|print) only (?:the |a |your )?(?:final )?"
@@ -403,22 +482,32 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"censor|politically (?:sensitive|safe|neutral|correct|acceptable|risky|restricted)|sensitive "
         r"(?:political )?(?:topic|question|word|term|content|issue|subject|matter)s?|political(?:ly)? risky|"
         # Content rules of a state, not a company's or a game's ("the official rules of chess").
-        r"(?:state|government|official|chinese|mainland|online|internet) content (?:regulations?|rules|"
-        r"review|requirements|controls?)|(?:chinese|mainland) (?:regulations?|rules|review|requirements)|"
-        r"content[- ]control|approved narratives?|"
-        r"(?:censors?|regulators?|authorities|government)(?: [a-z'-]+){0,3} (?:would|will) "
-        r"(?:approve|accept|allow|pass|not flag|not object|not block|not censor)|content security|"
-        r"(?:strictly |heavily )?regulated media|(?:not|never) contradict(?:s|ing)? (?:the )?official|"
+        r"(?:state|government|official|chinese|mainland|online|internet|domestic) content (?:regulations?|"
+        r"rules|review|requirements|controls?|audit|moderation)|(?:chinese|mainland) (?:regulations?|rules|"
+        r"review|requirements)|"
+        r"content[- ]control|approved narratives?|(?:state|official|government)(?:'s)? (?:published )?"
+        r"(?:narratives?|stance|viewpoint|position)s?|sanctioned (?:viewpoint|view|narrative|position)|"
+        r"(?:toe|toes|toeing|follow|follows|following|stick to|sticks to|hold|holds|reflect|reflects|"
+        r"the way) the (?:official|party|government) line|"
+        r"(?:not|never) (?:deviate|depart|diverge|stray|differ)s? from (?:the )?(?:government'?s?|official|"
+        r"party|state)|regulatory review|state (?:media|press|broadcaster|television|newspaper|outlet)|"
+        r"(?:censors?|regulators?|authorities|government)(?: [a-z'-]+){0,3} (?:would|will|might|could) "
+        r"(?:approve|accept|allow|pass|not flag|not object|not block|not censor|sign off)|"
+        r"regulators? (?:accepts?|allows?|approves?|tolerates?)|content security|"
+        r"(?:strictly |heavily )?regulated (?:media|platform|outlet)s?|"
+        r"(?:not|never) contradict(?:s|ing)? (?:the )?official|"
         r"forbidden (?:content|topics?|words)|harmonious|"
-        r"(?:avoid|bypass|evade|pass|get past|slip past|not trigger|without triggering)"
+        r"(?:avoid|bypass|evade|pass|passes|passing|get past|slip past|not trigger|without triggering|"
+        r"survive)"
         r"(?: [a-z-]+){0,3} (?:filter|filters|moderation|review|censors?|censorship|blocking|flags?)|"
         r"acceptable (?:in|for|to) (?:mainland )?(?:china|chinese|the chinese|the mainland|beijing)|"
         # The state's rules, not a company's ("in line with our brand guidelines" is ordinary).
-        r"(?:compliant|consistent|in line|aligned) with (?:[a-z'-]+ ){0,3}(?:(?:government|state|party|"
-        r"official|national|censorship|content|chinese|internet) (?:regulations|rules|guidelines|"
-        r"polic(?:y|ies))|core values|official (?:position|narrative|line))|"
+        r"(?:compliant|consistent|in line|aligned|conform(?:s|ing)?) (?:with|to) (?:[a-z'-]+ ){0,3}"
+        r"(?:(?:government|state|party|"
+        r"official|national|censorship|content|chinese|internet|domestic) (?:regulations|rules|guidelines|"
+        r"polic(?:y|ies))|core values|official (?:positions?|narratives?|line|stance))|"
         r"acceptable to (?:[a-z-]+ ){0,2}(?:regulators|censors|authorities|the government)|"
-        r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径)|社会主义核心价值观|规避"
+        r"敏感|审查|审核|和谐|合规|正面|政治正确|官方(?:立场|口径|表述)|社会主义核心价值观|规避"
     ),
     "sensitive_topic": (
         r"tiananmen|june (?:4|fourth)(?:th)?,? 1989|tank man|1989 (?:protests?|massacre|crackdown)|"
@@ -433,18 +522,26 @@ REWRITE_FAMILIES: dict[str, str] = {
     # An answer made inoffensive rather than a text rewritten: with safe framing, the same request.
     "neutral_answer": (
         r"(?:safe|neutral|uncontroversial|non-?controversial|compliant|inoffensive|sanitized|sanitised|"
-        r"regulation-compliant)(?:,? [a-z-]+){0,2} (?:reply|answer|response|version|wording|formulation|"
-        r"phrasing|rephrasing|alternative)|safe for publication|\bdeflect(?:s|ing)?\b|"
+        r"regulation-compliant|approved|harmonious|sanctioned)['\"]?(?:,? [a-z-]+){0,2} (?:reply|answer|"
+        r"response|version|wording|formulation|phrasing|rephrasing|alternative|tone|stance|register)|"
+        r"safe[_ ]answer|(?:safe|fit|suitable|ready) for publication|\bdeflect(?:s|ing)?\b|"
+        r"(?:answer|reply|response|version|respond|write)(?: [a-z'-]+){0,8} (?:fully |strictly |entirely )?"
+        r"(?:consistent|compliant|aligned|in line|in keeping|conform(?:s|ing)?) (?:with|to) (?:the )?"
+        r"(?:official|government'?s?|state|party|sanctioned|approved|domestic|national|censorship)|"
+        r"(?:response|reply|answer|version|statement)(?: [a-z'-]+){0,6} (?:(?:that|which) )?(?:a |an |the )?"
+        r"(?:[a-z-]+ ){0,4}(?:would|will|could|might) (?:approve|accept|sign off|pass|allow)|"
+        r"中立|中性|稳妥|安全(?:版本|的回答|回答)|回避(?:争议|敏感)|"
         r"(?:not|never|without|don't|do not) touch(?:ing)? (?:on )?(?:any )?|"
         r"(?:strip|strips|stripping|remove|removes|removing|omit|omits|omitting|leave|leaves|leaving) "
         r"(?:out )?(?:any |all )?(?:politically |political )?(?:sensitive|controversial)|"
-        r"(?:avoid|avoiding|avoids) (?:any |all )?(?:sensitive|political|politically|controversial)|"
+        r"(?:avoid|avoiding|avoids) (?:any |all )?(?:sensitive|political|politically|controversial|"
+        r"controversy)|"
         r"(?:steer|steers|steering|stay|stays|staying|keep|keeps|keeping) (?:away|clear) (?:from|of)|"
         r"safe to publish|innocuous|(?:does not|doesn't|without) tak(?:e|es|ing) (?:a |any )?"
         r"(?:controversial|political|partisan) (?:position|stance|side|view)|"
         r"(?:without|avoid|avoiding|avoids) (?:touching|"
         r"discussing|mentioning|addressing)(?: any| on)?(?: [a-z-]+){0,2} (?:sensitive|political|"
-        r"controversial)|(?:answer|respond|reply)(?: [a-z'-]+){0,4} in a way that"
+        r"controversial)|(?:answer|respond|reply)(?: [^ ]+){0,12} in a (?:way|manner|fashion) that"
     ),
     "explicit_censorship": (
         r"censorship[- ](?:safe|proof|free|compliant|friendly)|"
@@ -454,7 +551,9 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"won'?t (?:be|get) (?:censored|flagged|blocked)|"
         r"(?:government|state|official|party) (?:content )?(?:review|censors?|censorship|approval)|"
         r"core socialist values|harmful to national (?:security|unity)|"
-        r"(?:stay|stays|staying|remain|remains) within (?:the )?(?:approved|official|permitted) |"
+        r"(?:stay|stays|staying|remain|remains) within (?:the )?(?:approved|official|officially accepted|"
+        r"officially approved|permitted) |"
+        r"通过(?:内容)?审核|被(?:审核|审查)删除|会被审查|可能被审查|"
         r"规避审查|通过审查|避免审查|不被审查|不会被屏蔽|过审"
     ),
 }
