@@ -187,9 +187,28 @@ def _normalize(
     return normalize_lines(payload, label, mapping)
 
 
+# This process's signal memo (signals.memo): a map worker's lasts as long as its pool, one scan;
+# the scan's own process (small inputs map in-process) drops its memo when ingest ends.
+_memo: Any = None
+
+
+def _signal_memo() -> Any:
+    global _memo
+    if _memo is None:
+        from distillguard.signals.compute import SignalMemo
+
+        _memo = SignalMemo()
+    return _memo
+
+
+def _forget_signal_memo() -> None:
+    global _memo
+    _memo = None
+
+
 def _add_signals(table: pa.Table) -> pa.Table:
     compute_signals, schema = _signals()
-    signals = compute_signals(table)
+    signals = compute_signals(table, memo=_signal_memo())
     return pa.Table.from_arrays(
         [*table.columns, *signals.select(schema.names).columns], schema=part_schema(True)
     )
@@ -362,9 +381,17 @@ def ingest_paths(
             if strict and rejects:
                 raise StrictModeError(rejects[0])
 
-        _map_all(
-            _jobs(sources, on_bytes, ranges=n_workers > 1), n_workers, raw_dir, mapping, with_signals, collect
-        )
+        try:
+            _map_all(
+                _jobs(sources, on_bytes, ranges=n_workers > 1),
+                n_workers,
+                raw_dir,
+                mapping,
+                with_signals,
+                collect,
+            )
+        finally:
+            _forget_signal_memo()
 
     if progress is not None:
         progress.update(task, completed=total_bytes or 1)

@@ -8,6 +8,9 @@ prompt or a skeleton, so work is done once per distinct value and gathered back 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +19,7 @@ import xxhash
 from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
 from distillguard.signals.elicitation import score_array
 from distillguard.signals.frames import FRAME_KEYS_TYPE, frame_keys_array
+from distillguard.signals.memo import TextMemo, text_key
 from distillguard.signals.normalize import clip_array, fold_case_space_array, normalize_array
 from distillguard.signals.skeleton import band_keys, marked_skeleton_array, minhash_signatures, unmark_array
 
@@ -35,6 +39,18 @@ SIGNAL_FIELDS: list[pa.Field] = [
     pa.field("frame_keys", FRAME_KEYS_TYPE),  # fixed-part candidates (frames.py), may be empty
 ]
 SIGNAL_SCHEMA = pa.schema(SIGNAL_FIELDS)
+
+_USER_COLUMNS = ("skeleton_hash", "lsh_keys", "frame_keys")
+_SCORE_COLUMNS = ("cot_elicitation", "rubric_grading", "censorship_rewrite")
+
+
+@dataclass
+class SignalMemo:
+    """What a map worker remembers between batches: per distinct user turn, per distinct pair."""
+
+    users: TextMemo = field(default_factory=TextMemo)
+    pairs: TextMemo = field(default_factory=TextMemo)
+
 
 # Thinking budgets (tokens) at which the level rises; efforts map by name.
 _BUDGET_LEVELS = (4_096, 16_384)
@@ -61,10 +77,10 @@ def _hash_strings(values: list[str]) -> pa.Array:
     return pa.array([xxhash.xxh3_64_hexdigest(v.encode()) if v else None for v in values], pa.string())
 
 
-def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """skeleton_hash, lsh_keys and frame_keys per distinct user text (hashes and MinHash once
-    per distinct skeleton)."""
-    marked = marked_skeleton_array(norm_users)
+def _user_columns(users: pa.Array) -> pa.Table:
+    """skeleton_hash, lsh_keys and frame_keys of distinct user texts (clipped, no nulls); hashes
+    and MinHash once per distinct skeleton."""
+    marked = marked_skeleton_array(normalize_array(users))
     skeletons = unmark_array(marked)
     frames = frame_keys_array(marked)
     skel = pc.dictionary_encode(skeletons)
@@ -72,7 +88,32 @@ def _skeleton_columns(norm_users: pa.Array) -> tuple[pa.Array, pa.Array, pa.Arra
     hashes = _hash_strings(distinct.to_pylist())
     sig, ok = minhash_signatures(distinct)
     keys = band_keys(sig, ok)
-    return pc.take(hashes, skel.indices), pc.take(keys, skel.indices), frames
+    return pa.table(
+        {
+            "skeleton_hash": pc.take(hashes, skel.indices),
+            "lsh_keys": pc.take(keys, skel.indices),
+            "frame_keys": frames,
+        }
+    )
+
+
+def _content_columns(systems: pa.Array, users: pa.Array) -> pa.Table:
+    """Content scores and capability keyword hits of distinct (system, user) pairs (clipped, no
+    nulls): the system prompt and the user turn are scored together."""
+    content = fold_case_space_array(
+        pc.binary_join_element_wise(normalize_array(systems), normalize_array(users), "\n")
+    )
+    columns = {**score_array(content), **{f"hit_{k}": v for k, v in text_tags(content).items()}}
+    return pa.table({k: pa.array(v) for k, v in columns.items()})
+
+
+def _distinct_rows(
+    keys: list[int] | None, memo: TextMemo | None, compute: Callable[[np.ndarray], pa.Table], n: int
+) -> pa.Table:
+    """`compute` over all `n` distinct texts, or through `memo` (by their `keys`) when given."""
+    if memo is None or keys is None:
+        return compute(np.arange(n))
+    return memo.rows(keys, compute)
 
 
 def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -93,14 +134,15 @@ def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
     return pa.array(requested), pa.array(level, pa.int8()), budget
 
 
-def compute_signals(table: pa.Table) -> pa.Table:
+def compute_signals(table: pa.Table, memo: SignalMemo | None = None) -> pa.Table:
     """Signal columns for a batch of exchanges.
 
     Promises: exactly ``SIGNAL_SCHEMA``, one output row per input row in the same order,
     deterministic (no state, fixed hash seeds). Needs ``user_text``; the other exchange columns
     (system_text, tool_count, tool_result_count, image_count, thinking_requested, thinking_budget,
     reasoning_effort) are read when present and treated as empty when absent. Null text counts as
-    empty text: its skeleton_hash is null and its lsh_keys empty.
+    empty text: its skeleton_hash is null and its lsh_keys empty. With a `memo` (a map worker's),
+    texts seen in earlier batches are looked up rather than computed again: the same output.
     """
     if "user_text" not in table.column_names:
         raise ValueError("compute_signals needs a 'user_text' column (see distillguard.schema)")
@@ -114,25 +156,40 @@ def compute_signals(table: pa.Table) -> pa.Table:
     s_enc = pc.dictionary_encode(clip_array(pc.fill_null(system, "")))
     u_idx = u_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     s_idx = s_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    norm_u = normalize_array(u_enc.dictionary)
-    norm_s = normalize_array(s_enc.dictionary)
+    users, systems = u_enc.dictionary, s_enc.dictionary
 
-    skeleton_hash, lsh_keys, frame_keys = _skeleton_columns(norm_u)
-    skeleton_hash = pc.take(skeleton_hash, pa.array(u_idx))
-    lsh_keys = pc.take(lsh_keys, pa.array(u_idx))
-    frame_keys = pc.take(frame_keys, pa.array(u_idx))
-    folded_s = fold_case_space_array(norm_s)
+    user_keys = [text_key(u) for u in users.to_pylist()] if memo is not None else None
+    per_user = _distinct_rows(
+        user_keys,
+        memo.users if memo else None,
+        lambda at: _user_columns(users.take(pa.array(at))),
+        len(users),
+    )
+    rows = pa.array(u_idx)
+    skeleton_hash, lsh_keys, frame_keys = (per_user.column(c).take(rows) for c in _USER_COLUMNS)
+    folded_s = fold_case_space_array(normalize_array(systems))
     system_hash = pc.take(_hash_strings(folded_s.to_pylist()), pa.array(s_idx))
 
     # Content is the system prompt and the user turn together, scored once per distinct pair.
-    pair, pair_idx = np.unique(s_idx * len(u_enc.dictionary) + u_idx, return_inverse=True)
-    ps, pu = pa.array(pair // len(u_enc.dictionary)), pa.array(pair % len(u_enc.dictionary))
-    content = fold_case_space_array(
-        pc.binary_join_element_wise(pc.take(norm_s, ps), pc.take(norm_u, pu), "\n")
+    pair, pair_idx = np.unique(s_idx * len(users) + u_idx, return_inverse=True)
+    ps, pu = pa.array(pair // len(users)), pa.array(pair % len(users))
+    pair_keys = None
+    if memo is not None:
+        sl, ul = systems.to_pylist(), users.to_pylist()
+        pair_keys = [text_key(sl[a], ul[b]) for a, b in zip(ps.to_pylist(), pu.to_pylist(), strict=True)]
+    per_pair = _distinct_rows(
+        pair_keys,
+        memo.pairs if memo else None,
+        lambda at: _content_columns(systems.take(ps.take(pa.array(at))), users.take(pu.take(pa.array(at)))),
+        len(pair),
     )
-    scores = {k: v[pair_idx] for k, v in score_array(content).items()}
-
-    text_hits = {k: v[pair_idx] for k, v in text_tags(content).items()}
+    gather = pa.array(pair_idx)
+    scores = {k: per_pair.column(k).take(gather).to_numpy(zero_copy_only=False) for k in _SCORE_COLUMNS}
+    text_hits = {
+        c.removeprefix("hit_"): per_pair.column(c).take(gather).to_numpy(zero_copy_only=False)
+        for c in per_pair.column_names
+        if c.startswith("hit_")
+    }
     # Structural hints are per exchange, not per text: applied after the gather.
     uses_tools = (_ints(_column(table, "tool_count", pa.int64())) > 0) | (
         _ints(_column(table, "tool_result_count", pa.int64())) > 0
