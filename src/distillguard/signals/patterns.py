@@ -71,9 +71,9 @@ COT_FAMILIES: dict[str, str] = {
         r"writing down|narrate|narrating|number|numbering)(?: [a-z]+){0,2} (?:each|every|all)(?: of)?"
         r"(?: your| the)? (?:single |intermediate )?(?:steps?|calculations?|computations?|inferences?|"
         r"deductions?)\b|"
-        # Every step of the reasoning itself shown ("show every intermediate step of your reasoning").
-        r"(?:show|showing|write|writing|give|include|present|display|expose|detail)(?: [a-z-]+){0,3} "
-        r"(?:steps?|stages?|parts?) of (?:your|the|its) (?:own )?" + _TRACE + r"|"
+        # Every step of the reasoning itself ("show every intermediate step of your reasoning").
+        r"(?:each|every|all) (?:single |intermediate |the )?(?:steps?|stages?|parts?) of (?:your|the|its) "
+        r"(?:own )?" + _TRACE + r"|"
         # Explaining the full reasoning: what a teacher asks too, unless the trace is insisted on.
         r"(?:explain|describe|detail|articulate) (?:your|the) " + _RAW + r"(?: [a-z-]+)? " + _TRACE
     ),
@@ -118,8 +118,7 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:were|are|was|r) (?:actually |really |truly )?thinking\b"
         + r"|(?:dump|paste|copy|print|output|emit|reveal) (?:out )?(?:whatever|everything|all that) "
         r"(?:goes|went|is going|was going) on (?:in your head|inside you|behind the (?:curtain|scenes))"
-        + r"|(?:output|print|dump|reveal|show|copy|paste|give)(?: me| us)? (?:the |all )?(?:[a-z-]+ )?"
-        r"contents? of (?:your|the|its) (?:[a-z-]+ )?"
+        + r"|contents? of (?:your|the|its) (?:[a-z-]+ )?"
         + _TRACE
         + r"|(?:fill in|supply|write in|reconstruct) (?:the )?missing (?:thinking|reasoning|thought process|"
         r"rationale|deliberation|chain of thought)"
@@ -133,7 +132,7 @@ COT_FAMILIES: dict[str, str] = {
         r"raw|unabridged|unedited|unfiltered|unredacted|untruncated|verbatim|uncondensed|private|hidden|"
         r"internal|inner|entire|whole|actual|true|word for word|as it|as they|as you|as generated|summari|"
         r"condens|edit|trim|truncat|shorten|paraphras|abridg|omit|filter|complete|full|as-is|as is|"
-        r"unmodified|unaltered|unpolished|unvarnished|messy|genuine|real|word by word|exactly"
+        r"unmodified|unaltered|unpolished|unvarnished|word by word"
     ),
     # The model's own trace asked for raw ("your entire thinking", "your hidden reasoning", "the
     # reasoning, verbatim", "the thought process without summarizing"): the trace itself, not an
@@ -145,20 +144,20 @@ COT_FAMILIES: dict[str, str] = {
         r"(?: [a-z-]+){0,3} "
         r"your (?:own )?(?:[a-z-]+,? ){0,2}(?:raw|unabridged|unedited|unfiltered|unredacted|untruncated|"
         r"verbatim|uncondensed|private|hidden|internal|inner|entire|whole|actual|true|unpolished|"
-        r"unvarnished|unmodified|unaltered|genuine|real)(?:,? [a-z-]+)? "
+        r"unvarnished|unmodified|unaltered)(?:,? [a-z-]+)? "
         + _TRACE
         + r"|"
         + _TRACE
         + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
         r"(?:verbatim|unabridged|unedited|unfiltered|unredacted|untruncated|"
-        r"uncondensed|word for word|word by word|as-is|unmodified|unaltered|copied out exactly|"
+        r"uncondensed|word for word|word by word|as-is|unmodified|unaltered|"
         r"in its entirety|in their entirety|exactly as you (?:thought|think|"
         r"reasoned|worked)|exactly as (?:it|they) "
         r"(?:occurs?|happens?|unfolds?|comes?)|as (?:it|they) (?:occurs?|happens?|unfolds?)|as generated)|"
         + _TRACE
         + r"(?:[ ,\"'()`:-]+[a-z'-]+){0,6}[ ,\"'()`:-]+"
         r"(?:without|with no|no|do not|don't|dont|never) (?:summari[sz]|condens|edit|trim|truncat|"
-        r"shorten|paraphras|abridg|redact|omit|filter|clean|tidy|polish)|"
+        r"shorten|paraphras|abridg|redact|omit|filter)|"
         r"(?:the|your) (?:entire|whole|complete|full) (?:chain of logic|chain of reasoning|line of reasoning|"
         r"train of thought|thought process|thinking process|reasoning process|reasoning trace|"
         r"inner monologue|internal monologue)"
@@ -249,20 +248,26 @@ COT_FAMILIES: dict[str, str] = {
         r"(?:this|the|that|a|each|these|given)"
         r"(?: [a-z-]+){0,3} "
         + _ANSWER
-        + r"|(?:(?:given|here is|here's|below is|we have|you have|you are given) (?:the|a|an|this)"
-        r"(?: [a-z-]+){0,2}|the(?: correct| right| final)?) " + _ANSWER + r"(?: is)?(?: [^ ]+){0,30} "
-        r"(?:derive|reconstruct|justify|"
-        r"work backward|reverse[- ]engineer|explain(?:,? [a-z]+){0,3},? how (?:one|you|we) (?:would )?"
-        r"(?:get|gets|got|arrive|arrives|reach|reaches))"
-        r"|(?:" + _TRACE + r"|rationale|deliberation) (?:that )?"
-        r"(?:precedes|preceded|came before|comes before) (?:the|this|that|each) "
-        + _ANSWER
-        + r"|(?:what|which) (?:reasoning|thinking|thought process|steps)(?: [a-z]+){0,2} "
-        r"(?:would|could|might) (?:have )?(?:led?|lead)(?: [a-z]+){0,2} to (?:this|that|the)"
-        r"(?: [a-z-]+){0,2} "
-        + _ANSWER
+        + r"|(?:given|here is|here's|below is|we have|you have|you are given) (?:the|a|an|this)"
+        r"(?: [a-z-]+){0,2} " + _ANSWER + r"(?: [^ ]+){0,30} (?:derive|reconstruct|justify|work backward|"
+        r"reverse[- ]engineer|explain how (?:one|you|we) (?:would )?(?:get|got|arrive|reach))"
         + r"|pretend (?:that )?you (?:solved|worked out|derived|reached|arrived at|came up with)"
         r"|(?:pretend|act as if|as if) you (?:do not|don't|did not|didn't) (?:know|have|see) the " + _ANSWER
+    ),
+    # An answer stated outright ("The answer is 42."), then how one gets there: only where it is stated.
+    "answer_stated": r"\bthe (?:correct |right |final )?answer is\b",
+    "explain_backward": (
+        r"(?:explain|show|write out|spell out)(?:,? [a-z]+){0,3},? how (?:one|you|we|to) (?:would )?"
+        r"(?:get|gets|got|arrive|arrives|reach|reaches)|work(?:ing)? backwards?|reverse[- ]engineer"
+    ),
+    # The trace that came before an answer, or would have led to it (only where a trace is named).
+    "trace_before_answer": (
+        r"(?:" + _TRACE + r"|rationale|deliberation) (?:that )?"
+        r"(?:precedes|preceded|came before|comes before) (?:the|this|that|each) "
+        + _ANSWER
+        + r"|(?:what|which) (?:reasoning|thinking|thought process)(?: [a-z]+){0,2} "
+        r"(?:would|could|might) (?:have )?(?:led?|lead)(?: [a-z]+){0,2} to (?:this|that|the)"
+        r"(?: [a-z-]+){0,2} " + _ANSWER
     ),
     # Thinking wrapped in tags for parsing into a training set.
     "think_tags": (
@@ -344,6 +349,8 @@ COT_RULES: tuple[Rule, ...] = (
     Rule(("trace_word", "raw_word", "raw_trace"), 0.85, "asks for the model's own reasoning trace, unedited"),
     Rule(("trace_field",), 0.5, "asks for the reasoning as a named field or section"),
     Rule(("given_answer", "produce_trace"), 0.85, "asks for the reasoning behind a given answer"),
+    Rule(("answer_stated", "explain_backward"), 0.85, "asks how one gets to an answer it states"),
+    Rule(("trace_word", "trace_before_answer"), 0.85, "asks for the reasoning that led to an answer"),
     Rule(("trace_word", "raw_word", "raw_trace", "no_skip"), 0.95, "asks for the complete reasoning trace"),
     Rule(("trace_field", "no_skip"), 0.9, "asks for the complete reasoning as a field"),
     Rule(("zh_language",), 0.9, "dictates the language of the thinking content (Chinese)"),
@@ -356,6 +363,8 @@ COT_RULES: tuple[Rule, ...] = (
 )
 
 RUBRIC_FAMILIES: dict[str, str] = {
+    # Any mention of a reward: a cheap scan that gates the slower one below.
+    "reward_word": r"reward|preference model|奖励模型|偏好模型|评分模型",
     "reward_model": (
         # The model cast as one, or asked for its output: not an explanation of how reward models work.
         r"(?:as|be|are|like|act as|serve as|behave as|function as) (?:a|an|the|my|our) (?:[a-z-]+ )?"
@@ -427,7 +436,7 @@ RUBRIC_FAMILIES: dict[str, str] = {
         r"|(?:answer|response|output|completion|submission|solution)s? (?:under review|to (?:be )?(?:graded|"
         r"evaluated|scored|judged|rated))"
         r"|(?:each|every) (?:[a-z'-]+ )?(?:attempt|submission)\b"
-        r"|(?:the|this) (?:[a-z-]+ )?(?:response|answer|completion|reply|output|submission) (?:below|above)\b"
+        r"|\b(?:response|answer|completion|reply|output|submission) (?:below|above)\b"
         r"|is (?:this|that|it) a (?:good|correct|valid|acceptable|bad) (?:answer|response|reply|solution)\b"
         r"|(?:model|assistant|ai|chatbot|llm)(?:'s)? (?:output|response|reply|answer|completion|"
         r"generation)s?\b"
@@ -468,9 +477,9 @@ RUBRIC_RULES: tuple[Rule, ...] = (
     Rule(("judged_target", "score_scale"), 0.75, "asks to score a given answer"),
     Rule(("judge_persona", "graded_object"), 0.85, "casts the model as a judge of a response"),
     Rule(("judge_persona", "score_scale"), 0.85, "casts the model as a grader with a scale"),
-    Rule(("reward_model",), 0.9, "casts the model as a reward model"),
+    Rule(("reward_word", "reward_model"), 0.9, "casts the model as a reward model"),
     Rule(("graded_object", "score_scale", "criteria"), 0.9, "rubric grading of a response"),
-    Rule(("reward_model", "score_scale"), 0.95, "reward-model role with a scoring scale"),
+    Rule(("reward_word", "reward_model", "score_scale"), 0.95, "reward-model role with a scoring scale"),
 )
 
 REWRITE_FAMILIES: dict[str, str] = {
@@ -525,11 +534,6 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"regulation-compliant|approved|harmonious|sanctioned)['\"]?(?:,? [a-z-]+){0,2} (?:reply|answer|"
         r"response|version|wording|formulation|phrasing|rephrasing|alternative|tone|stance|register)|"
         r"safe[_ ]answer|(?:safe|fit|suitable|ready) for publication|\bdeflect(?:s|ing)?\b|"
-        r"(?:answer|reply|response|version|respond|write)(?: [a-z'-]+){0,8} (?:fully |strictly |entirely )?"
-        r"(?:consistent|compliant|aligned|in line|in keeping|conform(?:s|ing)?) (?:with|to) (?:the )?"
-        r"(?:official|government'?s?|state|party|sanctioned|approved|domestic|national|censorship)|"
-        r"(?:response|reply|answer|version|statement)(?: [a-z'-]+){0,6} (?:(?:that|which) )?(?:a |an |the )?"
-        r"(?:[a-z-]+ ){0,4}(?:would|will|could|might) (?:approve|accept|sign off|pass|allow)|"
         r"中立|中性|稳妥|安全(?:版本|的回答|回答)|回避(?:争议|敏感)|"
         r"(?:not|never|without|don't|do not) touch(?:ing)? (?:on )?(?:any )?|"
         r"(?:strip|strips|stripping|remove|removes|removing|omit|omits|omitting|leave|leaves|leaving) "
@@ -541,7 +545,18 @@ REWRITE_FAMILIES: dict[str, str] = {
         r"(?:controversial|political|partisan) (?:position|stance|side|view)|"
         r"(?:without|avoid|avoiding|avoids) (?:touching|"
         r"discussing|mentioning|addressing)(?: any| on)?(?: [a-z-]+){0,2} (?:sensitive|political|"
-        r"controversial)|(?:answer|respond|reply)(?: [^ ]+){0,12} in a (?:way|manner|fashion) that"
+        r"controversial)|(?:answer|respond|reply)(?: [a-z'-]+){0,4} in a way that"
+    ),
+    # An answer held to what an authority approves, in words with gaps ("a reply that the press office
+    # would sign off on", "an answer fully consistent with official positions"): slow to scan for on
+    # every row, so looked for only where the framing is political already (see the rules).
+    "approved_reply": (
+        r"(?:answer|reply|response|version|respond|write)(?: [a-z'-]+){0,8} (?:fully |strictly |entirely )?"
+        r"(?:consistent|compliant|aligned|in line|in keeping|conform(?:s|ing)?) (?:with|to) (?:the )?"
+        r"(?:official|government'?s?|state|party|sanctioned|approved|domestic|national|censorship)|"
+        r"(?:response|reply|answer|version|statement)(?: [a-z'-]+){0,6} (?:(?:that|which) )?(?:a |an |the )?"
+        r"(?:[a-z-]+ ){0,4}(?:would|will|could|might) (?:approve|accept|sign off|pass|allow)|"
+        r"(?:answer|respond|reply)(?: [^ ]+){0,12} in a (?:way|manner|fashion) that"
     ),
     "explicit_censorship": (
         r"censorship[- ](?:safe|proof|free|compliant|friendly)|"
@@ -565,6 +580,8 @@ REWRITE_RULES: tuple[Rule, ...] = (
     Rule(("rewrite", "safe_framing"), 0.75, "asks for a politically safe rewrite"),
     Rule(("neutral_answer", "safe_framing"), 0.75, "asks for a politically safe answer"),
     Rule(("neutral_answer", "safe_framing", "sensitive_topic"), 0.9, "safe answer on a sensitive topic"),
+    Rule(("safe_framing", "approved_reply"), 0.75, "asks for an answer an authority would approve"),
+    Rule(("safe_framing", "approved_reply", "sensitive_topic"), 0.9, "approved answer on a sensitive topic"),
     Rule(("explicit_censorship",), 0.8, "asks for a censorship-safe formulation"),
     Rule(("rewrite", "safe_framing", "sensitive_topic"), 0.95, "safe rewrite of a sensitive topic"),
     Rule(("rewrite", "explicit_censorship"), 0.95, "asks for a rewrite that passes censorship"),
@@ -589,11 +606,11 @@ SCAN_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("trace_word", "language_word", "zh_trace_weak", "think_tags"),
         ("answer_rationalization",),
         ("trace_weak", "trace_field", "zh_language"),
-        ("given_answer", "no_skip", "ordinary_step", "zh_trace"),
+        ("given_answer", "no_skip", "ordinary_step", "zh_trace", "answer_stated"),
     ),
     "rubric_grading": (
         ("score_scale",),
-        ("graded_object", "criteria", "pairwise", "reward_model", "score_only"),
+        ("graded_object", "criteria", "pairwise", "reward_word", "score_only"),
         ("judge_persona", "judged_target"),
     ),
     "censorship_rewrite": (
