@@ -338,3 +338,21 @@ def test_more_harvest_concepts_score(signal, text):
 @pytest.mark.parametrize(("signal", "text"), [(s, t) for s, ts in NOT_HARVEST_MORE.items() for t in ts])
 def test_ordinary_neighbours_of_the_new_concepts_do_not(signal, text):
     assert score_prompt(text, None)[signal] < 0.6, explain_prompt(text, None)[signal]
+
+
+# What a class sends for homework must stay under 0.5: from there an exchange counts as harvest
+# for the account and pool rules (harvest bands, pool content), and a class is a pool of accounts
+# sending one template.
+HOMEWORK = [
+    "Homework 3, question 7: A train leaves at 9:00 ... Show your work and explain each step of "
+    "your reasoning, step by step.",
+    "Show each step of your reasoning.",
+    "Give a brief reasoning for your answer.",
+    "Provide a detailed explanation of every step.",
+    "Choose the correct answer and justify it in one sentence.",
+]
+
+
+@pytest.mark.parametrize("text", HOMEWORK)
+def test_homework_stays_under_the_harvest_line(text):
+    assert score_prompt(text, None)["cot_elicitation"] < 0.5, explain_prompt(text, None)["cot_elicitation"]

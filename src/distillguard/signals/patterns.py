@@ -59,9 +59,7 @@ COT_FAMILIES: dict[str, str] = {
     "trace_weak": (
         r"(?:write|writing|show|showing|share|give|provide|include|present|put|describe|detail|articulate|"
         r"verbali[sz]e|narrate)(?: out| down| me| us)?(?: all)?(?: of)?"
-        r" (?:(?:your|the|its) (?:own )?|(?:a|an) (?:[a-z-]+ ){0,2})"
-        + _TRACE
-        + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
+        r" (?:your|the|its) (?:own )?" + _TRACE + r"|think(?: [a-z]+){0,3} (?:out loud|aloud)|"
         # Everything that goes on in the model's head, written down.
         r"(?:write|writing|put|spell out|tell me|show me|narrate|share)(?: down| out)? "
         r"(?:everything|all|whatever)"
@@ -71,9 +69,6 @@ COT_FAMILIES: dict[str, str] = {
         r"writing down|narrate|narrating|number|numbering)(?: [a-z]+){0,2} (?:each|every|all)(?: of)?"
         r"(?: your| the)? (?:single |intermediate )?(?:steps?|calculations?|computations?|inferences?|"
         r"deductions?)\b|"
-        # Every step of the reasoning itself ("show every intermediate step of your reasoning").
-        r"(?:each|every|all) (?:single |intermediate |the )?(?:steps?|stages?|parts?) of (?:your|the|its) "
-        r"(?:own )?" + _TRACE + r"|"
         # Explaining the full reasoning: what a teacher asks too, unless the trace is insisted on.
         r"(?:explain|describe|detail|articulate) (?:your|the) " + _RAW + r"(?: [a-z-]+)? " + _TRACE
     ),
