@@ -77,10 +77,10 @@ def _hash_strings(values: list[str]) -> pa.Array:
     return pa.array([xxhash.xxh3_64_hexdigest(v.encode()) if v else None for v in values], pa.string())
 
 
-def _user_columns(users: pa.Array) -> pa.Table:
-    """skeleton_hash, lsh_keys and frame_keys of distinct user texts (clipped, no nulls); hashes
-    and MinHash once per distinct skeleton."""
-    marked = marked_skeleton_array(normalize_array(users))
+def _user_columns(norm_users: pa.Array) -> pa.Table:
+    """skeleton_hash, lsh_keys and frame_keys of distinct normalized user texts; hashes and
+    MinHash once per distinct skeleton."""
+    marked = marked_skeleton_array(norm_users)
     skeletons = unmark_array(marked)
     frames = frame_keys_array(marked)
     skel = pc.dictionary_encode(skeletons)
@@ -97,23 +97,24 @@ def _user_columns(users: pa.Array) -> pa.Table:
     )
 
 
-def _content_columns(systems: pa.Array, users: pa.Array) -> pa.Table:
-    """Content scores and capability keyword hits of distinct (system, user) pairs (clipped, no
-    nulls): the system prompt and the user turn are scored together."""
-    content = fold_case_space_array(
-        pc.binary_join_element_wise(normalize_array(systems), normalize_array(users), "\n")
-    )
+def _content_columns(norm_systems: pa.Array, norm_users: pa.Array) -> pa.Table:
+    """Content scores and capability keyword hits of distinct normalized (system, user) pairs:
+    the system prompt and the user turn are scored together."""
+    content = fold_case_space_array(pc.binary_join_element_wise(norm_systems, norm_users, "\n"))
     columns = {**score_array(content), **{f"hit_{k}": v for k, v in text_tags(content).items()}}
     return pa.table({k: pa.array(v) for k, v in columns.items()})
 
 
 def _distinct_rows(
-    keys: list[int] | None, memo: TextMemo | None, compute: Callable[[np.ndarray], pa.Table], n: int
+    memo: TextMemo | None,
+    keys: Callable[[], list[int]],
+    compute: Callable[[np.ndarray], pa.Table],
+    n: int,
 ) -> pa.Table:
-    """`compute` over all `n` distinct texts, or through `memo` (by their `keys`) when given."""
-    if memo is None or keys is None:
+    """`compute` over all `n` distinct texts, or through `memo` by their `keys()` when given."""
+    if memo is None:
         return compute(np.arange(n))
-    return memo.rows(keys, compute)
+    return memo.rows(keys(), compute)
 
 
 def _reasoning(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -157,30 +158,31 @@ def compute_signals(table: pa.Table, memo: SignalMemo | None = None) -> pa.Table
     u_idx = u_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     s_idx = s_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     users, systems = u_enc.dictionary, s_enc.dictionary
+    norm_u, norm_s = normalize_array(users), normalize_array(systems)
 
-    user_keys = [text_key(u) for u in users.to_pylist()] if memo is not None else None
     per_user = _distinct_rows(
-        user_keys,
         memo.users if memo else None,
-        lambda at: _user_columns(users.take(pa.array(at))),
+        lambda: [text_key(u) for u in users.to_pylist()],
+        lambda at: _user_columns(norm_u.take(pa.array(at))),
         len(users),
     )
     rows = pa.array(u_idx)
     skeleton_hash, lsh_keys, frame_keys = (per_user.column(c).take(rows) for c in _USER_COLUMNS)
-    folded_s = fold_case_space_array(normalize_array(systems))
+    folded_s = fold_case_space_array(norm_s)
     system_hash = pc.take(_hash_strings(folded_s.to_pylist()), pa.array(s_idx))
 
     # Content is the system prompt and the user turn together, scored once per distinct pair.
     pair, pair_idx = np.unique(s_idx * len(users) + u_idx, return_inverse=True)
     ps, pu = pa.array(pair // len(users)), pa.array(pair % len(users))
-    pair_keys = None
-    if memo is not None:
+
+    def pair_keys() -> list[int]:
         sl, ul = systems.to_pylist(), users.to_pylist()
-        pair_keys = [text_key(sl[a], ul[b]) for a, b in zip(ps.to_pylist(), pu.to_pylist(), strict=True)]
+        return [text_key(sl[a], ul[b]) for a, b in zip(ps.to_pylist(), pu.to_pylist(), strict=True)]
+
     per_pair = _distinct_rows(
-        pair_keys,
         memo.pairs if memo else None,
-        lambda at: _content_columns(systems.take(ps.take(pa.array(at))), users.take(pu.take(pa.array(at)))),
+        pair_keys,
+        lambda at: _content_columns(norm_s.take(ps.take(pa.array(at))), norm_u.take(pu.take(pa.array(at)))),
         len(pair),
     )
     gather = pa.array(pair_idx)

@@ -4,7 +4,7 @@ Campaign templates are assembled per world from interchangeable parts, so their 
 changes with the seed while a template's paraphrases keep its structure (what a template
 fingerprint must catch). The chain-of-thought, grading and rewrite phrasings follow those named
 in public reports on distillation campaigns. Worlds of the eval split word their harvest
-instructions from banks of their own (`_EVAL_BANKS`, same shapes, other words): the request
+instructions from banks of their own (`_BANKS["eval"]`, same shapes, other words): the request
 signals were written while looking at the train split's wording, so an eval world measures how
 the engine does on harvest phrasing it has not seen, as real campaigns' phrasing will be.
 """
