@@ -101,3 +101,31 @@ def test_docs_list_every_detector():
     doc = (Path(__file__).parents[2] / "docs" / "detection.md").read_text()
     missing = [det_id for det_id in detect.registry() if f"`{det_id}`" not in doc]
     assert not missing
+
+
+def test_top_templates_are_looked_up_once_per_account(ctx):
+    # The rules flag many of the same accounts: a context's cache answers for the accounts an
+    # earlier detector looked up, with what a fresh lookup gives.
+    from distillguard.detect.rules import top_templates
+
+    accounts = [*toyworld.HYDRA, "chat-product", "no-such-account"]
+    fresh = top_templates(ctx.con, accounts)
+    cache: dict = {}
+    assert top_templates(ctx.con, accounts[:2], cache=cache) == top_templates(ctx.con, accounts[:2])
+    queried = []
+    real = ctx.con
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            queried.append(sql)
+            return real.execute(sql, *args)
+
+    assert top_templates(Recording(), accounts, cache=cache) == fresh
+    assert "no-such-account" not in fresh
+    assert len(queried) == 2  # the template column's check and one lookup, for the new accounts
+    queried.clear()
+    assert top_templates(Recording(), accounts[1:3], cache=cache) == {a: fresh[a] for a in accounts[1:3]}
+    assert queried == []

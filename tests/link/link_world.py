@@ -48,11 +48,16 @@ def random_ip(rng: np.random.Generator) -> str:
     return ".".join(str(int(x)) for x in rng.integers(1, 250, 4))
 
 
-def connect(rows: list[dict[str, Any]], accounts: list[dict[str, Any]] | None = None) -> Any:
-    """A DuckDB connection with views `exchanges` (and `accounts` when given) over the rows."""
-    data = {name: [r.get(name) for r in rows] for name in EXCHANGE_COLUMNS}
+def connect(
+    rows: list[dict[str, Any]], accounts: list[dict[str, Any]] | None = None, **types: pa.DataType
+) -> Any:
+    """A DuckDB connection with views `exchanges` (and `accounts` when given) over the rows;
+    `types` overrides EXCHANGE_COLUMNS' column types (lsh_keys=pa.list_(pa.int64()), as stores
+    hold them)."""
+    columns = EXCHANGE_COLUMNS | types
+    data = {name: [r.get(name) for r in rows] for name in columns}
     data["exchange_id"] = [r.get("exchange_id", f"x{i}") for i, r in enumerate(rows)]
-    table = pa.table({name: pa.array(data[name], typ) for name, typ in EXCHANGE_COLUMNS.items()})
+    table = pa.table({name: pa.array(data[name], typ) for name, typ in columns.items()})
     con = duckdb.connect()
     con.register("exchanges", table)
     if accounts is not None:

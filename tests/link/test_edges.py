@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
 from link_world import T0, exchange, legit_population, random_ip
 
 from distillguard.link import link_accounts
@@ -232,6 +233,37 @@ def test_shared_harvest_prompts_back_a_pool_with_no_infrastructure(rng, make_con
     assert _clustered(linkage, "pool") == {f"pool{i}" for i in range(10)}
     assert "harvest_band" in linkage.clusters[0].edge_kinds
     assert _clustered(linkage, "legit") == set()
+
+
+def test_integer_band_keys_link_as_their_text_does(rng, make_con):
+    # Stores hold the MinHash bands as int64 (stores of earlier releases as decimal text): the
+    # link stage groups them as integers and must reach the same edges and clusters.
+    rows = legit_population(rng, n=40)
+    rows += _prompts(rng, 10, 30, prefix="pool", templates=["cot-a", "cot-b", "cot-c"], cot=0.9)
+    as_text = link_accounts(make_con(rows))
+    numbers: dict[str, int] = {}
+    for r in rows:
+        if r.get("lsh_keys"):  # signed 64-bit values, negative ones included, as the hashes are
+            r["lsh_keys"] = [
+                numbers.setdefault(k, (len(numbers) * 0x9E3779B97F4A7C15) % 2**64 - 2**63)
+                for k in r["lsh_keys"]
+            ]
+    as_int = link_accounts(make_con(rows, lsh_keys=pa.list_(pa.int64())))
+    assert as_int.cluster_of == as_text.cluster_of != {}
+    edges = [
+        sorted(
+            zip(
+                e["src"].to_pylist(),
+                e["dst"].to_pylist(),
+                e["kind"].to_pylist(),
+                [round(w, 9) for w in e["weight"].to_pylist()],
+                strict=True,
+            )
+        )
+        for e in (as_text.edges, as_int.edges)
+    ]
+    assert edges[0] == edges[1]
+    assert {k for _, _, k, _ in edges[1]} >= {"harvest_band", "paraphrase"}
 
 
 def test_shared_ordinary_prompts_link_nobody(rng, make_con):

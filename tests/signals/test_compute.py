@@ -6,7 +6,7 @@ from distillguard.signals import SIGNAL_SCHEMA, compute_signals, score_prompt
 
 REQUIRED = {
     "skeleton_hash": pa.string(),
-    "lsh_keys": pa.list_(pa.string()),
+    "lsh_keys": pa.list_(pa.int64()),
     "system_hash": pa.string(),
     "cot_elicitation": pa.float32(),
     "rubric_grading": pa.float32(),

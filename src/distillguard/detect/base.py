@@ -20,6 +20,9 @@ class DetectionContext:
     con: Any  # duckdb.DuckDBPyConnection with views exchanges, accounts, account_features
     linkage: Any = None  # distillguard.link.Linkage, once the link stage has run
     config: dict[str, Any] = field(default_factory=dict)  # this detector's options, from the scan config
+    # What several detectors look up about the same accounts (their top templates), kept for the
+    # detectors after: the rules flag many of the same accounts.
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @runtime_checkable

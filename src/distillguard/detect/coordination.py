@@ -308,7 +308,7 @@ class LookalikeMember:
                 f"{len(matched)} of the {len(base)} members the link stage tied by their own evidence."
             )
             hits.append((acc, score, text, evidence))
-        templates = top_templates(ctx.con, [h[0] for h in hits])
+        templates = top_templates(ctx.con, [h[0] for h in hits], cache=ctx.cache)
         out = []
         for acc, score, text, ev in hits:
             ev["top_templates"] = templates.get(acc, [])

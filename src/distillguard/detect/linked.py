@@ -142,7 +142,7 @@ class LinkedAccounts:
                 "thresholds": dict(o),
             }
             hits.append((acc, score, evidence))
-        templates = top_templates(ctx.con, [h[0] for h in hits])
+        templates = top_templates(ctx.con, [h[0] for h in hits], cache=ctx.cache)
         listed = {(acc, link["account_id"]) for acc, _, ev in hits for link in ev["links"]}
         keys = shared_keys(edges, listed)
         for acc, _, ev in hits:

@@ -78,8 +78,22 @@ def _template_expr(con) -> str:
     return f"COALESCE({', '.join([*parts, 'e.exchange_id'])})"
 
 
-def top_templates(con, account_ids: list[str], k: int = 3) -> dict[str, list[dict[str, Any]]]:
-    """Per account: its `k` most used templates with counts and two example exchange ids."""
+def top_templates(
+    con, account_ids: list[str], k: int = 3, cache: dict[Any, Any] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per account: its `k` most used templates with counts and two example exchange ids (accounts
+    without exchanges are left out). With `cache` (a DetectionContext's), accounts looked up by an
+    earlier detector are not looked up again."""
+    if cache is None:
+        return _top_templates(con, account_ids, k)
+    known = cache.setdefault(("top_templates", k), {})
+    if missing := [a for a in dict.fromkeys(account_ids) if a not in known]:
+        found = _top_templates(con, missing, k)
+        known.update((a, found.get(a, [])) for a in missing)
+    return {a: known[a] for a in account_ids if known[a]}
+
+
+def _top_templates(con, account_ids: list[str], k: int) -> dict[str, list[dict[str, Any]]]:
     if not account_ids:
         return {}
     tid = _template_expr(con)
@@ -174,13 +188,14 @@ class AccountRule:
         rows = hit.select([c for c in ("account_id", *self.evidence_fields) if c in hit.column_names])
         rows = rows.to_pylist()
         ids = [r["account_id"] for r in rows]
-        templates = top_templates(ctx.con, ids)
+        templates = top_templates(ctx.con, ids, cache=ctx.cache)
         examples = example_exchanges(ctx.con, ids, self.examples_where) if self.examples_where else {}
+        thresholds = {k: _round(v) for k, v in o.items()}
         out = []
         for r, sc in zip(rows, s[idx], strict=True):
             acc = r["account_id"]
             ev = {k: _round(v) for k, v in r.items() if k != "account_id"}
-            ev["thresholds"] = {k: _round(v) for k, v in o.items()}
+            ev["thresholds"] = dict(thresholds)
             ev["top_templates"] = templates.get(acc, [])
             ex = examples.get(acc) or template_examples(ev["top_templates"])
             ev["example_exchange_ids"] = ex

@@ -23,6 +23,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distillguard.gcpause import no_cyclic_gc
 from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.parse_body import decode_body
 from distillguard.ingest.records import content_hash, normalize_lines, normalize_records, reject
@@ -155,15 +156,16 @@ def map_batch(
     """
     cpu = time.process_time()
     tables, rejects = [], []
-    for payload, first in batches:
-        table, batch_rejects = _normalize(kind, label, payload, first, mapping)
-        tables.append(table)
-        rejects += batch_rejects
-    sizes = [table.num_rows for table in tables]
-    if with_signals and sum(sizes):
-        table = _add_signals(pa.concat_tables(tables))
-        starts = np.cumsum([0, *sizes[:-1]])
-        tables = [table.slice(start, size) for start, size in zip(starts, sizes, strict=True)]
+    with no_cyclic_gc():  # parsed records hold no cycles: reference counting frees them
+        for payload, first in batches:
+            table, batch_rejects = _normalize(kind, label, payload, first, mapping)
+            tables.append(table)
+            rejects += batch_rejects
+        sizes = [table.num_rows for table in tables]
+        if with_signals and sum(sizes):
+            table = _add_signals(pa.concat_tables(tables))
+            starts = np.cumsum([0, *sizes[:-1]])
+            tables = [table.slice(start, size) for start, size in zip(starts, sizes, strict=True)]
     for table, part_path in zip(tables, part_paths, strict=True):
         if table.num_rows:
             write_exchange_part(table, part_path)

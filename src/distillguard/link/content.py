@@ -54,7 +54,7 @@ def _harvest_bands_sql(condition: str, min_exchanges: int) -> str:
     too few to count."""
     return f"""
         SELECT a.aid, unnest(e.lsh_keys) AS key, 1.0 / len(e.lsh_keys) / e.n_harvest AS n
-        FROM (SELECT account_id, CAST(lsh_keys AS VARCHAR[]) AS lsh_keys,
+        FROM (SELECT account_id, lsh_keys,
                      count(*) OVER (PARTITION BY account_id) AS n_harvest FROM exchanges
               WHERE ts IS NOT NULL AND lsh_keys IS NOT NULL AND len(lsh_keys) > 0 AND ({condition})) e
         JOIN {ACCT} a ON a.account_id = CAST(e.account_id AS VARCHAR)
@@ -66,6 +66,6 @@ def _bands_sql(condition: str) -> str:
     its bands, so that tf stays a traffic share."""
     return f"""
         SELECT a.aid, unnest(e.lsh_keys) AS key, 1.0 / len(e.lsh_keys) AS n
-        FROM (SELECT account_id, CAST(lsh_keys AS VARCHAR[]) AS lsh_keys FROM exchanges
+        FROM (SELECT account_id, lsh_keys FROM exchanges
               WHERE ts IS NOT NULL AND lsh_keys IS NOT NULL AND len(lsh_keys) > 0 AND ({condition})) e
         JOIN {ACCT} a ON a.account_id = CAST(e.account_id AS VARCHAR)"""

@@ -178,6 +178,25 @@ def kind_type(kinds: list[str] | set[str]) -> str:
     return f"ENUM({sql_list(sorted(kinds))})"
 
 
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
+
+
+def _kind_rows(con: Any, specs: list[KeySpec]) -> str:
+    """SQL of one kind's rows (aid, key, n), its specs' rows together. Integer keys (MinHash bands,
+    millions of rows) are grouped as integers and turned into text only once kept; any other
+    key is text, and the empty text is no key."""
+    typed = [(spec, str(con.sql(f"SELECT key FROM ({spec.sql}) s LIMIT 0").types[0])) for spec in specs]
+    integers = all(t in _INTEGER_TYPES for _, t in typed)
+    key, blank = ("s.key", "") if integers else ("CAST(s.key AS VARCHAR)", " AND s.key <> ''")
+    return " UNION ALL ".join(
+        f"SELECT s.aid, {key} AS key, CAST(s.n AS DOUBLE) AS n "
+        f"FROM ({spec.sql}) s WHERE s.key IS NOT NULL{blank}"
+        for spec, _ in typed
+    )
+
+
 def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
     """Materialize all specs into KEYS(kind, kid, aid, tf, df, idf) and KEY_NAMES(kid, kind, key, df),
     one kind at a time. Returns the kinds whose keys may propose candidate pairs (a spec of the kind
@@ -210,12 +229,7 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
         idf = "1.0"
     kids = 0  # keys numbered so far
     for name in kinds:
-        rows = " UNION ALL ".join(
-            f"SELECT s.aid, CAST(s.key AS VARCHAR) AS key, CAST(s.n AS DOUBLE) AS n "
-            f"FROM ({spec.sql}) s WHERE s.key IS NOT NULL AND s.key <> ''"
-            for spec in specs
-            if spec.kind == name
-        )
+        rows = _kind_rows(con, [spec for spec in specs if spec.kind == name])
         # ref: what the rows are grouped by, the key itself or its number in _KIND_IDS
         if number_first:
             con.execute(
@@ -223,10 +237,10 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
                 f"CAST(row_number() OVER () AS INTEGER) AS ref FROM (SELECT DISTINCT key FROM ({rows}))"
             )
             rows = f"SELECT i.ref, r.aid, r.n FROM ({rows}) r JOIN {_KIND_IDS} i USING (key)"
-            names, key = f"JOIN {_KIND_IDS} i USING (ref)", "i.key"
+            names, key = f"JOIN {_KIND_IDS} i USING (ref)", "CAST(i.key AS VARCHAR)"
         else:
             rows = f"SELECT key AS ref, aid, n FROM ({rows})"
-            names, key = "", "d.ref"
+            names, key = "", "CAST(d.ref AS VARCHAR)"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_KIND_ROWS} AS "
             f"SELECT ref, aid, sum(n) AS n FROM ({rows}) GROUP BY ref, aid"

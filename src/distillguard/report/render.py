@@ -9,10 +9,7 @@ build and to open; the page says how many were left out.
 from __future__ import annotations
 
 import base64
-import contextlib
-import gc
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from distillguard.gcpause import no_cyclic_gc
 from distillguard.report import plots, svg, views
 from distillguard.report.evidence import render_evidence, scalar
 from distillguard.report.scandir import Scan, open_scan
@@ -55,7 +53,7 @@ def _num(value: Any) -> str:
 def write_report(scan_dir: Path, out: Path | None = None, *, max_drilldowns: int = MAX_DRILLDOWNS) -> Path:
     """Write the HTML report of the scan in `scan_dir` (to scan_dir/report.html unless `out` is given)
     and return its path. Raises `ScanDirError` with a one-line reason when the directory is incomplete."""
-    with _no_cyclic_gc(), open_scan(scan_dir) as scan:
+    with no_cyclic_gc(), open_scan(scan_dir) as scan:
         context = build_context(scan, max_drilldowns=max_drilldowns)
         target = Path(out) if out else Path(scan_dir) / "report.html"
         env = _env()
@@ -66,20 +64,6 @@ def write_report(scan_dir: Path, out: Path | None = None, *, max_drilldowns: int
         page = env.get_template("report.html.jinja").render(**context, script=script, script_hash=script_hash)
     target.write_text(page, encoding="utf-8")
     return target
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector. Building the page allocates hundreds of thousands of small
-    dicts, lists and strings (findings, views, markup) that reference counting frees; the collector's
-    passes over the whole heap of the scan cost a tenth of the stage and find little to free."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def build_context(scan: Scan, *, max_drilldowns: int = MAX_DRILLDOWNS) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from distillguard.signals.skeleton import band_keys, marked_skeleton_array, minh
 
 SIGNAL_FIELDS: list[pa.Field] = [
     pa.field("skeleton_hash", pa.string()),  # exact template skeleton; null for an empty prompt
-    pa.field("lsh_keys", pa.list_(pa.string())),  # MinHash band keys of the skeleton, may be empty
+    pa.field("lsh_keys", pa.list_(pa.int64())),  # MinHash band keys of the skeleton, may be empty
     pa.field("system_hash", pa.string()),  # normalized system prompt; null when none
     pa.field("cot_elicitation", pa.float32()),  # [0, 1]
     pa.field("rubric_grading", pa.float32()),  # [0, 1]

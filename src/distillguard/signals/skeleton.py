@@ -302,10 +302,11 @@ def minhash_signatures(skeletons: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def band_keys(sig: np.ndarray, ok: np.ndarray) -> pa.Array:
-    """LSH band keys per signature row as list<string>; empty when not ``ok``.
+    """LSH band keys per signature row as list<int64>; empty when not ``ok``.
 
-    A key is the decimal form of a 64-bit hash of (band index, the band's ROWS values), so keys
-    of different bands never meet.
+    A key is a 64-bit hash of (band index, the band's ROWS values), so keys of different bands
+    never meet. Integers, not text: the global steps group millions of them (an exchange has
+    BANDS), and signed, as every engine's columns can hold them (Spark has no unsigned type).
     """
     n = sig.shape[0]
     bands = sig.reshape(n, BANDS, ROWS).astype(np.uint64)
@@ -313,7 +314,7 @@ def band_keys(sig: np.ndarray, ok: np.ndarray) -> pa.Array:
         acc = np.broadcast_to(np.arange(1, BANDS + 1, dtype=np.uint64), (n, BANDS)).copy()
         for r in range(ROWS):
             acc = _mix(acc * np.uint64(0x100000001B3) + bands[:, :, r])
-    keys = pc.cast(pa.array(acc[ok].ravel(), pa.uint64()), pa.string())
+    keys = pa.array(acc[ok].ravel().view(np.int64), pa.int64())
     offsets = np.zeros(n + 1, dtype=np.int32)
     offsets[1:] = np.cumsum(np.where(ok, BANDS, 0))
     return pa.ListArray.from_arrays(pa.array(offsets), keys)
