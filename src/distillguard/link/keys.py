@@ -189,7 +189,8 @@ def _kind_rows(con: Any, specs: list[KeySpec]) -> str:
     key is text, and the empty text is no key."""
     typed = [(spec, str(con.sql(f"SELECT key FROM ({spec.sql}) s LIMIT 0").types[0])) for spec in specs]
     integers = all(t in _INTEGER_TYPES for _, t in typed)
-    key, blank = ("s.key", "") if integers else ("CAST(s.key AS VARCHAR)", " AND s.key <> ''")
+    key = "s.key" if integers else "CAST(s.key AS VARCHAR)"
+    blank = "" if integers else f" AND {key} <> ''"
     return " UNION ALL ".join(
         f"SELECT s.aid, {key} AS key, CAST(s.n AS DOUBLE) AS n "
         f"FROM ({spec.sql}) s WHERE s.key IS NOT NULL{blank}"
