@@ -29,6 +29,9 @@ class TextMemo:
 
     def __init__(self, max_rows: int = MAX_ROWS) -> None:
         self.max_rows = max_rows
+        self._clear()
+
+    def _clear(self) -> None:
         self._index: dict[int, int] = {}  # key -> row number over all chunks
         self._chunks: list[pa.Table] = []  # one per call that computed rows, never copied
         self._starts: list[int] = []  # first row number of each chunk
@@ -42,7 +45,7 @@ class TextMemo:
         at = np.fromiter((self._index.get(k, -1) for k in keys), np.int64, len(keys))
         missing = np.flatnonzero(at < 0)
         if len(missing) and len(self._index) + len(missing) > self.max_rows:
-            self.__init__(self.max_rows)
+            self._clear()
             at[:] = -1
             missing = np.arange(len(keys))
         if len(missing):
@@ -58,8 +61,9 @@ class TextMemo:
         """Rows `at` (row numbers over all chunks), taken chunk by chunk and put back in order."""
         chunk = np.searchsorted(np.asarray(self._starts), at, side="right") - 1
         order = np.argsort(chunk, kind="stable")
+        at_sorted, chunk_sorted = at[order], chunk[order]
         pieces = [
-            self._chunks[c].take(pa.array(at[order][chunk[order] == c] - self._starts[c]))
+            self._chunks[c].take(pa.array(at_sorted[chunk_sorted == c] - self._starts[c]))
             for c in np.unique(chunk).tolist()
         ]
         gathered = pa.concat_tables(pieces)
