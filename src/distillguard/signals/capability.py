@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.signals import multiscan
 from distillguard.signals.elicitation import family_hits
 from distillguard.signals.patterns import CAPABILITY_FAMILIES, PERSONA_FAMILIES
 from distillguard.signals.regex import search_pattern
@@ -24,8 +25,16 @@ _RE2 = {k: "(?m)" + v for k, v in {**CAPABILITY_FAMILIES, **PERSONA_FAMILIES}.it
 _COMPILED = {k: search_pattern(v) for k, v in _RE2.items()}
 
 
-def text_tags(folded: pa.Array) -> dict[str, np.ndarray]:
-    """Keyword-family hits per capability for a column of folded text."""
+def text_tags(
+    folded: pa.Array, hits: dict[str, dict[str, np.ndarray]] | None = None
+) -> dict[str, np.ndarray]:
+    """Keyword-family hits per capability for a column of folded text: from `hits`
+    (``multiscan.family_hits`` of the column) when given, else Hyperscan's when installed,
+    else RE2 scans in Arrow."""
+    if hits is None:
+        hits = multiscan.family_hits(folded)
+    if hits is not None:
+        return dict(hits[multiscan.CAPABILITY])
     return family_hits(folded, _RE2)
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from distillguard.signals import multiscan
 from distillguard.signals.capability import CAPABILITIES, finish_tags, text_tags
 from distillguard.signals.elicitation import score_array
 from distillguard.signals.frames import FRAME_KEYS_TYPE, frame_keys_array
@@ -101,7 +102,8 @@ def _content_columns(norm_systems: pa.Array, norm_users: pa.Array) -> pa.Table:
     """Content scores and capability keyword hits of distinct normalized (system, user) pairs:
     the system prompt and the user turn are scored together."""
     content = fold_case_space_array(pc.binary_join_element_wise(norm_systems, norm_users, "\n"))
-    columns = {**score_array(content), **{f"hit_{k}": v for k, v in text_tags(content).items()}}
+    hits = multiscan.family_hits(content)  # every family in one pass, when Hyperscan is installed
+    columns = {**score_array(content, hits), **{f"hit_{k}": v for k, v in text_tags(content, hits).items()}}
     return pa.table({k: pa.array(v) for k, v in columns.items()})
 
 

@@ -2,9 +2,10 @@
 
 Each score is in [0, 1]: the highest score among the signal's rules (``patterns.py``) whose
 pattern families all match the exchange's text (system prompt and user turn, normalized and
-case/space folded). Columns are scored with one RE2 scan per family (``score_array``); one prompt
-is scored with the same patterns through Python ``re`` (``score_text``); ``explain_text`` names
-the rule behind a score for evidence.
+case/space folded). Columns are scored from every family's hits, found in one Hyperscan pass per
+text (``multiscan``) or, without it, by RE2 scans over the column (``score_array``); one prompt
+is scored with the same patterns through RE2's Python bindings (``score_text``); ``explain_text``
+names the rule behind a score for evidence.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.signals import multiscan
 from distillguard.signals.patterns import SCAN_GROUPS, SIGNALS, Rule
 from distillguard.signals.regex import search_pattern
 
@@ -84,6 +86,11 @@ def _rule_scores(folded: pa.Array, name: str, group_hits: dict[str, np.ndarray])
             sub = folded if len(at) == n else pc.take(folded, pa.array(at))
             hit[at] = pc.match_substring_regex(sub, _RE2[name][fam]).to_numpy(zero_copy_only=False)
         hits[fam] = hit
+    return _best_rule(rules, hits, n)
+
+
+def _best_rule(rules: tuple[Rule, ...], hits: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per row, the highest score among `rules` whose families all hit (0 where none does)."""
     score = np.zeros(n, dtype=np.float32)
     for rule in rules:
         ok = np.logical_and.reduce([hits[f] for f in rule.needs])
@@ -99,15 +106,23 @@ def family_hits(folded: pa.Array, families: dict[str, str]) -> dict[str, np.ndar
     }
 
 
-def score_array(folded: pa.Array) -> dict[str, np.ndarray]:
+def score_array(
+    folded: pa.Array, hits: dict[str, dict[str, np.ndarray]] | None = None
+) -> dict[str, np.ndarray]:
     """Scores of every content signal for a column of folded text (no nulls).
 
-    Most traffic matches no family of a signal, so a few scans with unions of the families
-    (SCAN_GROUPS) find the rows worth scoring; only those are scanned family by family, each family
-    only where the rules it completes are still open (`_rule_scores`).
+    From `hits` (``multiscan.family_hits`` of the column) when given, else from Hyperscan's
+    hits when it is installed. Otherwise by RE2 in Arrow: most traffic matches no family of a
+    signal, so a few scans with unions of the families (SCAN_GROUPS) find the rows worth
+    scoring; only those are scanned family by family, each family only where the rules it
+    completes are still open (`_rule_scores`). Both ways give the same scores.
     """
-    out: dict[str, np.ndarray] = {}
     n = len(folded)
+    if hits is None:
+        hits = multiscan.family_hits(folded)
+    if hits is not None:
+        return {name: _best_rule(rules, hits[name], n) for name, (_, rules) in SIGNALS.items()}
+    out: dict[str, np.ndarray] = {}
     for name in SIGNALS:
         score = np.zeros(n, dtype=np.float32)
         scanned = [
