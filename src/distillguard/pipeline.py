@@ -45,8 +45,8 @@ OUTPUT_FILES = (
 
 
 # Imported by the thread beside the link stage while link runs its SQL: the graph library of its
-# community step and the plotting library of the report (together ~0.3 s of interpreter time).
-PRELOAD_BESIDE_LINK = ("igraph", "leidenalg", "matplotlib.pyplot", "matplotlib.backends.backend_agg")
+# community step (its interpreter time overlaps the SQL).
+PRELOAD_BESIDE_LINK = ("igraph", "leidenalg")
 
 
 class StageError(RuntimeError):

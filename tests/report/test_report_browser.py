@@ -57,13 +57,13 @@ def test_renders_offline_without_errors(page) -> None:
 def test_plots_draw(page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-    for selector, least in (("svg.mpl", 5), ("svg.hbars", 3), ("svg.graph", 10)):
+    for selector, least in (("svg.chart", 5), ("svg.hbars", 3), ("svg.graph", 10)):
         plot = page.locator(selector).first
         box = plot.bounding_box()
         assert box and box["width"] > 100 and box["height"] > 30, selector
         # shapes the browser actually laid out with a size (not merely present in the markup)
         drawn = plot.evaluate(
-            "svg => Array.from(svg.querySelectorAll('rect, path, circle, line, polyline'))"
+            "svg => Array.from(svg.querySelectorAll('rect, path, circle, line, polyline, polygon'))"
             ".filter(e => { const b = e.getBBox(); return b.width > 0 || b.height > 0; }).length"
         )
         assert drawn >= least, f"{selector}: only {drawn} drawn shapes"

@@ -1,67 +1,23 @@
-"""Report figures drawn with matplotlib (cluster volume per model) and igraph (the linkage graph layout).
+"""Report figures that need more than markup: the cluster and overview timelines (axes and
+labels around `svg`'s stacked steps) and the linkage graph, laid out with igraph.
 
-Figures are rendered to SVG strings and inlined, so the report opens offline. Text stays text
-(`svg.fonttype: none`) which keeps each figure small, and math parsing is off because model names
-and labels come from the traffic. matplotlib and igraph are imported on first use, so a report
-without links does not load igraph.
+Figures are SVG strings inlined in the page, so the report opens offline. igraph is imported on
+first use, so a report without links does not load it.
 """
 
 from __future__ import annotations
 
-import io
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from distillguard.report import svg
 
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "distillguard",
-    "text.parse_math": False,
-    "font.size": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 GRAPH_MAX_NODES = 400
 
 
 def model_timeline(timeline: dict[str, list[int]], models: list[str], axis: dict[str, Any]) -> str:
-    """Stacked area of exchanges per model over the scan window: a pivot to a new model shows as a
+    """Stacked steps of exchanges per model over the scan window: a pivot to a new model shows as a
     change of colour. Returns inline SVG markup (empty when there is nothing to draw)."""
-    if not timeline:
-        return ""
-    width = axis["width"]
-    times = [datetime.fromtimestamp((axis["first_bin"] + i) * width, UTC) for i in range(axis["bins"])]
-    present = [m for m in models if m in timeline]
-    plt, mdates = _pyplot()
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(7.2, 1.9))
-        ax.stackplot(
-            times,
-            [timeline[m] for m in present],
-            labels=present,
-            colors=[svg.color(models.index(m)) for m in present],
-            step="post",
-            alpha=0.9,
-        )
-        ax.set_ylabel(f"exchanges / {_width_label(width)}")
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        ax.margins(x=0)
-        fig.tight_layout(pad=0.4)
-        out = _to_svg(fig)
-        plt.close(fig)
-    return out
-
-
-def _pyplot() -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    return plt, mdates
+    return svg.time_chart(timeline, models, axis, f"exchanges / {_width_label(axis['width'])}")
 
 
 def _width_label(seconds: int) -> str:
@@ -70,14 +26,6 @@ def _width_label(seconds: int) -> str:
     if seconds % 3600 == 0:
         return f"{seconds // 3600} h" if seconds > 3600 else "hour"
     return f"{seconds // 60} min"
-
-
-def _to_svg(fig: Any) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML
-    return re.sub(r"<svg ", '<svg class="plot mpl" ', text, count=1)
 
 
 def linkage_graph(

@@ -1,13 +1,16 @@
-"""Small inline SVG pictures for the report: bars, stacked timelines, hour-of-day cadence, link graph.
+"""Inline SVG pictures for the report: bars, stacked timelines (with axes for the overview and the
+campaigns), hour-of-day cadence, link graph.
 
-Drill-downs need hundreds of small pictures, so these are written directly as SVG markup (a few
-microseconds each) rather than through a plotting library. Every label passes through `esc`:
+Drill-downs need hundreds of small pictures, so every picture is written directly as SVG markup
+(microseconds each) rather than through a plotting library. Every label passes through `esc`:
 account ids, user agents and template text come from the traffic and may carry markup.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -60,29 +63,104 @@ def stacked_timeline(
         return ""
     bins = len(next(iter(series.values())))
     totals = [sum(s[i] for s in series.values()) for i in range(bins)]
-    scale = (height - 2) / (max(totals) or 1)
-    bw = width / bins
-    parts = [
-        f'<svg class="plot timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'role="img">',
-        f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#ccc"/>',
-    ]
+    return "".join(
+        [
+            f'<svg class="plot timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            'role="img">',
+            f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#ccc"/>',
+            *_bands(series, models, bins, (0, height, width / bins, (height - 2) / (max(totals) or 1))),
+            "</svg>",
+        ]
+    )
+
+
+def _bands(
+    series: dict[str, list[int]], models: Sequence[str], bins: int, frame: tuple[float, float, float, float]
+) -> list[str]:
+    """One stacked step polygon per model with traffic; `frame` is (left, baseline y, bin width,
+    pixels per exchange)."""
+    left, floor, bw, scale = frame
+    out = []
     base = [0.0] * bins
     for m in models:
         counts = series.get(m)
         if not counts or not any(counts):
             continue
-        top = [base[i] + counts[i] for i in range(bins)]
-        upper = [(x, height - top[i] * scale) for i in range(bins) for x in (i * bw, (i + 1) * bw)]
-        lower = [(x, height - base[i] * scale) for i in reversed(range(bins)) for x in ((i + 1) * bw, i * bw)]
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower)
-        parts.append(
+        upper = [base[i] + (counts[i] if i < len(counts) else 0) for i in range(bins)]
+        edge = [(left + x * bw, floor - upper[i] * scale) for i in range(bins) for x in (i, i + 1)]
+        back = [(left + x * bw, floor - base[i] * scale) for i in reversed(range(bins)) for x in (i + 1, i)]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in edge + back)
+        out.append(
             f'<polygon points="{points}" fill="{color(models.index(m))}">'
             f"<title>{esc(m)}: {sum(counts):,} exchanges</title></polygon>"
         )
-        base = top
+        base = upper
+    return out
+
+
+# Spacing of the time axis' ticks, in seconds: the smallest that leaves at most MAX_TIME_TICKS.
+_TICK_STEPS = (300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2419200)
+MAX_TIME_TICKS = 8
+
+
+def time_chart(
+    series: dict[str, list[int]],
+    models: Sequence[str],
+    axis: dict[str, Any],
+    y_label: str,
+    width: int = 720,
+    height: int = 180,
+) -> str:
+    """Exchanges per time bin as stacked steps, one band per model (the order of `models` fixes
+    the colours), with a count axis and a UTC time axis: dates at midnight, hours between. `axis`
+    is the report's time axis (first_bin, bins, width in seconds)."""
+    if not series:
+        return ""
+    left, right, top, bottom = 52, 24, 6, 20  # room for the tick labels at either end
+    pw, ph = width - left - right, height - top - bottom
+    bins, step = axis["bins"], axis["width"]
+    t0, t1 = axis["first_bin"] * step, (axis["first_bin"] + bins) * step
+    totals = [sum(counts[i] for counts in series.values() if i < len(counts)) for i in range(bins)]
+    y_max = _nice_ceiling(max(totals, default=0))
+    scale = ph / y_max
+    parts = [
+        f'<svg class="plot chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'role="img">'
+    ]
+    for value in (0, y_max / 2, y_max):
+        y = top + ph - value * scale
+        digits = 0 if value == int(value) else 1
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e3e6ea"/>'
+            f'<text class="tick" x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{value:,.{digits}f}</text>'
+        )
+    mid = top + ph / 2
+    parts.append(
+        f'<text class="tick" x="10" y="{mid:.1f}" text-anchor="middle" transform="rotate(-90 10 {mid:.1f})">'
+        f"{esc(y_label)}</text>"
+    )
+    parts += _bands(series, models, bins, (left, top + ph, pw / bins, ph / y_max))
+    parts.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>')
+    tick = next((s for s in _TICK_STEPS if (t1 - t0) / s <= MAX_TIME_TICKS), _TICK_STEPS[-1])
+    for t in range(-(-t0 // tick) * tick, t1 + 1, tick):
+        x = left + (t - t0) / (t1 - t0) * pw
+        when = datetime.fromtimestamp(t, UTC)
+        at_midnight = tick >= 86400 or (when.hour, when.minute) == (0, 0)
+        label = when.strftime("%b %d" if at_midnight else "%H:%M")
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top + ph}" x2="{x:.1f}" y2="{top + ph + 4}" stroke="#888"/>'
+            f'<text class="tick" x="{x:.1f}" y="{height - 4}" text-anchor="middle">{label}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `value` (1 at least)."""
+    if value <= 1:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(f * power for f in (1, 2, 2.5, 5, 10) if f * power >= value)
 
 
 def hour_cadence(hours: Sequence[int], reference: Sequence[float], width: int = 360, height: int = 70) -> str:
