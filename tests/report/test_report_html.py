@@ -139,3 +139,24 @@ def test_empty_scan_still_reports(fresh_scan_dir: Path) -> None:
     (fresh_scan_dir / "findings.jsonl").write_text("")
     page = write_report(fresh_scan_dir).read_text()
     assert "No cluster was flagged" in page and "No links between accounts." in page
+
+
+def test_the_compiled_template_is_cached_and_an_unwritable_cache_changes_nothing(
+    scan_dir: Path, page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def comparable(text: str) -> str:  # less the time it was written and the graph's force layout
+        text = re.sub(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", text)
+        return re.sub(r'<svg class="plot graph".*?</svg>', "", text, flags=re.S)
+
+    def written(name: str) -> str:
+        return comparable(write_report(scan_dir, tmp_path / name).read_text(encoding="utf-8"))
+
+    monkeypatch.setenv("DISTILLGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    first = written("a.html")
+    assert list((tmp_path / "cache").glob("__jinja2_*"))  # compiled once, kept
+    assert written("b.html") == first  # rendered from the cached template
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("DISTILLGUARD_CACHE_DIR", str(blocker / "cache"))
+    assert written("c.html") == first
+    assert first == comparable(page)

@@ -10,11 +10,10 @@ point, as in RE2 over UTF-8), MULTILINE (the ``(?m)`` the Arrow path prefixes) â
 SINGLEMATCH, since only whether a family occurs is asked. The tests hold both engines to the
 same hits on real prompts.
 
-Compiling the database takes a few seconds, so the compiled form is kept on disk, keyed by the
-patterns, the flags and the Hyperscan version: later processes load it in a millisecond. The
-folder is ``$DISTILLGUARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/distillguard``, else
-``~/.cache/distillguard``; when it cannot be written the database is compiled in memory, once per
-process. Where Hyperscan is not installed (it has no wheel for Linux on ARM),
+Compiling the database takes a few seconds, so the compiled form is kept in the cache folder
+(``distillguard.cache``), keyed by the patterns, the flags and the Hyperscan version: later
+processes load it in a millisecond. When the folder cannot be written the database is compiled
+in memory, once per process. Where Hyperscan is not installed (it has no wheel for Linux on ARM),
 ``family_hits`` returns None and the callers take the Arrow path. Setting
 ``DISTILLGUARD_MULTISCAN=0`` does the same.
 """
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from distillguard.cache import cache_dir
 from distillguard.signals.patterns import CAPABILITY_FAMILIES, PERSONA_FAMILIES, SIGNALS
 
 try:  # pragma: no cover - which branch runs depends on the installation
@@ -52,14 +52,6 @@ _local = threading.local()  # "scratch" and "pid": a scan's working memory, one 
 def enabled() -> bool:
     """Whether the Hyperscan path is installed and not turned off."""
     return _hs is not None and os.environ.get("DISTILLGUARD_MULTISCAN", "1") != "0"
-
-
-def cache_dir() -> Path:
-    """Where compiled databases are kept."""
-    if explicit := os.environ.get("DISTILLGUARD_CACHE_DIR"):
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "distillguard"
 
 
 def _flags() -> int:
