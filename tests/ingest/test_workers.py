@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from distillguard.ingest import workers
 
 
@@ -37,3 +40,19 @@ def test_prestarted_pool_of_another_size_is_not_used() -> None:
 def test_one_worker_needs_no_pool() -> None:
     workers.prestart(1)
     assert workers._warm == {}
+
+
+def test_the_process_server_leaves_at_once_with_its_output_flushed() -> None:
+    # The server imports serverexit among its preloads: at exit it skips the interpreter's
+    # teardown (os._exit), but what it printed still reaches the pipe, and it exits with 0.
+    assert "distillguard.ingest.serverexit" in workers.PRELOAD
+    code = "import distillguard.ingest.serverexit, sys\nprint('printed')\nsys.stderr.write('written')\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "printed\n", "written")
+
+
+def test_a_scan_process_does_not_import_it() -> None:  # its own exit must stay its own
+    code = "import sys, distillguard.cli, distillguard.pipeline, distillguard.ingest.loader\n"
+    code += "print('distillguard.ingest.serverexit' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False"
