@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from distillguard.ingest import workers
 
@@ -43,16 +46,29 @@ def test_one_worker_needs_no_pool() -> None:
 
 
 def test_the_process_server_leaves_at_once_with_its_output_flushed() -> None:
-    # The server imports serverexit among its preloads: at exit it skips the interpreter's
-    # teardown (os._exit), but what it printed still reaches the pipe, and it exits with 0.
-    assert "distillguard.ingest.serverexit" in workers.PRELOAD
-    code = "import distillguard.ingest.serverexit, sys\nprint('printed')\nsys.stderr.write('written')\n"
+    # The server imports it among its preloads: at exit it skips the interpreter's teardown
+    # (os._exit), but what it printed still reaches the pipe, and it exits with 0.
+    assert "distillguard.ingest.server" in workers.PRELOAD
+    code = "import distillguard.ingest.server, sys\nprint('printed')\nsys.stderr.write('written')\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "printed\n", "written")
 
 
 def test_a_scan_process_does_not_import_it() -> None:  # its own exit must stay its own
     code = "import sys, distillguard.cli, distillguard.pipeline, distillguard.ingest.loader\n"
-    code += "print('distillguard.ingest.serverexit' in sys.modules)"
+    code += "print('distillguard.ingest.server' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def test_the_process_server_holds_the_pattern_database_its_workers_inherit(tmp_path) -> None:
+    from distillguard.signals import multiscan
+
+    if not multiscan.enabled():
+        pytest.skip("hyperscan not installed")
+    code = "import distillguard.ingest.server\nfrom distillguard.signals import multiscan\n"
+    code += "print(multiscan._state.get('db') is not None)"
+    env = {**os.environ, "DISTILLGUARD_CACHE_DIR": str(tmp_path)}  # a cold cache: compiled there
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.stdout.strip() == "True"
+    assert list(tmp_path.glob("families-*.hsdb"))  # and kept for the next scan

@@ -14,7 +14,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
-PRELOAD = ["distillguard.ingest.loader", "distillguard.signals.compute", "distillguard.ingest.serverexit"]
+PRELOAD = ["distillguard.ingest.loader", "distillguard.signals.compute", "distillguard.ingest.server"]
 PARALLEL_FROM_BYTES = 24 << 20  # smaller inputs are mapped in-process: workers would cost more
 MAX_WORKERS = 8
 

@@ -111,6 +111,12 @@ def _database() -> tuple[Any, Any] | None:
     return db, _local.scratch
 
 
+def prepare() -> bool:
+    """Load (or compile and store) the database now rather than at the first scan: a process
+    that forks workers does, so that they inherit it. True when the Hyperscan path is on."""
+    return enabled() and _database() is not None
+
+
 def family_hits(folded: pa.Array) -> dict[str, dict[str, np.ndarray]] | None:
     """Per group (a content signal, or CAPABILITY) and family: does the family occur in each
     row of `folded` (a string column without nulls). None when Hyperscan is not enabled."""
