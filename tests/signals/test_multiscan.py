@@ -55,12 +55,13 @@ def test_line_starts_are_read_as_re2_multiline_reads_them():
     assert multiscan.family_hits(raw)["capability"]["persona"].tolist() == expected
 
 
-def test_a_sliced_column_is_read_from_its_own_rows(folded):
-    part = folded.slice(3, 40)
+def test_a_sliced_or_chunked_column_is_read_from_its_own_rows(folded):
     whole = multiscan.family_hits(folded)
-    sliced = multiscan.family_hits(part)
+    sliced = multiscan.family_hits(folded.slice(3, 40))
+    chunked = multiscan.family_hits(pa.chunked_array([folded.slice(0, 5), folded.slice(5)]))
     for group, family, _ in multiscan.FAMILIES:
         np.testing.assert_array_equal(sliced[group][family], whole[group][family][3:43])
+        np.testing.assert_array_equal(chunked[group][family], whole[group][family])
 
 
 def test_scores_and_tags_are_the_same_on_both_paths(folded, monkeypatch):

@@ -117,7 +117,7 @@ def prepare() -> bool:
     return enabled() and _database() is not None
 
 
-def family_hits(folded: pa.Array) -> dict[str, dict[str, np.ndarray]] | None:
+def family_hits(folded: pa.Array | pa.ChunkedArray) -> dict[str, dict[str, np.ndarray]] | None:
     """Per group (a content signal, or CAPABILITY) and family: does the family occur in each
     row of `folded` (a string column without nulls). None when Hyperscan is not enabled."""
     found_db = _database() if enabled() else None
@@ -138,6 +138,8 @@ def family_hits(folded: pa.Array) -> dict[str, dict[str, np.ndarray]] | None:
 def _scan(db: Any, scratch: Any, folded: pa.Array) -> tuple[list[int], list[int]]:
     """(row, family number) of every hit, each text scanned on its own (a match never spans
     two rows). The texts are views of the column's data buffer, not copied one by one."""
+    if isinstance(folded, pa.ChunkedArray):
+        folded = folded.combine_chunks()
     folded = folded.cast(pa.large_string())
     n, first = len(folded), folded.offset
     offsets = np.frombuffer(folded.buffers()[1], np.int64)[first : first + n + 1].tolist()
