@@ -46,7 +46,7 @@ FAMILIES: tuple[tuple[str, str, str], ...] = (
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}  # "db": the compiled database, None when it could not be built
-_local = threading.local()  # "scratch" and "pid": a scan's working memory, one per thread
+_local = threading.local()  # "scratch", with the "db" and "pid" it was made for: one per thread
 
 
 def enabled() -> bool:
@@ -106,8 +106,8 @@ def _database() -> tuple[Any, Any] | None:
         db = _state["db"]
     if db is None:
         return None
-    if getattr(_local, "pid", None) != os.getpid():
-        _local.scratch, _local.pid = _hs.Scratch(db), os.getpid()
+    if getattr(_local, "pid", None) != os.getpid() or getattr(_local, "db", None) is not db:
+        _local.scratch, _local.db, _local.pid = _hs.Scratch(db), db, os.getpid()
     return db, _local.scratch
 
 
