@@ -2,10 +2,11 @@
 
 ingest -> signals.assign_templates -> features.materialize -> link.link_accounts ->
 detect.run_detectors -> decide.fuse -> outputs -> report.write_report -> share.write_bundle.
-Account features and the detectors that do not read the linkage run in a thread beside
-link.link_accounts. Each stage is timed once, here. The scan's CSV/JSON outputs are written
-before the report and the STIX bundle, so a failure in those two is reported (summary.json
-`errors`, stderr) without losing the scan.
+The template grouping, account features and the detectors that do not read the linkage run in
+a thread beside link.link_accounts, which waits for the grouping only where it needs it. Each
+stage is timed once, here. The scan's CSV/JSON outputs are written before the report and the
+STIX bundle, so a failure in those two is reported (summary.json `errors`, stderr) without
+losing the scan.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import resource
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -326,22 +327,23 @@ def _analyse(
 def _run_stages(
     con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
 ) -> tuple[Any, list[Finding], Any]:
-    with clock.stage("templates", "Grouping templates"):
-        if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
-            store.write_table(store_dir, "templates", _stage("signals", "assign_templates")(con))
-            store.refresh_views(con, store_dir)
-    # Account features and the account rules never read the linkage: they run in a thread beside
-    # the link stage, on a connection of their own, and use the core its queries leave idle.
+    # The template grouping, then the account features and the account rules (which never read
+    # the linkage) run in a thread beside the link stage, on a connection of their own: link builds
+    # the keys that do not read templates while the grouping runs, and waits for it only then.
+    grouping: Future | None = None
+    if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
+        grouping = Future()
     side_con = con.cursor()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="beside-link") as beside:
             early, late = _stage("detect", "split_by_linkage")(_enabled_detectors(config.detect))
-            side = beside.submit(_features_and_rules, side_con, store_dir, engine, config, early, clock)
+            side = beside.submit(_beside_link, side_con, store_dir, engine, config, early, clock, grouping)
             try:
                 # The link stage's time and CPU include the wait for the work beside it; its CPU
                 # less what that thread spent itself, which its own stages count.
                 with clock.stage("link", "Linking accounts"):
-                    linkage = _stage("link", "link_accounts")(con, config.link)
+                    templates = grouping.result if grouping is not None else None
+                    linkage = _stage("link", "link_accounts")(con, config.link, templates=templates)
                     store.write_table(store_dir, "edges", linkage.edges)
                     early_findings = side.result()
                 clock.cpu_seconds["link"] = round(clock.cpu_seconds["link"] - clock.beside_cpu, 3)
@@ -375,14 +377,34 @@ def _preload(modules: Sequence[str]) -> None:
             importlib.import_module(module)
 
 
-def _features_and_rules(
-    con: Any, store_dir: Path, engine: str, config: ScanConfig, early: list[str], clock: _Clock
+def _beside_link(
+    con: Any,
+    store_dir: Path,
+    engine: str,
+    config: ScanConfig,
+    early: list[str],
+    clock: _Clock,
+    grouping: Future | None,
 ) -> list[Finding]:
-    """Account features, then the detectors `early` that do not need the linkage (beside the link
-    stage). Raises StageError naming the stage that failed."""
-    name = "features"
+    """Beside the link stage: the template grouping (when `grouping` is given: its
+    (skeleton_hash, template_id) mapping is handed to link through it, and the store's views
+    gain template_id), then account features, then the detectors `early` that do not need the
+    linkage. Raises StageError naming the stage that failed."""
+    name = "templates"
     try:
+        if grouping is not None:
+            try:
+                with clock.beside(name, "Grouping templates"):
+                    mapping = _stage("signals", "template_mapping")(con)
+                    templates = _stage("signals", "exchange_templates")(con, mapping)
+                    store.write_table(store_dir, "templates", templates)
+                    store.refresh_views(con, store_dir)
+            except BaseException as exc:
+                grouping.set_exception(_stage_failed(name, exc))
+                raise
+            grouping.set_result(mapping)
         _preload(PRELOAD_BESIDE_LINK)
+        name = "features"
         with clock.beside(name, "Account features"):
             if not (engine == "spark" and (store_dir / "account_features.parquet").is_file()):
                 store.write_table(store_dir, "account_features", _stage("features", "materialize")(con))
@@ -394,7 +416,13 @@ def _features_and_rules(
     except StageError:
         raise
     except Exception as exc:
-        raise StageError(f"the {name} stage failed: {type(exc).__name__}: {exc}") from exc
+        raise _stage_failed(name, exc) from exc
+
+
+def _stage_failed(name: str, exc: BaseException) -> StageError:
+    if isinstance(exc, StageError):
+        return exc
+    return StageError(f"the {name} stage failed: {type(exc).__name__}: {exc}")
 
 
 def _write_outputs(out_dir: Path, findings: list[Finding], verdicts: Any) -> dict[str, Path]:

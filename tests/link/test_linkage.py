@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
-from link_world import exchange, legit_population, random_ip
+from link_world import connect, exchange, legit_population, random_ip
 
 from distillguard.link import EDGE_SCHEMA, link_accounts
 from distillguard.link.graph import communities
@@ -149,3 +149,43 @@ def test_leiden_splits_two_pools_joined_by_stray_links_but_not_one_pool():
     label = dict(zip(nodes.tolist(), comm.tolist(), strict=True))
     assert len({label[i] for i in range(12)}) == 1 and len({label[i + 20] for i in range(12)}) == 1
     assert label[0] != label[20]
+
+
+def _rounded(linkage) -> tuple:
+    """A Linkage as comparable values, similarity weights to 9 digits (DuckDB's threads may add
+    in any order)."""
+    edges = sorted(
+        (r["src"], r["dst"], r["kind"], round(r["weight"], 9), r["evidence"])
+        for r in linkage.edges.to_pylist()
+    )
+    return linkage.cluster_of, [c.to_dict() for c in linkage.clusters], edges
+
+
+def test_templates_completed_late_give_the_same_linkage(rng):
+    # Two skeletons per template, as the grouping merges paraphrases: linking with the view's
+    # template ids, or with the skeletons first and the grouping's mapping handed over later
+    # (the scan's grouping runs beside link), must give one Linkage.
+    rows = _world(rng)
+    for i, row in enumerate(rows):
+        row["skeleton_hash"] = f"{row.get('template_id')}~{i % 2}" if row.get("template_id") else None
+    types = {"skeleton_hash": pa.string()}
+    mapping = pa.table(
+        {
+            "skeleton_hash": sorted({r["skeleton_hash"] for r in rows if r["skeleton_hash"]}),
+        }
+    )
+    mapping = mapping.append_column(
+        "template_id", pa.array([s.split("~")[0] for s in mapping["skeleton_hash"].to_pylist()])
+    )
+    together = link_accounts(connect(rows, **types))
+    pending = [dict(r, template_id=None) for r in rows]  # the view before the grouping has run
+    calls = []
+
+    def templates() -> pa.Table:
+        calls.append(1)
+        return mapping
+
+    late = link_accounts(connect(pending, **types), templates=templates)
+    assert calls == [1]
+    assert together.clusters and _rounded(late) == _rounded(together)
+    assert any(r["kind"] == "template" for r in late.edges.to_pylist())

@@ -87,6 +87,21 @@ def test_an_internal_error_exits_1_with_one_line(tmp_path: Path, monkeypatch: py
     assert code == 1 and "ZeroDivisionError: oops" in _one_line(err)
 
 
+def test_a_failed_template_grouping_beside_link_is_named_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grouping runs in the thread beside link, which waits for it: the failure must surface
+    # there, named, and not leave link waiting.
+    import distillguard.signals
+
+    def broken(con: object) -> None:
+        raise ZeroDivisionError("no grouping")
+
+    monkeypatch.setattr(distillguard.signals, "template_mapping", broken)
+    code, _, err = _scan(write_log(tmp_path / "log.jsonl"), "--out", tmp_path / "out")
+    assert code == 1 and "the templates stage failed: ZeroDivisionError: no grouping" in _one_line(err)
+
+
 def _console(*args: str | Path) -> subprocess.CompletedProcess:
     """The console script's own entry point (`cli.main`), in a process of its own."""
     code = "from distillguard.cli import main; main()"

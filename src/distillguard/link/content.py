@@ -27,7 +27,7 @@ def key_specs(
 ) -> list[KeySpec]:
     """Content key specs over EX (template is the global template id, else the skeleton)."""
     specs = [
-        KeySpec(kind, f"SELECT aid, {col} AS key, 1 AS n FROM {EX}")
+        KeySpec(kind, f"SELECT aid, {col} AS key, 1 AS n FROM {EX}", reads_templates=col == "template")
         for kind, col in (
             ("template", "template"),
             ("system_prompt", "system_hash"),

@@ -18,7 +18,7 @@ Keys held by one account only are dropped: they cannot link anybody.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,9 @@ class KeySpec:
     # address block it passes through once among hundreds (a cloud region's egress, a proxy pool)
     # says which provider it uses, not who runs it.
     min_tf: float = 0.0
+    # The spec reads EX's template column (global template ids), which may be completed late:
+    # see `build_keys`' `later`.
+    reads_templates: bool = False
 
 
 def view_columns(con: Any, view: str) -> set[str]:
@@ -132,10 +135,11 @@ def template_expr(ex_cols: set[str]) -> str:
     return cols[0] if len(cols) == 1 else f"coalesce({', '.join(cols)})"
 
 
-def build_exchanges(con: Any, ex_cols: set[str]) -> int:
+def build_exchanges(con: Any, ex_cols: set[str], *, templates: bool = True) -> int:
     """Number every account that has exchanges, in one global order (hash of the id), into ACCT,
     and copy the columns linkage reads into EX once (the view may be a join over Parquet).
-    Returns the number of accounts."""
+    Without `templates` (the grouping is still running), EX's template column holds each
+    exchange's skeleton until `set_templates` completes it. Returns the number of accounts."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {ACCT} AS
@@ -154,12 +158,32 @@ def build_exchanges(con: Any, ex_cols: set[str]) -> int:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {EX} AS
-        SELECT a.aid, e.ts, {template_expr(ex_cols)} AS template, {cols}
+        SELECT a.aid, e.ts, {template_expr(ex_cols if templates else ex_cols - {"template_id"})} AS template,
+               {cols}
         FROM (SELECT * FROM exchanges WHERE account_id IS NOT NULL AND ts IS NOT NULL) e
         JOIN {ACCT} a ON a.account_id = CAST(e.account_id AS VARCHAR)
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {ACCT}").fetchall()[0][0])
+
+
+def set_templates(con: Any, mapping: Any) -> None:
+    """Complete EX's template column from the template grouping's (skeleton_hash, template_id):
+    EX built without templates holds the skeletons, and a skeleton's template id is the same for
+    every exchange that has it, so only the skeletons grouped under another id change."""
+    con.register("_dg_link_template_map", mapping)
+    try:
+        con.execute(
+            f"""
+            UPDATE {EX} SET template = m.template_id
+            FROM (SELECT CAST(skeleton_hash AS VARCHAR) AS skeleton,
+                         CAST(template_id AS VARCHAR) AS template_id
+                  FROM _dg_link_template_map WHERE skeleton_hash <> template_id) AS m
+            WHERE {EX}.template = m.skeleton
+            """
+        )
+    finally:
+        con.unregister("_dg_link_template_map")
 
 
 def sql_str(text: str) -> str:
@@ -198,10 +222,17 @@ def _kind_rows(con: Any, specs: list[KeySpec]) -> str:
     )
 
 
-def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
+def build_keys(
+    con: Any, specs: list[KeySpec], n_accounts: int, *, later: Callable[[], None] | None = None
+) -> list[str]:
     """Materialize all specs into KEYS(kind, kid, aid, tf, df, idf) and KEY_NAMES(kid, kind, key, df),
     one kind at a time. Returns the kinds whose keys may propose candidate pairs (a spec of the kind
     has `block`).
+
+    With `later`, the kinds of specs that read templates (`reads_templates`) come last, after
+    `later()` has been called (it completes EX's template column while the others are built);
+    `later()` is called in any case. A kind's keys are numbered in key order whatever the order
+    of the kinds, so the keys are the same either way.
 
     A kind's rows are summed per (key, account). In a small scan they are grouped by the key's
     text; past NUMBER_FIRST_EXCHANGES the kind's distinct keys are numbered first and the rows
@@ -228,8 +259,12 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
         idf = f"greatest(0.0, least(1.0, ({raw} - {IDF_FLOOR}) / {1 - IDF_FLOOR}))"
     else:
         idf = "1.0"
+    waiting = {spec.kind for spec in specs if spec.reads_templates} if later is not None else set()
     kids = 0  # keys numbered so far
-    for name in kinds:
+    for name in [k for k in kinds if k not in waiting] + [k for k in kinds if k in waiting]:
+        if name in waiting and later is not None:
+            later()
+            later = None
         rows = _kind_rows(con, [spec for spec in specs if spec.kind == name])
         # ref: what the rows are grouped by, the key itself or its number in _KIND_IDS
         if number_first:
@@ -277,4 +312,6 @@ def build_keys(con: Any, specs: list[KeySpec], n_accounts: int) -> list[str]:
         kids += int(con.execute(f"SELECT count(*) FROM {_KIND_KEYS}").fetchall()[0][0])
     for scratch in (_KIND_IDS, _KIND_ROWS, _KIND_KEYS):
         con.execute(f"DROP TABLE IF EXISTS {scratch}")
+    if later is not None:
+        later()
     return sorted({spec.kind for spec in specs if spec.block})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from distillguard.link.attach import attach_to_clusters
 from distillguard.link.clusters import Cluster, by_member, groups_from_membership, summarize
 from distillguard.link.config import LinkConfig
 from distillguard.link.graph import communities, merge_operator_linked
-from distillguard.link.keys import ACCT, build_exchanges, build_keys, view_columns
+from distillguard.link.keys import ACCT, build_exchanges, build_keys, set_templates, view_columns
 from distillguard.link.lookalike import join_lookalikes
 from distillguard.link.pairs import (
     PAIRS,
@@ -57,12 +58,22 @@ class Linkage:
         return next((c for c in self.clusters if c.cluster_id == cluster_id), None)
 
 
-def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -> Linkage:
+def link_accounts(
+    con: Any,
+    config: dict[str, Any] | LinkConfig | None = None,
+    *,
+    templates: Callable[[], pa.Table] | None = None,
+) -> Linkage:
     """Link the accounts of the `exchanges` view (and `accounts`, when present) into clusters.
 
     Works from exchanges alone; every column beyond account_id and ts is optional and a missing one
     only removes the edge kinds built on it. Deterministic for a fixed `seed`. Leaves no tables
     behind on `con` (its temporary tables are dropped).
+
+    The view's template_id is read unless `templates` is given: then the template grouping is still
+    running (beside this stage), and link builds the keys that do not read templates first, then
+    calls `templates()` for the grouping's (skeleton_hash, template_id) — it waits for it — and
+    completes the rest. The Linkage is the same either way.
     """
     cfg = config if isinstance(config, LinkConfig) else LinkConfig.from_dict(config)
     ex_cols = view_columns(con, "exchanges")
@@ -79,7 +90,7 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
         clock = now
 
     try:
-        n = build_exchanges(con, ex_cols)
+        n = build_exchanges(con, ex_cols, templates=templates is None)
         stats["accounts"] = n
         if n < 2:
             return Linkage(stats=stats)
@@ -90,7 +101,8 @@ def link_accounts(con: Any, config: dict[str, Any] | LinkConfig | None = None) -
             + timing.key_specs(cfg)
             + behaviour.key_specs()
         )
-        blocking_kinds = build_keys(con, specs, n)
+        later = (lambda: set_templates(con, templates())) if templates is not None else None
+        blocking_kinds = build_keys(con, specs, n, later=later)
         lap("keys")
         stats["candidate_pairs"] = build_candidates(con, cfg, n, blocking_kinds)
         if not cfg.link_within_org and "org_id" in acct_cols:

@@ -57,6 +57,7 @@ def key_specs(cfg: LinkConfig) -> list[KeySpec]:
             "lockstep",
             f"SELECT aid, template || ' @ ' || {bucket('ts', secs)} AS key, 1 AS n "
             f"FROM {EX} WHERE template IS NOT NULL",
+            reads_templates=True,
         ),
         KeySpec("cadence", cadence, per_exchange=False),
     ]

@@ -119,22 +119,20 @@ def group_skeletons(
     return pa.table({"skeleton_hash": hashes, "template_id": pa.array(template, pa.string())})
 
 
-def assign_templates(
+def template_mapping(
     con: Any, min_shared_bands: int = 2, max_bucket: int | None = None, *, frames: bool = True
 ) -> pa.Table:
-    """(exchange_id, template_id) for every exchange in the ``exchanges`` view of ``con``.
-
-    Promises: one row per exchange; ``template_id`` is null exactly when ``skeleton_hash`` is;
-    exchanges with equal skeleton hashes get equal template ids; the result does not depend on
-    row order. The grouping runs over the distinct skeletons (``DISTINCT_SKELETONS_SQL``), a
-    driver-sized aggregate, and the mapping is joined back in SQL.
-    """
+    """(skeleton_hash, template_id), one row per distinct skeleton of the ``exchanges`` view of
+    ``con``: the grouping itself, a driver-sized table (``DISTINCT_SKELETONS_SQL``)."""
     columns = {d[0] for d in con.sql("SELECT * FROM exchanges LIMIT 0").description}
     sql = DISTINCT_SKELETONS_SQL if "frame_keys" in columns else _DISTINCT_SKELETONS_NO_FRAMES_SQL
     distinct = con.sql(sql).to_arrow_table()
-    mapping = group_skeletons(
-        distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket, frames=frames
-    )
+    return group_skeletons(distinct, min_shared_bands=min_shared_bands, max_bucket=max_bucket, frames=frames)
+
+
+def exchange_templates(con: Any, mapping: pa.Table) -> pa.Table:
+    """(exchange_id, template_id) for every exchange of the ``exchanges`` view, from a
+    ``template_mapping``; joined in SQL."""
     con.register("_distillguard_template_map", mapping)
     try:
         result = con.sql(
@@ -146,3 +144,17 @@ def assign_templates(
     finally:
         con.unregister("_distillguard_template_map")
     return result.cast(TEMPLATES_SCHEMA)
+
+
+def assign_templates(
+    con: Any, min_shared_bands: int = 2, max_bucket: int | None = None, *, frames: bool = True
+) -> pa.Table:
+    """(exchange_id, template_id) for every exchange in the ``exchanges`` view of ``con``.
+
+    Promises: one row per exchange; ``template_id`` is null exactly when ``skeleton_hash`` is;
+    exchanges with equal skeleton hashes get equal template ids; the result does not depend on
+    row order. The grouping runs over the distinct skeletons (``template_mapping``) and the
+    mapping is joined back in SQL (``exchange_templates``).
+    """
+    mapping = template_mapping(con, min_shared_bands, max_bucket, frames=frames)
+    return exchange_templates(con, mapping)
