@@ -89,6 +89,9 @@ def _load_or_compile() -> Any:
         scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         scratch.write_bytes(_hs.dumpb(db))
         scratch.replace(path)  # atomic: concurrent workers never read half a file
+        for stale in path.parent.glob("families-*.hsdb"):  # earlier patterns or versions
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home: compiled in memory, for this process only
     return db
