@@ -321,7 +321,7 @@ def _analyse(
     except StageError:
         raise
     except Exception as exc:
-        raise StageError(f"the {clock.current} stage failed: {type(exc).__name__}: {exc}") from exc
+        raise _stage_failed(clock.current, exc) from exc
 
 
 def _run_stages(
@@ -420,6 +420,7 @@ def _beside_link(
 
 
 def _stage_failed(name: str, exc: BaseException) -> StageError:
+    """The error that names the stage `name` as the one that failed (a StageError as it is)."""
     if isinstance(exc, StageError):
         return exc
     return StageError(f"the {name} stage failed: {type(exc).__name__}: {exc}")

@@ -139,7 +139,7 @@ def time_chart(
         f'<text class="tick" x="10" y="{mid:.1f}" text-anchor="middle" transform="rotate(-90 10 {mid:.1f})">'
         f"{esc(y_label)}</text>"
     )
-    parts += _bands(series, models, bins, (left, top + ph, pw / bins, ph / y_max))
+    parts += _bands(series, models, bins, (left, top + ph, pw / bins, scale))
     parts.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>')
     tick = next((s for s in _TICK_STEPS if (t1 - t0) / s <= MAX_TIME_TICKS), _TICK_STEPS[-1])
     for t in range(-(-t0 // tick) * tick, t1 + 1, tick):

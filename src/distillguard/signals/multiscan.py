@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from distillguard.cache import cache_dir
+from distillguard.cache import cache_dir, writable_cache_dir
 from distillguard.signals.patterns import CAPABILITY_FAMILIES, PERSONA_FAMILIES, SIGNALS
 
 try:  # pragma: no cover - which branch runs depends on the installation
@@ -84,8 +84,9 @@ def _load_or_compile() -> Any:
     except (OSError, _hs.error):  # absent, unreadable, or built for another CPU: compile anew
         pass
     db = _compile()
+    if writable_cache_dir() is None:  # a read-only home: compiled in memory, for this process only
+        return db
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         scratch.write_bytes(_hs.dumpb(db))
         scratch.replace(path)  # atomic: concurrent workers never read half a file
@@ -93,7 +94,7 @@ def _load_or_compile() -> Any:
             if stale != path:
                 stale.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only home: compiled in memory, for this process only
+        pass  # the folder went away or filled up: the database is compiled all the same
     return db
 
 
