@@ -72,3 +72,35 @@ def test_the_process_server_holds_the_pattern_database_its_workers_inherit(tmp_p
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert done.stdout.strip() == "True"
     assert list(tmp_path.glob("families-*.hsdb"))  # and kept for the next scan
+
+
+def _in_a_worker(part: str) -> tuple[bool, bool]:
+    """In a map worker, after a map step: (pandas imported?, pandas imported after a to_pandas()?)."""
+    import sys
+
+    import pyarrow as pa
+
+    from distillguard.ingest.loader import map_batch
+
+    line = (
+        b'{"id": "x1", "account_id": "a", "ts": "2026-01-01T00:00:00Z", "request": {"model": "m", '
+        b'"messages": [{"role": "user", "content": "Write a Python function that sorts a list."}]}}\n'
+    )
+    result = map_batch("jsonl", "mem", [([(1, line)], 1)], None, [part], True)
+    assert result.rows == 1 and not result.rejects
+    before = "pandas" in sys.modules
+    frame = pa.table({"n": pa.array([1, 2])}).to_pandas()  # pyarrow still finds pandas when asked
+    return before, "pandas" in sys.modules and len(frame) == 2
+
+
+def test_map_workers_do_not_load_pandas_yet_pyarrow_finds_it_when_asked(tmp_path) -> None:
+    # The server tells pyarrow that pandas is absent before anything builds an array: importing
+    # it would delay every worker by ~0.4 s, and the map step never uses it.
+    assert workers.PRELOAD[0] == "distillguard.ingest.server"
+    pool = workers.new_pool(1)
+    try:
+        before, after = pool.submit(_in_a_worker, str(tmp_path / "part.parquet")).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert (before, after) == (False, True)
+    assert (tmp_path / "part.parquet").is_file()

@@ -97,3 +97,41 @@ def test_group_skeletons_max_bucket_ignores_hub_keys():
 def test_group_skeletons_rejects_other_band_counts():
     with pytest.raises(ValueError, match="min_shared_bands"):
         group_skeletons(_skeletons({"a": []}), min_shared_bands=3)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "edges", "seed"),
+    [(1, 0, 0), (50, 0, 1), (2_000, 1_500, 2), (2_000, 6_000, 3), (30_000, 29_000, 4)],
+)
+def test_connected_labels_are_the_components_scipy_finds(nodes, edges, seed):
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from distillguard.signals.templates import connected_labels
+
+    rng = np.random.default_rng(seed)
+    src, dst = rng.integers(0, nodes, edges), rng.integers(0, nodes, edges)
+    labels = connected_labels(nodes, src, dst)
+    count, reference = connected_components(
+        coo_matrix((np.ones(edges, np.int8), (src, dst)), shape=(nodes, nodes)), directed=False
+    )
+    # the same partition: as many labels as components, and each label within one component
+    assert len(np.unique(labels)) == count
+    assert len(np.unique(np.stack([labels, reference], axis=1), axis=0)) == count
+    # each label is its component's smallest node
+    assert all(labels[labels] == labels) and all(labels <= np.arange(nodes))
+    first = {}
+    for node, label in enumerate(labels.tolist()):
+        first.setdefault(label, node)
+    assert all(first[label] == label for label in first)
+
+
+def test_connected_labels_of_a_long_path_reach_its_first_node():
+    import numpy as np
+
+    from distillguard.signals.templates import connected_labels
+
+    order = np.random.default_rng(5).permutation(10_000)  # a path visiting the nodes in random order
+    labels = connected_labels(10_000, order[:-1], order[1:])
+    assert (labels == 0).all()

@@ -72,12 +72,12 @@ def _run(
     quiet: bool,
     debug: bool,
 ) -> int:
-    from rich.console import Console
-
     from distillguard.ingest.workers import prestart_for
 
     if engine == "duckdb":  # the map workers start while the later stages are imported
         prestart_for(paths, workers)
+    from rich.console import Console
+
     from distillguard.config import ConfigError, load_config
     from distillguard.ingest import MappingError, SourceError, StrictModeError
     from distillguard.pipeline import ENGINES, StageError, run_scan

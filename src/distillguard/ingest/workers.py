@@ -14,7 +14,8 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
-PRELOAD = ["distillguard.ingest.loader", "distillguard.signals.compute", "distillguard.ingest.server"]
+# The server's own set-up first: it must run before anything builds an Arrow array.
+PRELOAD = ["distillguard.ingest.server", "distillguard.ingest.loader", "distillguard.signals.compute"]
 PARALLEL_FROM_BYTES = 24 << 20  # smaller inputs are mapped in-process: workers would cost more
 MAX_WORKERS = 8
 
