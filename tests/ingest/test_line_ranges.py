@@ -13,7 +13,8 @@ from ingest_builders import dumps, record, write_lines
 
 from distillguard.ingest import ingest_paths
 from distillguard.ingest import sources as sources_module
-from distillguard.ingest.sources import expand_paths, iter_line_batches, iter_line_ranges, read_line_range
+from distillguard.ingest.paths import expand_paths
+from distillguard.ingest.sources import iter_line_batches, iter_line_ranges, read_line_range
 from distillguard.store import connect
 
 # Blank and whitespace-only lines, a CR line end, a BOM, one long line and no final newline.

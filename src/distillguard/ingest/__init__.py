@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from distillguard.ingest.loader import IngestError, IngestReport, StrictModeError, ingest_paths, map_batch
     from distillguard.ingest.mapping import FieldMapping, MappingError, builtin_mappings, load_mapping
     from distillguard.ingest.parse_body import EXTRACT_COLUMNS, detect_flavor, extract
+    from distillguard.ingest.paths import SourceError, expand_paths
     from distillguard.ingest.records import REJECT_REASONS, Rejected, normalize_lines, normalize_records
-    from distillguard.ingest.sources import SourceError, expand_paths
 
 _EXPORTS = {
     "read_accounts": "accounts",
@@ -40,8 +40,8 @@ _EXPORTS = {
     "Rejected": "records",
     "normalize_lines": "records",
     "normalize_records": "records",
-    "SourceError": "sources",
-    "expand_paths": "sources",
+    "SourceError": "paths",
+    "expand_paths": "paths",
 }
 __all__ = [
     "EXTRACT_COLUMNS",

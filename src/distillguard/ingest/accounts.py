@@ -8,8 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from distillguard.ingest.paths import expand_paths
 from distillguard.ingest.records import Rejected, parse_line, reject
-from distillguard.ingest.sources import expand_paths, iter_line_batches, iter_parquet_batches
+from distillguard.ingest.sources import iter_line_batches, iter_parquet_batches
 from distillguard.ingest.timestamps import TimestampError, parse_ts
 from distillguard.schema import ACCOUNT_SCHEMA
 

@@ -27,11 +27,9 @@ import pyarrow.parquet as pq
 from distillguard.gcpause import no_cyclic_gc
 from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.parse_body import decode_body
+from distillguard.ingest.paths import DataError, Source, expand_paths
 from distillguard.ingest.records import content_hash, normalize_lines, normalize_records, reject
 from distillguard.ingest.sources import (
-    DataError,
-    Source,
-    expand_paths,
     file_identity,
     iter_line_batches,
     iter_line_ranges,

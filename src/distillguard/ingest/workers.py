@@ -86,7 +86,7 @@ def take_pool(n_workers: int) -> ProcessPoolExecutor:
 def prestart_for(paths: list[str], workers: int | None) -> None:
     """`prestart` as many workers as a scan of `paths` will use; unreadable paths are left for
     the scan itself to report."""
-    from distillguard.ingest.sources import SourceError, expand_paths
+    from distillguard.ingest.paths import SourceError, expand_paths
 
     try:
         total = sum(source.size for source in expand_paths(list(paths)))
