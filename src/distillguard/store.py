@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -93,8 +94,12 @@ def write_table(store_dir: Path, name: str, table: pa.Table) -> Path:
     return path
 
 
-def finalize_exchanges(raw_dir: Path, exchanges_dir: Path, schema: pa.Schema) -> tuple[int, int]:
+def finalize_exchanges(
+    raw_dir: Path, exchanges_dir: Path, empty_schema: Callable[[], pa.Schema]
+) -> tuple[int, int]:
     """Move the ingest parts into `exchanges_dir`, removing duplicates; return (kept, duplicates).
+    `empty_schema()` gives the schema of the one empty part written when there is no part (asked
+    for only then: the signals' schema costs their import).
 
     A duplicate is a row whose `exchange_id` (the record id, else its content hash) was already
     seen in an earlier part or earlier in the same part. DuckDB finds them from the id column alone,
@@ -104,7 +109,7 @@ def finalize_exchanges(raw_dir: Path, exchanges_dir: Path, schema: pa.Schema) ->
     exchanges_dir.mkdir(parents=True, exist_ok=True)
     parts = sorted(raw_dir.glob("part-*.parquet"))
     if not parts:  # an empty store still has the schema, so the views work
-        pq.write_table(schema.empty_table(), exchanges_dir / "part-000000.parquet")
+        pq.write_table(empty_schema().empty_table(), exchanges_dir / "part-000000.parquet")
         shutil.rmtree(raw_dir, ignore_errors=True)
         return 0, 0
     con = _open(raw_dir.parent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import resource
 import shutil
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -306,6 +307,7 @@ def _map_all(
         return
     with take_pool(n_workers) as pool:
         pending: deque[Future] = deque()
+        waiting = False
         try:
             for group in groups:
                 args = run(group)
@@ -314,12 +316,22 @@ def _map_all(
                     pool.submit(map_batch, *args) if args else _done(BatchResult(0, [group[0][2]]))
                 )
                 while len(pending) > 2 * n_workers:  # bounded: memory stays flat
+                    if not waiting:  # the workers have their work: from here on this process waits
+                        _warm_pyarrow()
+                        waiting = True
                     collect(pending.popleft().result())
             while pending:
                 collect(pending.popleft().result())
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _warm_pyarrow() -> None:
+    """Make this process's first pyarrow conversion of Python objects in a thread of its own while
+    the map workers run: pyarrow then loads pandas when it is installed (~0.4 s), which the scan
+    would otherwise do right after the map step, before anything else could go on."""
+    threading.Thread(target=pa.array, args=([0],), name="pyarrow-warm", daemon=True).start()
 
 
 def ingest_paths(
@@ -404,7 +416,7 @@ def ingest_paths(
 
     if progress is not None:
         progress.update(task, completed=total_bytes or 1)
-    kept, duplicates = finalize_exchanges(raw_dir, out_store / "exchanges", part_schema(with_signals))
+    kept, duplicates = finalize_exchanges(raw_dir, out_store / "exchanges", lambda: part_schema(with_signals))
     report.exchanges, report.duplicates = kept, duplicates
     report.reject_reasons = dict(reasons)
 
