@@ -28,9 +28,10 @@ import pyarrow.parquet as pq
 from distillguard.gcpause import no_cyclic_gc
 from distillguard.ingest.accounts import empty_accounts, read_accounts
 from distillguard.ingest.parse_body import decode_body
-from distillguard.ingest.paths import DataError, Source, expand_paths
+from distillguard.ingest.paths import Source, expand_paths
 from distillguard.ingest.records import content_hash, normalize_lines, normalize_records, reject
 from distillguard.ingest.sources import (
+    DataError,
     file_identity,
     iter_line_batches,
     iter_line_ranges,
@@ -134,8 +135,8 @@ def _signals() -> tuple[Any, pa.Schema]:
 
 def _check_signals() -> None:
     """Fail before reading anything when the signals stage is absent, without importing it: when
-    map workers run, this process needs it only once they are done, and its import (pyarrow then
-    loads pandas, ~0.4 s) would delay their first batch."""
+    map workers run, this process needs only their schema, and that only for an empty store;
+    their import (pyarrow then loads pandas, ~0.4 s) would delay the workers' first batch."""
     if importlib.util.find_spec("distillguard.signals.compute") is None:
         raise IngestError("the signals stage is not available (distillguard.signals.compute is missing)")
 

@@ -21,17 +21,6 @@ class SourceError(Exception):
     """A path that cannot be read as exchange logs; the message is one line for the user."""
 
 
-class DataError(SourceError):
-    """A file that breaks off part-way (corrupt or truncated compression, a bad row group).
-
-    `line` is the first line (or row) that could not be read; everything before it was yielded.
-    """
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.line = line
-
-
 @dataclass(frozen=True)
 class Source:
     """One input file: `kind` is "jsonl" or "parquet", `compression` "", "gzip" or "zstd"."""

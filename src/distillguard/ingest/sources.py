@@ -18,9 +18,20 @@ import numpy as np
 import pyarrow as pa
 import zstandard
 
-from distillguard.ingest.paths import DataError, Source, SourceError
+from distillguard.ingest.paths import Source, SourceError
 
 CHUNK = 8 << 20  # bytes read at a time
+
+
+class DataError(SourceError):
+    """A file that breaks off part-way (corrupt or truncated compression, a bad row group).
+
+    `line` is the first line (or row) that could not be read; everything before it was yielded.
+    """
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def _open_text_stream(source: Source, raw: BinaryIO) -> BinaryIO:
