@@ -334,10 +334,17 @@ def _run_stages(
     if not (engine == "spark" and (store_dir / "templates.parquet").is_file()):
         grouping = Future()
     side_con = con.cursor()
+    # While the thread beside link runs, it and link each run their queries on their own thread:
+    # DuckDB's pool gets one thread less, so that the two do not oversubscribe the cores.
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    con.execute(f"SET threads = {max(1, threads - 1)}")
+    restore = f"SET threads = {threads}"
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="beside-link") as beside:
             early, late = _stage("detect", "split_by_linkage")(_enabled_detectors(config.detect))
-            side = beside.submit(_beside_link, side_con, store_dir, engine, config, early, clock, grouping)
+            side = beside.submit(
+                _beside_link, side_con, store_dir, engine, config, early, clock, grouping, restore
+            )
             try:
                 # The link stage's time and CPU include the wait for the work beside it; its CPU
                 # less what that thread spent itself, which its own stages count.
@@ -352,6 +359,7 @@ def _run_stages(
                 raise
     finally:
         side_con.close()
+        con.execute(restore)
     store.refresh_views(con, store_dir)  # only now: no view changes while the thread reads them
     ctx = _stage("detect", "DetectionContext")(con=con, linkage=linkage, config=config.detect)
     with clock.stage("detect", "Running detectors", add=True):
@@ -385,11 +393,13 @@ def _beside_link(
     early: list[str],
     clock: _Clock,
     grouping: Future | None,
+    restore: str,
 ) -> list[Finding]:
     """Beside the link stage: the template grouping (when `grouping` is given: its
     (skeleton_hash, template_id) mapping is handed to link through it, and the store's views
     gain template_id), then account features, then the detectors `early` that do not need the
-    linkage. Raises StageError naming the stage that failed."""
+    linkage; then `restore` (SQL) gives link the cores back. Raises StageError naming the stage
+    that failed."""
     name = "templates"
     try:
         if grouping is not None:
@@ -417,6 +427,9 @@ def _beside_link(
         raise
     except Exception as exc:
         raise _stage_failed(name, exc) from exc
+    finally:
+        with contextlib.suppress(Exception):  # an interrupted connection: link's own restores it
+            con.execute(restore)
 
 
 def _stage_failed(name: str, exc: BaseException) -> StageError:

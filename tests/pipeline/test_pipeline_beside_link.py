@@ -105,3 +105,35 @@ def test_the_summary_lists_stages_in_pipeline_order_with_the_scan_s_wall_time(
     # features and the account rules ran inside link's time: the wall time is not their sum
     assert timings["link"] >= timings["features"] and summary["wall_seconds"] >= timings["link"]
     assert all(v >= 0 for v in cpu.values())
+
+
+def test_duckdb_gives_the_thread_beside_link_a_core_and_link_gets_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import distillguard.detect as detect
+    import distillguard.features as features
+
+    cores = int(duckdb.connect().execute("SELECT current_setting('threads')").fetchall()[0][0])
+    seen: dict[str, int] = {}
+
+    def threads(con: Any) -> int:
+        return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+    materialize, run = features.materialize, detect.run_detectors
+
+    def recording_materialize(con: Any) -> Any:
+        seen["beside link"] = threads(con)
+        return materialize(con)
+
+    def recording_run(ctx: Any, enabled: Any = None) -> Any:
+        seen["after link" if ctx.linkage is not None else "rules beside link"] = threads(ctx.con)
+        return run(ctx, enabled=enabled)
+
+    monkeypatch.setattr(features, "materialize", recording_materialize)
+    monkeypatch.setattr(detect, "run_detectors", recording_run)
+    simulate.simulate("quick", tmp_path / "world", scale=0.05, seed=6, split="train")
+    run_scan([tmp_path / "world" / "exchanges.jsonl"], tmp_path / "scan", config=load_config(None))
+    one_less = max(1, cores - 1)
+    assert seen == {"beside link": one_less, "rules beside link": one_less, "after link": cores}
