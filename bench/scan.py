@@ -141,7 +141,7 @@ def run_scan(
     """Run the scan (or ingest alone) as a child process; return (wall s, peak tree RSS bytes,
     tree CPU s, summary)."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "distillguard.cli", "scan", str(path), "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "distillguard", "scan", str(path), "--out", str(out), "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
     if ingest_only:

@@ -103,8 +103,8 @@ def test_a_failed_template_grouping_beside_link_is_named_and_exits_1(
 
 
 def _console(*args: str | Path) -> subprocess.CompletedProcess:
-    """The console script's own entry point (`cli.main`), in a process of its own."""
-    code = "from distillguard.cli import main; main()"
+    """The console script's own entry point (`launch.main`), in a process of its own."""
+    code = "from distillguard.launch import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300
     )

@@ -33,6 +33,17 @@ def worker_count(workers: int | None, total_bytes: int) -> int:
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
+def start_server() -> None:
+    """Start the process server now (it begins importing the map step) without any worker yet:
+    for a caller that does not know the scan's inputs yet but expects them to be large."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def new_pool(n_workers: int) -> ProcessPoolExecutor:
     """A pool of `n_workers` processes forked from the (shared) forkserver."""
     context = multiprocessing.get_context("forkserver")
