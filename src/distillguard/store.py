@@ -11,14 +11,17 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.parts import write_exchange_part
 from distillguard.schema import ACCOUNT_SCHEMA
+
+if TYPE_CHECKING:  # imported where a connection is opened: the scan loads it while its map workers run
+    import duckdb
 
 # DuckDB spills to disk beyond this, so a 16M-exchange campaign fits one machine.
 MEMORY_LIMIT = os.environ.get("DISTILLGUARD_DUCKDB_MEMORY", "6GB")
@@ -30,6 +33,8 @@ def _lit(path: Path) -> str:
 
 
 def _open(store_dir: Path) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     con = duckdb.connect(":memory:")
     tmp = Path(store_dir) / "_duckdb_tmp"
     con.execute(f"SET memory_limit = {_lit(Path(MEMORY_LIMIT))}")

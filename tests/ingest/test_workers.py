@@ -61,6 +61,14 @@ def test_a_scan_process_does_not_import_it() -> None:  # its own exit must stay 
     assert done.stdout.strip() == "False"
 
 
+def test_the_scan_process_loads_duckdb_while_its_map_workers_run_not_before() -> None:
+    # Opening the store is the first use, after the map step; its import waits for the workers.
+    code = "import sys, distillguard.cli, distillguard.pipeline, distillguard.ingest.loader as loader\n"
+    code += "print('duckdb' in sys.modules)\nloader._first_conversion()\nprint('duckdb' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "True"], done.stderr
+
+
 def test_the_process_server_holds_the_pattern_database_its_workers_inherit(tmp_path) -> None:
     from distillguard.signals import multiscan
 

@@ -331,8 +331,14 @@ def _map_all(
 def _warm_pyarrow() -> None:
     """Make this process's first pyarrow conversion of Python objects in a thread of its own while
     the map workers run: pyarrow then loads pandas when it is installed (~0.4 s), which the scan
-    would otherwise do right after the map step, before anything else could go on."""
-    threading.Thread(target=pa.array, args=([0],), name="pyarrow-warm", daemon=True).start()
+    would otherwise do right after the map step, before anything else could go on. DuckDB, which
+    the store opens once the map step is done, is loaded there too."""
+    threading.Thread(target=_first_conversion, name="pyarrow-warm", daemon=True).start()
+
+
+def _first_conversion() -> None:
+    pa.array([0])
+    import duckdb  # noqa: F401
 
 
 def ingest_paths(
