@@ -74,7 +74,7 @@ def test_top_keys_are_the_largest_shared_keys_ties_listed_by_key(rng):
     assert listed > 50  # the pairs share many keys, many of equal weight
 
 
-def test_candidates_and_edges_do_not_depend_on_slicing(rng, make_con, monkeypatch):
+def test_candidates_and_edges_do_not_depend_on_how_proposals_are_aggregated(rng, make_con, monkeypatch):
     from link_world import exchange, legit_population
 
     from distillguard.link import link_accounts
@@ -86,9 +86,24 @@ def test_candidates_and_edges_do_not_depend_on_slicing(rng, make_con, monkeypatc
         for i in range(12)
         for _ in range(20)
     ]
-    whole = link_accounts(make_con(rows))
+    from distillguard.link import linkage as linkage_module
+
+    candidates: list[list[tuple[int, int]]] = []
+    build = pairs_module.build_candidates
+
+    def recording(con, *args):
+        n = build(con, *args)
+        candidates.append(con.execute(f"SELECT a, b FROM {pairs_module.PAIRS} ORDER BY a, b").fetchall())
+        return n
+
+    monkeypatch.setattr(linkage_module, "build_candidates", recording)
+    dense = link_accounts(make_con(rows))  # a small scan: the matrix of every pair
+    monkeypatch.setattr(pairs_module, "DENSE_MAX_ACCOUNTS", 0)
+    whole = link_accounts(make_con(rows))  # one hash aggregate
     monkeypatch.setattr(pairs_module, "PROPOSALS_PER_SLICE", 50)
     sliced = link_accounts(make_con(rows))
-    assert whole.stats["candidate_pairs"] == sliced.stats["candidate_pairs"] > 0
-    assert whole.edges.to_pylist() == sliced.edges.to_pylist()
-    assert whole.cluster_of == sliced.cluster_of and whole.cluster_of
+    assert candidates[0] == candidates[1] == candidates[2] and len(candidates[0]) > 50
+    for other in (whole, sliced):
+        assert dense.stats["candidate_pairs"] == other.stats["candidate_pairs"] > 0
+        assert dense.edges.to_pylist() == other.edges.to_pylist()
+        assert dense.cluster_of == other.cluster_of and dense.cluster_of

@@ -37,6 +37,10 @@ from distillguard.link.keys import (
 PAIRS = "_dg_link_pairs"
 BLOCKING = "_dg_link_blocking"
 PROPOSALS_PER_SLICE = 20_000_000
+# Up to this many accounts the proposals are aggregated in a matrix of every pair (2 bytes a cell:
+# 32 MB at most) instead of a hash aggregate: one pass in numpy, the same pairs.
+DENSE_MAX_ACCOUNTS = 4096
+_STRONG_BIT = 15  # a proposal's strong flag, beside its evidence bits (fewer than 15, checked below)
 TOP_KEYS = 3  # shared keys listed per edge and kind, as evidence
 
 
@@ -73,14 +77,18 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int, blocking_kinds:
         FROM sets
         """
     )
+    window = int(cfg.block_window)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} (a INTEGER, b INTEGER)")
+    if n_accounts <= DENSE_MAX_ACCOUNTS:
+        _dense_candidates(con, n_accounts, window, int(cfg.min_agreeing))
+        con.execute(f"DROP TABLE {BLOCKING}")
+        return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
     # Bounded memory: the proposals are aggregated in slices of accounts (the pair's first
     # account), each slice holding about PROPOSALS_PER_SLICE proposals; slices share no pair.
-    window = int(cfg.block_window)
     (proposals,) = con.execute(
         f"SELECT coalesce(sum(least({window}, df - r)), 0) FROM {BLOCKING}"
     ).fetchall()[0]
     slices = max(1, math.ceil(int(proposals) / PROPOSALS_PER_SLICE))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} (a INTEGER, b INTEGER)")
     for i in range(slices):
         con.execute(
             f"""
@@ -95,6 +103,34 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int, blocking_kinds:
         )
     con.execute(f"DROP TABLE {BLOCKING}")
     return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
+
+
+def _dense_candidates(con: Any, n_accounts: int, window: int, min_agreeing: int) -> None:
+    """Fill PAIRS from BLOCKING as the sliced aggregate does, in a matrix cell per pair (a, b):
+    the OR of its proposals' evidence bits and strong flags. A holder proposes the next `window`
+    holders of its set (rows in rank order, so the one `d` ranks on is `d` rows on)."""
+    assert len(EVIDENCE) + 1 < _STRONG_BIT  # the evidence bits, the unknown kind's bit, then strong
+    rows = con.execute(f"SELECT aid, ev, strong, df, r FROM {BLOCKING} ORDER BY sid, r").fetchnumpy()
+    aid = np.asarray(rows["aid"], np.int64)
+    flags = np.asarray(rows["ev"], np.uint16) | (np.asarray(rows["strong"], np.uint16) << _STRONG_BIT)
+    after = np.asarray(rows["df"]) - np.asarray(rows["r"])  # holders after this one in its set
+    cells = np.zeros(n_accounts * n_accounts, np.uint16)
+    # One flag value at a time: a plain fancy assignment ORs it in, even for repeated pairs.
+    for value in np.unique(flags):
+        holders = np.flatnonzero(flags == value)
+        for d in range(1, window + 1):
+            holders = holders[after[holders] >= d]
+            if not len(holders):
+                break
+            cells[aid[holders] * n_accounts + aid[holders + d]] |= value
+    agreeing = np.bitwise_count(cells & ((1 << _STRONG_BIT) - 1)) >= min_agreeing
+    kept = np.flatnonzero(agreeing | (cells >> _STRONG_BIT).astype(bool))
+    pairs = pa.table({"a": (kept // n_accounts).astype(np.int32), "b": (kept % n_accounts).astype(np.int32)})
+    con.register("_dg_link_dense_pairs", pairs)
+    try:
+        con.execute(f"INSERT INTO {PAIRS} SELECT a, b FROM _dg_link_dense_pairs")
+    finally:
+        con.unregister("_dg_link_dense_pairs")
 
 
 def drop_same_org(con: Any) -> int:
