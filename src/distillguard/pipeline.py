@@ -359,7 +359,8 @@ def _run_stages(
                 raise
     finally:
         side_con.close()
-        con.execute(restore)
+        with contextlib.suppress(Exception):  # never hides why the stage stopped
+            con.execute(restore)
     store.refresh_views(con, store_dir)  # only now: no view changes while the thread reads them
     ctx = _stage("detect", "DetectionContext")(con=con, linkage=linkage, config=config.detect)
     with clock.stage("detect", "Running detectors", add=True):

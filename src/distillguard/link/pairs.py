@@ -38,7 +38,7 @@ PAIRS = "_dg_link_pairs"
 BLOCKING = "_dg_link_blocking"
 PROPOSALS_PER_SLICE = 20_000_000
 # Up to this many accounts the proposals are aggregated in a matrix of every pair (2 bytes a cell:
-# 32 MB at most) instead of a hash aggregate: one pass in numpy, the same pairs.
+# 32 MB, about 80 MB at the pass's peak) instead of a hash aggregate: numpy, the same pairs.
 DENSE_MAX_ACCOUNTS = 4096
 _STRONG_BIT = 15  # a proposal's strong flag, beside its evidence bits (fewer than 15, checked below)
 TOP_KEYS = 3  # shared keys listed per edge and kind, as evidence
@@ -123,8 +123,9 @@ def _dense_candidates(con: Any, n_accounts: int, window: int, min_agreeing: int)
             if not len(holders):
                 break
             cells[aid[holders] * n_accounts + aid[holders + d]] |= value
-    agreeing = np.bitwise_count(cells & ((1 << _STRONG_BIT) - 1)) >= min_agreeing
-    kept = np.flatnonzero(agreeing | (cells >> _STRONG_BIT).astype(bool))
+    strong = cells >= (1 << _STRONG_BIT)
+    np.bitwise_and(cells, (1 << _STRONG_BIT) - 1, out=cells)  # in place: the evidence bits alone
+    kept = np.flatnonzero((np.bitwise_count(cells) >= min_agreeing) | strong)
     pairs = pa.table({"a": (kept // n_accounts).astype(np.int32), "b": (kept % n_accounts).astype(np.int32)})
     con.register("_dg_link_dense_pairs", pairs)
     try:
