@@ -112,3 +112,35 @@ def test_map_workers_do_not_load_pandas_yet_pyarrow_finds_it_when_asked(tmp_path
         pool.shutdown()
     assert (before, after) == (False, True)
     assert (tmp_path / "part.parquet").is_file()
+
+
+def test_map_workers_share_the_signal_rows_they_compute(tmp_path) -> None:
+    # A second worker meeting the same prompts takes the first one's rows instead of computing them.
+    import pyarrow.parquet as pq
+
+    from distillguard.ingest.loader import map_batch
+
+    lines = [
+        (
+            i + 1,
+            b'{"id": "x%d", "account_id": "a", "ts": "2026-01-01T00:00:00Z", "request": {"model": "m", '
+            b'"messages": [{"role": "user", "content": "Prompt number %d: explain your reasoning."}]}}'
+            % (i, i % 7),
+        )
+        for i in range(40)
+    ]
+    shared = tmp_path / "memo"
+    shared.mkdir()
+    published = []
+    for n in (1, 2):
+        pool = workers.new_pool(1)  # each a process of its own
+        try:
+            part = str(tmp_path / f"part-{n}.parquet")
+            args = ("jsonl", "mem", [(lines, 1)], None, [part], True, str(shared))
+            assert pool.submit(map_batch, *args).result(timeout=120).rows == 40
+        finally:
+            pool.shutdown()
+        published.append(sorted(p.name.split("-")[0] for p in shared.glob("*.arrow")))
+    assert published == [["pairs", "users"], ["pairs", "users"]]  # the second published nothing new
+    first, second = (pq.read_table(tmp_path / f"part-{n}.parquet") for n in (1, 2))
+    assert first.equals(second)

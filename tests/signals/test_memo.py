@@ -59,3 +59,34 @@ def test_a_text_seen_before_is_looked_up_not_computed() -> None:
     keys = [3, 4, 1]
     assert memo.rows(keys, compute).column("v").to_pylist() == [30, 40, 10]
     assert computed == [0, 1, 2, 1]  # the second call computed only its new key (4, at position 1)
+
+
+def test_rows_published_by_one_memo_are_looked_up_by_another(tmp_path) -> None:
+    from distillguard.signals.memo import read_rows, write_rows
+
+    rng = random.Random(7)
+    first, second = SignalMemo(), SignalMemo()
+    batch = _batch(rng, 40)
+    expected = compute_signals(batch)
+    assert compute_signals(batch, memo=first).equals(expected)
+    for name in ("users", "pairs"):
+        keys, rows = getattr(first, name).take_fresh()
+        assert keys and rows is not None and getattr(first, name).take_fresh() == ([], None)
+        big = [k | (1 << 127) for k in keys]  # the full 128 bits survive the file
+        write_rows(tmp_path / f"{name}.arrow", big, rows)
+        back, table = read_rows(tmp_path / f"{name}.arrow")
+        assert back == big and table.equals(rows)
+        getattr(second, name).absorb(keys, table)
+    # Every text of the batch was absorbed: the second memo computes nothing, with the same result.
+    assert compute_signals(batch, memo=second).equals(expected)
+    assert second.users.take_fresh() == ([], None) and second.pairs.take_fresh() == ([], None)
+
+
+def test_absorbing_keeps_what_a_memo_has_and_respects_its_size() -> None:
+    memo = TextMemo(max_rows=4)
+    memo.rows([1, 2], lambda at: pa.table({"v": pa.array([10, 20], pa.int64())}))
+    memo.absorb([2, 3], pa.table({"v": pa.array([-1, 30], pa.int64())}))  # 2 is kept as it was
+    looked_up = memo.rows([1, 2, 3], lambda at: pytest.fail("nothing to compute"))
+    assert looked_up.column("v").to_pylist() == [10, 20, 30]
+    memo.absorb([4, 5], pa.table({"v": pa.array([40, 50], pa.int64())}))  # no room for both: none taken
+    assert len(memo) == 3

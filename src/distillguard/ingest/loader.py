@@ -9,6 +9,7 @@ file as they are found; duplicates are removed at the end by the store, from the
 from __future__ import annotations
 
 import importlib.util
+import os
 import resource
 import shutil
 import threading
@@ -155,13 +156,16 @@ def map_batch(
     mapping: FieldMapping | None,
     part_paths: list[str],
     with_signals: bool,
+    shared_memo: str | None = None,
 ) -> BatchResult:
     """The map step for a job of consecutive batches (payload, first line or row) of one file:
     normalize each, add the signals to all of them at once, write one Parquet part per batch to
     `part_paths` (none for a batch without exchanges).
 
     Runs in a worker process or in-process. A "range" batch's payload is (path, offset, length),
-    its lines read here (`sources.read_line_range`).
+    its lines read here (`sources.read_line_range`). With `shared_memo`, a folder the scan's map
+    workers share, the worker first takes the signal rows the others published there and then
+    publishes those it computed itself: a prompt that every worker meets is computed about once.
     """
     cpu = time.process_time()
     tables, rejects = [], []
@@ -172,7 +176,11 @@ def map_batch(
             rejects += batch_rejects
         sizes = [table.num_rows for table in tables]
         if with_signals and sum(sizes):
+            if shared_memo is not None:
+                _absorb_shared(Path(shared_memo))
             table = _add_signals(pa.concat_tables(tables))
+            if shared_memo is not None:
+                _publish_shared(Path(shared_memo))
             starts = np.cumsum([0, *sizes[:-1]])
             tables = [table.slice(start, size) for start, size in zip(starts, sizes, strict=True)]
     for table, part_path in zip(tables, part_paths, strict=True):
@@ -201,6 +209,8 @@ def _normalize(
 # This process's signal memo (signals.memo): a map worker's lasts as long as its pool, one scan;
 # the scan's own process (small inputs map in-process) drops its memo when ingest ends.
 _memo: Any = None
+_MEMOS = ("users", "pairs")  # the memos of a SignalMemo, shared between map workers
+_shared: dict[str, Any] = {"absorbed": set(), "published": 0}  # this worker's share of the folder
 
 
 def _signal_memo() -> Any:
@@ -215,6 +225,32 @@ def _signal_memo() -> Any:
 def _forget_signal_memo() -> None:
     global _memo
     _memo = None
+
+
+def _absorb_shared(folder: Path) -> None:
+    """Take into this worker's memo the rows the scan's other map workers published in `folder`."""
+    from distillguard.signals.memo import read_rows
+
+    memo, own = _signal_memo(), f"-{os.getpid()}-"
+    for path in sorted(folder.glob("*.arrow")):
+        if own in path.name or path.name in _shared["absorbed"]:
+            continue
+        _shared["absorbed"].add(path.name)
+        name = path.name.split("-", 1)[0]
+        if name in _MEMOS:
+            getattr(memo, name).absorb(*read_rows(path))
+
+
+def _publish_shared(folder: Path) -> None:
+    """Publish in `folder` the rows this worker's memo computed since it last did."""
+    from distillguard.signals.memo import write_rows
+
+    memo = _signal_memo()
+    _shared["published"] += 1
+    for name in _MEMOS:
+        keys, rows = getattr(memo, name).take_fresh()
+        if rows is not None:
+            write_rows(folder / f"{name}-{os.getpid()}-{_shared['published']:06d}.arrow", keys, rows)
 
 
 def _add_signals(table: pa.Table) -> pa.Table:
@@ -284,8 +320,12 @@ def _map_all(
     collect: Callable[[BatchResult], None],
 ) -> None:
     """Run the map step over every batch, BATCHES_PER_JOB at a time, in-process or in `n_workers`
-    processes, and hand each job's result to `collect` in input order."""
+    processes, and hand each job's result to `collect` in input order. Map workers share their
+    signal memos through a folder beside the parts (`map_batch`)."""
     parts = 0
+    memo_dir = raw_dir / "memo"
+    if n_workers > 1 and with_signals:
+        memo_dir.mkdir(exist_ok=True)
 
     def next_part() -> str:
         nonlocal parts
@@ -298,7 +338,8 @@ def _map_all(
         if kind == "error":
             return None
         batches = [(payload, first) for _, _, payload, first in group]
-        return (kind, label, batches, mapping, [next_part() for _ in group], with_signals)
+        shared = str(memo_dir) if n_workers > 1 and with_signals else None
+        return (kind, label, batches, mapping, [next_part() for _ in group], with_signals, shared)
 
     groups = _grouped(jobs, BATCHES_PER_JOB)
     if n_workers == 1:

@@ -10,7 +10,9 @@ those the compute function returns, so a result is the same with or without the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +37,7 @@ class TextMemo:
         self._index: dict[int, int] = {}  # key -> row number over all chunks
         self._chunks: list[pa.Table] = []  # one per call that computed rows, never copied
         self._starts: list[int] = []  # first row number of each chunk
+        self._fresh: list[tuple[list[int], pa.Table]] = []  # computed here since `take_fresh`
 
     def __len__(self) -> int:
         return len(self._index)
@@ -50,12 +53,36 @@ class TextMemo:
             missing = np.arange(len(keys))
         if len(missing):
             start = len(self._index)
-            self._chunks.append(compute(missing))
-            self._starts.append(start)
-            for offset, position in enumerate(missing.tolist()):
-                self._index[keys[position]] = start + offset
+            computed = compute(missing)
+            fresh = [keys[position] for position in missing.tolist()]
+            self._add(fresh, computed)
+            self._fresh.append((fresh, computed))
             at[missing] = start + np.arange(len(missing))
         return self._gather(at)
+
+    def _add(self, keys: list[int], table: pa.Table) -> None:
+        start = len(self._index)
+        self._chunks.append(table)
+        self._starts.append(start)
+        self._index.update(zip(keys, range(start, start + len(keys)), strict=True))
+
+    def take_fresh(self) -> tuple[list[int], pa.Table | None]:
+        """The keys and rows computed by this memo since the last call (not those absorbed)."""
+        fresh, self._fresh = self._fresh, []
+        if not fresh:
+            return [], None
+        return [k for keys, _ in fresh for k in keys], pa.concat_tables([t for _, t in fresh])
+
+    def absorb(self, keys: list[int], table: pa.Table) -> None:
+        """Remember rows computed elsewhere (another map worker of the same scan) for `keys`; keys
+        already remembered are skipped, and nothing is taken when the memo has no room left."""
+        new = [i for i, k in enumerate(keys) if k not in self._index]
+        if not new or len(self._index) + len(new) > self.max_rows:
+            return
+        if len(new) < len(keys):
+            table = table.take(pa.array(new, pa.int64()))
+            keys = [keys[i] for i in new]
+        self._add(keys, table)
 
     def _gather(self, at: np.ndarray) -> pa.Table:
         """Rows `at` (row numbers over all chunks), taken chunk by chunk and put back in order."""
@@ -70,3 +97,27 @@ class TextMemo:
         back = np.empty(len(at), np.int64)
         back[order] = np.arange(len(at))
         return gathered.take(pa.array(back))
+
+
+_LOW = (1 << 64) - 1
+
+
+def write_rows(path: Path, keys: list[int], table: pa.Table) -> None:
+    """Rows of a memo with their 128-bit keys, as an Arrow IPC file; written whole, then renamed
+    into place, so that a reader never sees part of it."""
+    hi = pa.array([k >> 64 for k in keys], pa.uint64())
+    lo = pa.array([k & _LOW for k in keys], pa.uint64())
+    keyed = table.append_column("_key_hi", hi).append_column("_key_lo", lo)
+    tmp = path.with_name(path.name + ".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, keyed.schema) as writer:
+        writer.write_table(keyed)
+    os.replace(tmp, path)
+
+
+def read_rows(path: Path) -> tuple[list[int], pa.Table]:
+    """The keys and rows `write_rows` wrote."""
+    with pa.OSFile(str(path), "rb") as source:
+        keyed = pa.ipc.open_file(source).read_all()
+    hi, lo = keyed.column("_key_hi").to_pylist(), keyed.column("_key_lo").to_pylist()
+    keys = [(h << 64) | low for h, low in zip(hi, lo, strict=True)]
+    return keys, keyed.drop_columns(["_key_hi", "_key_lo"])
