@@ -16,9 +16,10 @@ import importlib
 import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,13 @@ OUTPUT_FILES = (
 # Imported by the thread beside the link stage while link runs its SQL: the graph library of its
 # community step (its interpreter time overlaps the SQL).
 PRELOAD_BESIDE_LINK = ("igraph", "leidenalg")
+# Imported by the STIX bundle's worker process as soon as it starts (see _BundleWorker).
+PRELOAD_BUNDLE = (
+    "distillguard.config",
+    "distillguard.report.scandir",
+    "distillguard.share.observables",
+    "distillguard.share.stix",
+)
 
 
 class StageError(RuntimeError):
@@ -185,17 +193,42 @@ def _view_stage(module: str, attr: str, args: tuple) -> tuple[str, float, float,
     return path, time.perf_counter() - started, time.process_time() - cpu, peak
 
 
+class _BundleWorker:
+    """The worker process that builds the STIX bundle beside the report, when the map workers ran
+    (their process server is warm, the input was large) and there is a second core. It starts as
+    soon as the work beside link is done: its imports then use the core that link's last steps
+    leave idle, and the bundle starts at once when the outputs are written."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted and len(os.sched_getaffinity(0)) > 1
+        self.pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.wanted and self.pool is None:
+                self.pool = new_pool(1)
+                self.pool.submit(_preload, PRELOAD_BUNDLE)
+
+    def close(self) -> None:
+        """Stop the worker when the scan ended before the bundle was asked of it."""
+        with self._lock:
+            pool, self.pool, self.wanted = self.pool, None, False
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _write_views(
     out_dir: Path,
     config: ScanConfig,
     clock: _Clock,
     paths_out: dict[str, Path],
     errors: list[str],
-    beside: bool,
+    bundle: _BundleWorker,
 ) -> None:
-    """report.html and the STIX bundle. Both only read the finished outputs, not each other: when
-    the map workers ran (their process server is warm, the input was large), the bundle is built
-    in a worker process while this process writes the report. A failure is reported in `errors`."""
+    """report.html and the STIX bundle. Both only read the finished outputs, not each other: with
+    a `bundle` worker the bundle is built there while this process writes the report. A failure is
+    reported in `errors`."""
     views = (
         ("report", "report", "write_report", (out_dir,), "Writing report"),
         ("share", "share", "write_bundle", (out_dir, config.share), "Writing STIX bundle"),
@@ -207,9 +240,10 @@ def _write_views(
         print(f"distillguard scan: {message}", file=sys.stderr)
 
     side = None
-    if beside and len(os.sched_getaffinity(0)) > 1:
+    bundle.start()
+    if bundle.pool is not None:
         name, module, attr, args, label = views[1]
-        pool = new_pool(1)
+        pool, bundle.pool = bundle.pool, None
         side = (name, pool, pool.submit(_view_stage, module, attr, args), time.perf_counter())
         views = views[:1]
     for name, module, attr, args, label in views:
@@ -281,20 +315,24 @@ def run_scan(
 
     result = ScanResult(out_dir=out_dir, summary={}, ingest=report)
     con = store.connect(store_dir)
+    bundle = _BundleWorker(wanted=report.worker_cpu_seconds > 0)
     try:
-        linkage, findings, verdicts = _analyse(con, store_dir, engine, config, clock)
+        linkage, findings, verdicts = _analyse(con, store_dir, engine, config, clock, bundle)
         with clock.stage("outputs", "Writing outputs"):
             paths_out = _write_outputs(out_dir, findings, verdicts)
             summary = _summary(report, con, verdicts, linkage, config, engine, started, clock.timings)
             summary["findings"] = len(findings)
             summary["mapping"] = mapping.name if mapping is not None else None
             outputs.write_summary(summary, paths_out["summary"])
+    except BaseException:
+        bundle.close()
+        raise
     finally:
         con.close()
     result.findings, result.verdicts, result.linkage = findings, verdicts, linkage
 
     # After the outputs: a failure here is reported, never allowed to lose the scan.
-    _write_views(out_dir, config, clock, paths_out, result.errors, beside=report.worker_cpu_seconds > 0)
+    _write_views(out_dir, config, clock, paths_out, result.errors, bundle)
 
     summary["timings"] = {k: clock.timings[k] for k in sorted(clock.timings, key=_stage_rank)}
     summary["wall_seconds"] = round(time.perf_counter() - wall_started, 3)
@@ -309,15 +347,16 @@ def run_scan(
 
 
 def _analyse(
-    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
+    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock, bundle: _BundleWorker
 ) -> tuple[Any, list[Finding], Any]:
     """templates -> features -> link -> detect -> decide over the store; (linkage, findings, verdicts).
 
     The Spark engine may already have written templates and account features: they are kept.
-    Raises StageError naming the stage that failed.
+    `bundle` is started once the work beside link is done. Raises StageError naming the stage
+    that failed.
     """
     try:
-        return _run_stages(con, store_dir, engine, config, clock)
+        return _run_stages(con, store_dir, engine, config, clock, bundle)
     except StageError:
         raise
     except Exception as exc:
@@ -325,7 +364,7 @@ def _analyse(
 
 
 def _run_stages(
-    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock
+    con: Any, store_dir: Path, engine: str, config: ScanConfig, clock: _Clock, bundle: _BundleWorker
 ) -> tuple[Any, list[Finding], Any]:
     # The template grouping, then the account features and the account rules (which never read
     # the linkage) run in a thread beside the link stage, on a connection of their own: link builds
@@ -345,6 +384,7 @@ def _run_stages(
             side = beside.submit(
                 _beside_link, side_con, store_dir, engine, config, early, clock, grouping, restore
             )
+            side.add_done_callback(lambda _: bundle.start())
             try:
                 # The link stage's time and CPU include the wait for the work beside it; its CPU
                 # less what that thread spent itself, which its own stages count.

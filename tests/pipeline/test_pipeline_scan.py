@@ -129,10 +129,51 @@ def test_with_map_workers_the_bundle_is_built_beside_the_report(tmp_path: Path) 
 
 
 def test_views_that_fail_beside_each_other_are_both_reported(tmp_path: Path) -> None:
-    from distillguard.pipeline import _Clock, _write_views
+    from distillguard.pipeline import _BundleWorker, _Clock, _write_views
 
     errors: list[str] = []
     paths: dict[str, Path] = {}
-    _write_views(tmp_path, load_config(None), _Clock(None), paths, errors, beside=True)
+    _write_views(tmp_path, load_config(None), _Clock(None), paths, errors, _BundleWorker(wanted=True))
     assert [e.split(":")[0] for e in errors] == ["report", "share"]
     assert paths == {}
+
+
+def test_the_bundle_worker_starts_when_the_work_beside_link_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from distillguard import pipeline
+
+    starts: list[str] = []
+    start = pipeline._BundleWorker.start
+
+    def recording(self: pipeline._BundleWorker) -> None:
+        starts.append(threading.current_thread().name)
+        start(self)
+
+    monkeypatch.setattr(pipeline._BundleWorker, "start", recording)
+    result = run_scan([write_log(tmp_path / "log.jsonl")], tmp_path / "out", workers=2)
+    assert not result.errors and (tmp_path / "out" / "indicators.stix.json").stat().st_size > 0
+    # First from the thread beside link as it finishes, then when the views are written.
+    assert starts[0].startswith("beside-link") and len(starts) == 2
+
+
+def test_a_bundle_worker_is_one_process_started_once_and_only_when_wanted() -> None:
+    from distillguard.pipeline import _BundleWorker
+
+    unwanted = _BundleWorker(wanted=False)
+    unwanted.start()
+    assert unwanted.pool is None
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the bundle is built in-process")
+    wanted = _BundleWorker(wanted=True)
+    wanted.start()
+    pool = wanted.pool
+    wanted.start()
+    assert pool is not None and wanted.pool is pool
+    assert pool.submit(os.getpid).result(timeout=120) != os.getpid()
+    wanted.close()
+    assert wanted.pool is None
+    wanted.start()  # a closed worker is not started again
+    assert wanted.pool is None
