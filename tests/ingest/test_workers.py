@@ -63,10 +63,32 @@ def test_a_scan_process_does_not_import_it() -> None:  # its own exit must stay 
 
 def test_the_scan_process_loads_duckdb_while_its_map_workers_run_not_before() -> None:
     # Opening the store is the first use, after the map step; its import waits for the workers.
+    # pyarrow's first look for pandas is made there too, without loading it: only the report
+    # needs pandas, and pyarrow still finds it once it is loaded.
     code = "import sys, distillguard.cli, distillguard.pipeline, distillguard.ingest.loader as loader\n"
-    code += "print('duckdb' in sys.modules)\nloader._first_conversion()\nprint('duckdb' in sys.modules)"
+    code += "print('duckdb' in sys.modules)\nloader._first_conversion()\n"
+    code += "print('duckdb' in sys.modules, 'pandas' in sys.modules)\n"
+    code += "import pandas, pyarrow as pa\n"
+    code += "frame = pa.table({'n': [1, 2]}).to_pandas()\n"
+    code += "print(len(frame), pa.Table.from_pandas(frame).num_rows)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["False", "True"], done.stderr
+    assert done.stdout.split() == ["False", "True", "False", "2", "2"], done.stderr
+
+
+def test_pandas_is_hidden_from_the_thread_that_makes_the_first_look_only() -> None:
+    import threading
+
+    from distillguard.nopandas import _HidePandas
+
+    hide = _HidePandas()
+    with pytest.raises(ModuleNotFoundError):
+        hide.find_spec("pandas.core")
+    assert hide.find_spec("numpy") is None
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(hide.find_spec("pandas")))
+    thread.start()
+    thread.join()
+    assert other == [None]  # another thread's import goes on as usual
 
 
 def test_the_process_server_holds_the_pattern_database_its_workers_inherit(tmp_path) -> None:

@@ -370,15 +370,17 @@ def _map_all(
 
 
 def _warm_pyarrow() -> None:
-    """Make this process's first pyarrow conversion of Python objects in a thread of its own while
-    the map workers run: pyarrow then loads pandas when it is installed (~0.4 s), which the scan
-    would otherwise do right after the map step, before anything else could go on. DuckDB, which
-    the store opens once the map step is done, is loaded there too."""
+    """While the map workers run, in a thread of its own: this process's first pyarrow conversion
+    of Python objects, made without loading pandas (`distillguard.nopandas`; only the report
+    needs pandas, and the pipeline loads it when a core is idle), and DuckDB's import, which
+    the store needs once the map step is done."""
     threading.Thread(target=_first_conversion, name="pyarrow-warm", daemon=True).start()
 
 
 def _first_conversion() -> None:
-    pa.array([0])
+    from distillguard.nopandas import first_conversion
+
+    first_conversion()
     import duckdb  # noqa: F401
 
 
