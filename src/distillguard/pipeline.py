@@ -46,12 +46,10 @@ OUTPUT_FILES = (
 )
 
 
-# Imported by the thread beside the link stage while link runs its SQL: the graph library of its
-# community step (its interpreter time overlaps the SQL).
-PRELOAD_BESIDE_LINK = ("igraph", "leidenalg")
-# Imported in a thread of the scan process once the work beside link is done (a core is idle
-# while link finishes): the report's libraries, pandas among them (see ingest.loader._warm_pyarrow).
-PRELOAD_REPORT = ("pandas", "distillguard.report.render")
+# Imported by the thread beside the link stage while link runs its SQL (its interpreter time
+# overlaps the SQL): the graph library of link's community step, and the report's libraries,
+# pandas among them (the scan process does not load it earlier, see ingest.loader._warm_pyarrow).
+PRELOAD_BESIDE_LINK = ("igraph", "leidenalg", "pandas", "distillguard.report.render")
 # Imported by the STIX bundle's worker process as soon as it starts (see _BundleWorker).
 PRELOAD_BUNDLE = (
     "distillguard.config",
@@ -387,7 +385,7 @@ def _run_stages(
             side = beside.submit(
                 _beside_link, side_con, store_dir, engine, config, early, clock, grouping, restore
             )
-            side.add_done_callback(lambda _: _after_beside_link(bundle))
+            side.add_done_callback(lambda _: bundle.start())
             try:
                 # The link stage's time and CPU include the wait for the work beside it; its CPU
                 # less what that thread spent itself, which its own stages count.
@@ -412,13 +410,6 @@ def _run_stages(
     with clock.stage("decide", "Fusing risk"):
         verdicts = _stage("decide", "fuse")(findings, ctx, threshold=config.threshold)
     return linkage, findings, verdicts
-
-
-def _after_beside_link(bundle: _BundleWorker) -> None:
-    """Once the work beside link is done: start the bundle's worker and load the report's
-    libraries in a thread, on the core link's last steps leave idle."""
-    bundle.start()
-    threading.Thread(target=_preload, args=(PRELOAD_REPORT,), name="report-preload", daemon=True).start()
 
 
 def _stage_rank(name: str) -> int:

@@ -372,8 +372,8 @@ def _map_all(
 def _warm_pyarrow() -> None:
     """While the map workers run, in a thread of its own: this process's first pyarrow conversion
     of Python objects, made without loading pandas (`distillguard.nopandas`; only the report
-    needs pandas, and the pipeline loads it when a core is idle), and DuckDB's import, which
-    the store needs once the map step is done."""
+    needs pandas, and the pipeline loads it beside link), and DuckDB's import, which the store
+    needs once the map step is done."""
     threading.Thread(target=_first_conversion, name="pyarrow-warm", daemon=True).start()
 
 
