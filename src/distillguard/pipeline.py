@@ -211,12 +211,22 @@ class _BundleWorker:
                 self.pool = new_pool(1)
                 self.pool.submit(_preload, PRELOAD_BUNDLE)
 
+    def take(self) -> ProcessPoolExecutor | None:
+        """The worker's pool (started now if it was not yet), for the caller to use and shut
+        down; None when there is no bundle worker. Nothing is started after this."""
+        self.start()
+        return self._release()
+
     def close(self) -> None:
         """Stop the worker when the scan ended before the bundle was asked of it."""
-        with self._lock:
-            pool, self.pool, self.wanted = self.pool, None, False
+        pool = self._release()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _release(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            pool, self.pool, self.wanted = self.pool, None, False
+        return pool
 
 
 def _write_views(
@@ -241,10 +251,9 @@ def _write_views(
         print(f"distillguard scan: {message}", file=sys.stderr)
 
     side = None
-    bundle.start()
-    if bundle.pool is not None:
+    pool = bundle.take()
+    if pool is not None:
         name, module, attr, args, label = views[1]
-        pool, bundle.pool = bundle.pool, None
         side = (name, pool, pool.submit(_view_stage, module, attr, args), time.perf_counter())
         views = views[:1]
     for name, module, attr, args, label in views:
