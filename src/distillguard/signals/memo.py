@@ -5,7 +5,9 @@ repeats itself across them (a benchmark sent by every eval runner, a pool's temp
 the same system prompt on every request): the simulator's reference world has 258k exchanges
 and 34k distinct user turns. A `TextMemo` keeps, for the last texts it computed, the columns that
 depend on the text alone, so that a text seen in an earlier batch costs a lookup. The columns are
-those the compute function returns, so a result is the same with or without the memo.
+those the compute function returns, so a result is the same with or without the memo. The map
+workers of one scan also hand each other what they computed (`take_fresh`, `write_rows`,
+`read_rows`, `absorb`; `ingest.loader`), so that a text every worker meets is computed about once.
 """
 
 from __future__ import annotations
