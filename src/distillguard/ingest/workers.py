@@ -40,15 +40,20 @@ def start_server() -> None:
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    _context()
     forkserver.ensure_running()
 
 
 def new_pool(n_workers: int) -> ProcessPoolExecutor:
     """A pool of `n_workers` processes forked from the (shared) forkserver."""
+    return ProcessPoolExecutor(n_workers, mp_context=_context())
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    """The forkserver context, its server preloading the map step."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    return ProcessPoolExecutor(n_workers, mp_context=context)
+    return context
 
 
 def _noop() -> None:
