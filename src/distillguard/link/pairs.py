@@ -77,14 +77,19 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int, blocking_kinds:
         FROM sets
         """
     )
-    window = int(cfg.block_window)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} (a INTEGER, b INTEGER)")
     if n_accounts <= DENSE_MAX_ACCOUNTS:
-        _dense_candidates(con, n_accounts, window, int(cfg.min_agreeing))
-        con.execute(f"DROP TABLE {BLOCKING}")
-        return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
-    # Bounded memory: the proposals are aggregated in slices of accounts (the pair's first
-    # account), each slice holding about PROPOSALS_PER_SLICE proposals; slices share no pair.
+        _dense_candidates(con, n_accounts, int(cfg.block_window), int(cfg.min_agreeing))
+    else:
+        _sliced_candidates(con, int(cfg.block_window), int(cfg.min_agreeing))
+    con.execute(f"DROP TABLE {BLOCKING}")
+    return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
+
+
+def _sliced_candidates(con: Any, window: int, min_agreeing: int) -> None:
+    """Fill PAIRS from BLOCKING with a hash aggregate per pair. Bounded memory: the proposals are
+    aggregated in slices of accounts (the pair's first account), each slice holding about
+    PROPOSALS_PER_SLICE proposals; slices share no pair."""
     (proposals,) = con.execute(
         f"SELECT coalesce(sum(least({window}, df - r)), 0) FROM {BLOCKING}"
     ).fetchall()[0]
@@ -98,11 +103,9 @@ def build_candidates(con: Any, cfg: LinkConfig, n_accounts: int, blocking_kinds:
               ON x.sid = y.sid AND y.r > x.r AND y.r <= x.r + {window}
             WHERE x.aid % {slices} = {i}
             GROUP BY x.aid, y.aid
-            HAVING bit_count(bit_or(x.ev)) >= {int(cfg.min_agreeing)} OR bool_or(x.strong)
+            HAVING bit_count(bit_or(x.ev)) >= {min_agreeing} OR bool_or(x.strong)
             """
         )
-    con.execute(f"DROP TABLE {BLOCKING}")
-    return int(con.execute(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
 
 
 def _dense_candidates(con: Any, n_accounts: int, window: int, min_agreeing: int) -> None:
