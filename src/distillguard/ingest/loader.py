@@ -176,11 +176,7 @@ def map_batch(
             rejects += batch_rejects
         sizes = [table.num_rows for table in tables]
         if with_signals and sum(sizes):
-            if shared_memo is not None:
-                _absorb_shared(Path(shared_memo))
-            table = _add_signals(pa.concat_tables(tables))
-            if shared_memo is not None:
-                _publish_shared(Path(shared_memo))
+            table = _add_signals(pa.concat_tables(tables), shared_memo)
             starts = np.cumsum([0, *sizes[:-1]])
             tables = [table.slice(start, size) for start, size in zip(starts, sizes, strict=True)]
     for table, part_path in zip(tables, part_paths, strict=True):
@@ -253,9 +249,15 @@ def _publish_shared(folder: Path) -> None:
             write_rows(folder / f"{name}-{os.getpid()}-{_shared['published']:06d}.arrow", keys, rows)
 
 
-def _add_signals(table: pa.Table) -> pa.Table:
+def _add_signals(table: pa.Table, shared: str | None = None) -> pa.Table:
+    """`table` with its signal columns; with `shared` (a folder), through the memo the scan's map
+    workers share."""
     compute_signals, schema = _signals()
+    if shared is not None:
+        _absorb_shared(Path(shared))
     signals = compute_signals(table, memo=_signal_memo())
+    if shared is not None:
+        _publish_shared(Path(shared))
     return pa.Table.from_arrays(
         [*table.columns, *signals.select(schema.names).columns], schema=part_schema(True)
     )
@@ -323,9 +325,9 @@ def _map_all(
     processes, and hand each job's result to `collect` in input order. Map workers share their
     signal memos through a folder beside the parts (`map_batch`)."""
     parts = 0
-    memo_dir = raw_dir / "memo"
-    if n_workers > 1 and with_signals:
-        memo_dir.mkdir(exist_ok=True)
+    shared = str(raw_dir / "memo") if n_workers > 1 and with_signals else None
+    if shared is not None:
+        Path(shared).mkdir(exist_ok=True)
 
     def next_part() -> str:
         nonlocal parts
@@ -338,7 +340,6 @@ def _map_all(
         if kind == "error":
             return None
         batches = [(payload, first) for _, _, payload, first in group]
-        shared = str(memo_dir) if n_workers > 1 and with_signals else None
         return (kind, label, batches, mapping, [next_part() for _ in group], with_signals, shared)
 
     groups = _grouped(jobs, BATCHES_PER_JOB)
